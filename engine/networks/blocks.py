@@ -78,9 +78,7 @@ class SPADE(nn.Module):
         super().__init__()
         pad = kernel_size // 2
         self.first_norm = nn.BatchNorm2d(norm_nc, affine=False)
-        self.mlp_shared = nn.Sequential(
-            nn.Conv2d(cond_nc, hidden, kernel_size, padding=pad), nn.ReLU()
-        )
+        self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, hidden, kernel_size, padding=pad), nn.ReLU())
         self.mlp_gamma = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
         self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
 

@@ -82,9 +82,7 @@ class OasisConfig:
         """A tiny model for tests: the fixture widths for G, D widths / 16."""
         return cls(
             OasisGeneratorConfig(semantic_nc=semantic_nc, channels_g=channels_g, spade_hidden=16),
-            OasisDiscriminatorConfig(
-                semantic_nc=semantic_nc, widths=(8, 8, 16, 16, 32, 32), last_width=16
-            ),
+            OasisDiscriminatorConfig(semantic_nc=semantic_nc, widths=(8, 8, 16, 16, 32, 32), last_width=16),
         )
 
 
@@ -145,9 +143,7 @@ class _DiscriminatorBlock(nn.Module):
     activation and pools its shortcut *before* the 1×1 conv.
     """
 
-    def __init__(
-        self, *, fin: int, fout: int, direction: int, first: bool, spectral_norm: bool
-    ) -> None:
+    def __init__(self, *, fin: int, fout: int, direction: int, first: bool, spectral_norm: bool) -> None:
         super().__init__()
         self.direction = direction
         self.first = first
@@ -161,9 +157,7 @@ class _DiscriminatorBlock(nn.Module):
             )
         else:
             self.conv1 = nn.Sequential(nn.LeakyReLU(0.2), sn(conv, spectral_norm))
-        self.conv2 = nn.Sequential(
-            nn.LeakyReLU(0.2), sn(nn.Conv2d(fout, fout, 3, padding=1), spectral_norm)
-        )
+        self.conv2 = nn.Sequential(nn.LeakyReLU(0.2), sn(nn.Conv2d(fout, fout, 3, padding=1), spectral_norm))
         if self.learned_shortcut:
             self.conv_s = sn(nn.Conv2d(fin, fout, 1), spectral_norm)
 
@@ -195,9 +189,7 @@ class OasisDiscriminator(nn.Module):
         snorm = config.spectral_norm
         self.body_up = nn.ModuleList()
         self.body_down = nn.ModuleList(
-            _DiscriminatorBlock(
-                fin=ch[i], fout=ch[i + 1], direction=-1, first=i == 0, spectral_norm=snorm
-            )
+            _DiscriminatorBlock(fin=ch[i], fout=ch[i + 1], direction=-1, first=i == 0, spectral_norm=snorm)
             for i in range(n)
         )
         self.body_up.append(
@@ -206,7 +198,11 @@ class OasisDiscriminator(nn.Module):
         for i in range(1, n - 1):
             self.body_up.append(
                 _DiscriminatorBlock(
-                    fin=2 * ch[-1 - i], fout=ch[-2 - i], direction=1, first=False, spectral_norm=snorm
+                    fin=2 * ch[-1 - i],
+                    fout=ch[-2 - i],
+                    direction=1,
+                    first=False,
+                    spectral_norm=snorm,
                 )
             )
         self.body_up.append(

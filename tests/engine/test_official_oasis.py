@@ -79,9 +79,7 @@ def test_paper_config_matches_release_manifest(dataset: str, net: str) -> None:
     semantic_nc = manifest["constructor_opt"]["semantic_nc"]
     config = OasisConfig.paper(semantic_nc)
     with torch.device("meta"):
-        model = OasisGenerator(config.generator) if net == "G" else OasisDiscriminator(
-            config.discriminator
-        )
+        model = OasisGenerator(config.generator) if net == "G" else OasisDiscriminator(config.discriminator)
     ours = [(k, list(v.shape)) for k, v in model.state_dict().items()]
     theirs = [(e["key"], e["shape"]) for e in manifest["state_dict"]]
     assert ours == theirs

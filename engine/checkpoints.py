@@ -1,0 +1,169 @@
+"""Weights folders: ``config.json`` + safetensors + ``CARD.md`` (see DESIGN.md "Files").
+
+Loading validates everything before a net is touched: the folder, the format, the
+family, every file's integrity, every key and shape. Each failure is a ``WeightsError``
+naming the file and the fix. Nothing here unpickles anything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from engine.errors import InputError, WeightsError
+from engine.registry import ModelSpec
+
+CONFIG = "config.json"
+CARD = "CARD.md"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_state_dict(path: Path, state: dict[str, torch.Tensor]) -> None:
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in state.items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        save_file(tensors, tmp, metadata={"format": "tessera-weights"})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise WeightsError("file is missing", source=path, fix="re-export the weights folder")
+    try:
+        return load_file(path)
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(
+            f"not a readable safetensors file — truncated or corrupt ({exc})",
+            source=path,
+            fix="copy the weights folder again, or re-export it with `app-train export`",
+        ) from exc
+
+
+def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], source: Path | str) -> None:
+    """Every key present, none extra, every shape right — or one error listing what is not."""
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    missing = sorted(set(expected) - set(got))
+    extra = sorted(set(got) - set(expected))
+    shapes = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
+    if not (missing or extra or shapes):
+        return
+    lines = []
+    if missing:
+        lines.append(f"{len(missing)} missing keys, e.g. {missing[:5]}")
+    if extra:
+        lines.append(f"{len(extra)} unexpected keys, e.g. {extra[:5]}")
+    for k in shapes[:5]:
+        lines.append(f"{k}: shape {list(got[k])}, expected {list(expected[k])}")
+    raise WeightsError(
+        "weights do not fit the architecture in config.json: " + "; ".join(lines),
+        source=source,
+        fix="use the config.json that was exported with these weights",
+    )
+
+
+def read_spec(folder: Path | str, family: str | None = None) -> ModelSpec:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise WeightsError(
+            "weights folder not found",
+            source=folder,
+            fix="pass a folder made by `app-train export`",
+        )
+    config_path = folder / CONFIG
+    if not config_path.is_file():
+        raise WeightsError(
+            "no config.json: this is not a Tessera weights folder",
+            source=folder,
+            fix="pass a folder made by `app-train export` or `app-train import`",
+        )
+    try:
+        spec = ModelSpec.from_dict(json.loads(config_path.read_text()))
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WeightsError(
+            f"config.json is malformed ({exc})",
+            source=config_path,
+            fix="re-export the folder; do not edit config.json by hand",
+        ) from exc
+    if family is not None and spec.family != family:
+        raise WeightsError(
+            f"this is a '{spec.family}' model; a '{family}' model is needed here",
+            source=folder,
+            fix=f'pick a weights folder whose config.json says "family": "{family}"',
+        )
+    return spec
+
+
+@dataclass
+class LoadedWeights:
+    folder: Path
+    spec: ModelSpec
+    nets: dict[str, nn.Module]
+
+
+def load_weights(
+    folder: Path | str,
+    *,
+    family: str | None = None,
+    parts: Iterable[str] = ("generator",),
+    optional: Iterable[str] = (),
+) -> LoadedWeights:
+    """Read a weights folder and build the requested nets (in eval mode, on CPU)."""
+    folder = Path(folder)
+    spec = read_spec(folder, family)
+    nets: dict[str, nn.Module] = {}
+    optional = set(optional)
+    for part in [*parts, *optional]:
+        path = folder / f"{part}.safetensors"
+        if part in optional and not path.is_file():
+            continue
+        state = load_state_dict(path)
+        net = spec.build(part)
+        check_state_dict(net, state, path)
+        net.load_state_dict(state, strict=True)
+        nets[part] = net.eval()
+    return LoadedWeights(folder, spec, nets)
+
+
+def save_weights(
+    folder: Path | str, spec: ModelSpec, states: dict[str, dict[str, torch.Tensor]], card: str
+) -> Path:
+    """Write config.json, one safetensors file per net, and CARD.md."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for part, state in states.items():
+        check_state_dict(spec.build(part), state, folder / f"{part}.safetensors")
+        save_state_dict(folder / f"{part}.safetensors", state)
+    atomic_write_bytes(folder / CONFIG, (json.dumps(spec.to_dict(), indent=2) + "\n").encode())
+    atomic_write_bytes(folder / CARD, card.encode())
+    return folder

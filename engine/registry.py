@@ -1,0 +1,126 @@
+"""Model families and the spec that travels with every weights folder.
+
+A ``ModelSpec`` is what ``config.json`` holds: the family, the label set, the channel
+order the nets were trained with, the training size, the architecture dataclasses and
+the provenance. Building a family's nets needs nothing else, so a weights folder is
+self-describing and loading it never runs code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from torch import nn
+
+from engine.encoding import LabelEncoder
+from engine.labels import LabelSet
+from engine.networks.oasis import (
+    OasisConfig,
+    OasisDiscriminator,
+    OasisDiscriminatorConfig,
+    OasisGenerator,
+    OasisGeneratorConfig,
+)
+
+FORMAT = "tessera-weights"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Family:
+    """How to (de)serialise one family's architecture and build its nets."""
+
+    name: str
+    arch_to_dict: Callable[[Any], dict]
+    arch_from_dict: Callable[[dict], Any]
+    # file stem (generator, discriminator, …) → builder taking the architecture
+    builders: dict[str, Callable[[Any], nn.Module]]
+
+
+def _dc_from_dict(cls: type, d: dict) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(d) - names
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}")
+    kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    return cls(**kwargs)
+
+
+def _oasis_from_dict(d: dict) -> OasisConfig:
+    return OasisConfig(
+        generator=_dc_from_dict(OasisGeneratorConfig, d["generator"]),
+        discriminator=_dc_from_dict(OasisDiscriminatorConfig, d["discriminator"]),
+    )
+
+
+FAMILIES: dict[str, Family] = {
+    "oasis": Family(
+        name="oasis",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_oasis_from_dict,
+        builders={
+            "generator": lambda a: OasisGenerator(a.generator),
+            "generator_live": lambda a: OasisGenerator(a.generator),
+            "discriminator": lambda a: OasisDiscriminator(a.discriminator),
+        },
+    ),
+}
+
+
+@dataclass
+class ModelSpec:
+    family: str
+    label_set: LabelSet
+    channel_ids: list[int]
+    dontcare_channel: int | None
+    image_size: tuple[int, int]  # (H, W) it was trained at; any multiple works
+    arch: Any  # the family's config dataclass, e.g. OasisConfig
+    training: dict = field(default_factory=dict)  # provenance: data, command, steps, …
+
+    @property
+    def encoder(self) -> LabelEncoder:
+        return LabelEncoder(self.channel_ids, self.dontcare_channel)
+
+    def build(self, part: str) -> nn.Module:
+        return FAMILIES[self.family].builders[part](self.arch)
+
+    def to_dict(self) -> dict:
+        builtin = self.label_set.name in LabelSet.builtin_names() and (
+            LabelSet.builtin(self.label_set.name).to_dict() == self.label_set.to_dict()
+        )
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "family": self.family,
+            "label_set": self.label_set.name if builtin else self.label_set.to_dict(),
+            "image_size": list(self.image_size),
+            "channel_ids": list(self.channel_ids),
+            "dontcare_channel": self.dontcare_channel,
+            "architecture": FAMILIES[self.family].arch_to_dict(self.arch),
+            "training": self.training,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelSpec:
+        """Parse config.json; raises KeyError/ValueError/TypeError on a malformed file."""
+        if d.get("format") != FORMAT:
+            raise ValueError(f"'format' is {d.get('format')!r}, expected {FORMAT!r}")
+        if int(d.get("version", 0)) > FORMAT_VERSION:
+            raise ValueError(f"format version {d['version']} is newer than this Tessera reads")
+        family = d["family"]
+        if family not in FAMILIES:
+            raise ValueError(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
+        ls = d["label_set"]
+        label_set = LabelSet.builtin(ls) if isinstance(ls, str) else LabelSet.from_dict(ls)
+        return cls(
+            family=family,
+            label_set=label_set,
+            channel_ids=[int(i) for i in d["channel_ids"]],
+            dontcare_channel=d.get("dontcare_channel"),
+            image_size=(int(d["image_size"][0]), int(d["image_size"][1])),
+            arch=FAMILIES[family].arch_from_dict(d["architecture"]),
+            training=dict(d.get("training", {})),
+        )
