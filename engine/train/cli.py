@@ -1,0 +1,269 @@
+"""``app-train``: Tessera's headless trainer and tool belt.
+
+    app-train fit       train a model (one CPU, one GPU, or many through torchrun)
+    app-train export    a run's checkpoint → a weights folder
+    app-train generate  label map → image
+    app-train segment   photo → label map (OASIS discriminator as segmenter)
+    app-train import    official checkpoint → a weights folder
+
+Errors about user input print one clear message (file, value, fix) and exit with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from engine.errors import TesseraError
+from engine.train.options import FitOptions, parse_size
+
+
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("fit", help="train a model", description="Train a model. --resume continues a run.")
+    p.add_argument("--data", help="training data as KIND:PATH (folder, ade20k, cityscapes, cocostuff)")
+    p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
+    p.add_argument("--family", default="oasis", help="model family (oasis)")
+    p.add_argument("--size", type=parse_size, help="training size H or HxW (default 256)")
+    p.add_argument("--load-size", type=int, help="resize shorter side to this, then random-crop --size")
+    p.add_argument("--batch", type=int, help="global batch size (default 8)")
+    p.add_argument("--steps", type=int, help="total steps to train to (default 1000)")
+    p.add_argument("--lr-g", type=float, help="generator learning rate (paper 1e-4)")
+    p.add_argument("--lr-d", type=float, help="discriminator learning rate (paper 4e-4)")
+    p.add_argument("--lambda-labelmix", type=float, help="LabelMix weight (paper 10; 5 for Cityscapes)")
+    p.add_argument("--ema-decay", type=float, help="EMA decay of G (paper 0.9999)")
+    p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")
+    p.add_argument("--arch", choices=["paper", "small"], help="base architecture (paper: channels_G 64)")
+    p.add_argument("--channels-g", type=int, help="generator base width channels_G")
+    p.add_argument("--spade-hidden", type=int, help="SPADE hidden width (paper 128)")
+    p.add_argument(
+        "--d-widths",
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        help="discriminator encoder widths, e.g. 128,128,256,256,512,512",
+    )
+    p.add_argument("--d-last-width", type=int, help="discriminator last decoder width (paper 64)")
+    p.add_argument(
+        "--precision", choices=["auto", "fp32", "bf16"], help="auto: bf16 where the hardware has it"
+    )
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", type=int, help="data-loading processes per rank (default 2)")
+    p.add_argument("--log-every", type=int)
+    p.add_argument("--sample-every", type=int)
+    p.add_argument("--ckpt-every", type=int)
+    p.add_argument("--time-limit", type=float, help="minutes; stop with a checkpoint after this")
+    p.add_argument("--init-from", type=Path, help="weights folder to start from (loads G, D and EMA)")
+    p.add_argument("--skip-bad", action="store_true", default=None, help="skip and count bad dataset entries")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved options and exit")
+
+
+# Options a resumed run may change; everything else must stay as it was.
+_RESUMABLE = {
+    "steps",
+    "time_limit",
+    "log_every",
+    "sample_every",
+    "ckpt_every",
+    "workers",
+    "device",
+    "data",
+}
+
+
+def _fit(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.errors import InputError
+    from engine.train.run import RunFolder
+
+    skip = ("cmd", "command", "resume", "dry_run")
+    given = {k: v for k, v in vars(args).items() if v is not None and k not in skip}
+    if args.resume:
+        base = RunFolder(args.out).read_options()
+
+        def same(key: str) -> bool:  # compare as stored in options.json (lists, strings)
+            return json.loads(json.dumps(given[key], default=str)) == base.get(key)
+
+        changed = sorted(k for k in given if k != "out" and k not in _RESUMABLE and not same(k))
+        if changed:
+            raise InputError(
+                f"cannot change {', '.join('--' + c.replace('_', '-') for c in changed)} when resuming",
+                source=args.out,
+                fix=f"only {', '.join(sorted(_RESUMABLE))} may change; start a new run otherwise",
+            )
+        options = FitOptions.from_dict(base | {k: v for k, v in given.items() if k != "family"})
+    else:
+        if not args.data:
+            raise InputError(
+                "--data is required for a new run",
+                source="--data",
+                fix="pass e.g. folder:data/landscapes",
+            )
+        options = FitOptions(**{k: v for k, v in given.items()})
+    options.out = Path(options.out)
+    options.validate()
+    if args.dry_run:
+        print(json.dumps(options.to_dict(), indent=2))
+        return 0
+    from engine.train.loop import fit
+
+    fit(options, resume=args.resume, command=args.command)
+    return 0
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a run's EMA generator and D as a weights folder")
+    p.add_argument("--run", type=Path, required=True, help="run folder of `app-train fit`")
+    p.add_argument("--out", type=Path, required=True, help="weights folder to write, e.g. weights/NAME")
+    p.add_argument("--data", help="training data KIND:PATH, if it moved since training")
+    p.add_argument("--bn-batches", type=int, help="batches for the BatchNorm refresh (default: the run's)")
+
+
+def _export(args: argparse.Namespace) -> int:
+    from engine.train.export import export_run
+
+    export_run(args.run, args.out, data=args.data, bn_batches=args.bn_batches)
+    return 0
+
+
+def _add_generate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("generate", help="synthesise an image from a label map")
+    p.add_argument("--weights", type=Path, required=True, help="weights folder")
+    p.add_argument(
+        "--labels",
+        type=Path,
+        required=True,
+        help="label map: id PNG or colour PNG in the set's palette",
+    )
+    p.add_argument("--out", type=Path, required=True, help="image to write (PNG or JPEG)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed of the whole scene")
+    p.add_argument("--resample", metavar="CLASS_NAME", help="re-roll the noise of this class only")
+    p.add_argument("--resample-seed", type=int, default=1, help="seed for --resample")
+    p.add_argument("--device", default="cpu")
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from PIL import Image
+
+    from engine.errors import InputError
+    from engine.inference.synthesizer import Synthesizer
+    from engine.labels import read_label_png
+    from engine.noise import NoiseField
+
+    synth = Synthesizer.from_folder(args.weights, device=args.device)
+    labels = read_label_png(args.labels, synth.spec.label_set)
+    h, w = labels.shape
+    synth.check_size(h, w, str(args.labels))
+    noise = NoiseField.uniform(h, w, seed=args.seed, z_dim=synth.z_dim)
+    if args.resample:
+        cls = synth.spec.label_set.by_name(args.resample)
+        mask = labels == cls.id
+        if not mask.any():
+            raise InputError(
+                f"class '{cls.name}' does not occur in the label map",
+                source=args.labels,
+                fix="name a class that is painted in the map",
+            )
+        noise.resample(mask, args.resample_seed)
+    image = synth.generate(labels, noise, source=str(args.labels))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image).save(args.out)
+    print(f"wrote {args.out} ({w}×{h})")
+    return 0
+
+
+def _add_segment(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("segment", help="turn a photo into a label map with the OASIS discriminator")
+    p.add_argument(
+        "--weights", type=Path, required=True, help="weights folder with discriminator.safetensors"
+    )
+    p.add_argument("--image", type=Path, required=True, help="photo (PNG/JPEG)")
+    p.add_argument("--out", type=Path, required=True, help="label map PNG to write (ids)")
+    p.add_argument("--color", action="store_true", help="write the set's colours instead of ids")
+    p.add_argument("--device", default="cpu")
+
+
+def _segment(args: argparse.Namespace) -> int:
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from engine.errors import InputError
+    from engine.inference.synthesizer import Synthesizer
+    from engine.labels import write_label_png
+
+    synth = Synthesizer.from_folder(args.weights, device=args.device, segmenter=True)
+    try:
+        with Image.open(args.image) as im:
+            photo = np.asarray(im.convert("RGB"))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InputError(
+            f"cannot read the photo ({exc})", source=args.image, fix="pass a PNG or JPEG"
+        ) from exc
+    labels = synth.segment(photo)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    if args.color:
+        Image.fromarray(synth.spec.label_set.colorize(labels)).save(args.out)
+    else:
+        write_label_png(args.out, labels)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="convert an official checkpoint into a weights folder")
+    p.add_argument("family", choices=["oasis"])
+    p.add_argument("checkpoint_dir", type=Path, help="official checkpoint folder (with models/*.pth)")
+    p.add_argument(
+        "--dataset",
+        required=True,
+        help="ade20k | cityscapes | cocostuff, or a label-set JSON file for a custom dataset",
+    )
+    p.add_argument("--size", type=parse_size, help="training size of a custom dataset (default 256)")
+    p.add_argument("--out", type=Path, required=True, help="weights folder to write")
+
+
+def _import(args: argparse.Namespace) -> int:
+    from engine.importers import import_oasis
+    from engine.labels import LabelSet
+
+    custom = args.dataset.endswith(".json")
+    label_set = LabelSet.load(Path(args.dataset)) if custom else None
+    folder = import_oasis(
+        args.checkpoint_dir, args.dataset, args.out, label_set=label_set, image_size=args.size
+    )
+    print(f"imported {args.checkpoint_dir} → {folder}")
+    return 0
+
+
+COMMANDS = {
+    "fit": _fit,
+    "export": _export,
+    "generate": _generate,
+    "segment": _segment,
+    "import": _import,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="app-train", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    for add in (_add_fit, _add_export, _add_generate, _add_segment, _add_import):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    args.command = "app-train " + shlex.join(argv)
+    try:
+        return COMMANDS[args.cmd](args)
+    except TesseraError as exc:
+        print(f"app-train {args.cmd}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""One OASIS training iteration: a G step, a D step with LabelMix, an EMA update.
+
+The objective is the paper's: the generator is trained only through the segmenting
+discriminator's class-balanced (N+1)-way loss (no VGG loss), the discriminator with
+the same loss on real images, "fake" on generated ones, and LabelMix consistency.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+
+import torch
+from torch import nn
+
+from engine.encoding import LabelEncoder
+from engine.networks.blocks import init_official
+from engine.networks.oasis import OasisConfig, OasisDiscriminator, OasisGenerator, expand_noise
+from engine.registry import ModelSpec
+from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
+from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_mask, n1_loss
+from engine.train.options import FitOptions
+from engine.train.sampling import step_generator
+
+
+def oasis_arch(options: FitOptions, semantic_nc: int) -> OasisConfig:
+    config = OasisConfig.paper(semantic_nc) if options.arch == "paper" else OasisConfig.small(semantic_nc)
+    g, d = config.generator, config.discriminator
+    if options.channels_g is not None:
+        g.channels_g = options.channels_g
+    if options.spade_hidden is not None:
+        g.spade_hidden = options.spade_hidden
+    if options.d_widths is not None:
+        d.widths = tuple(options.d_widths)
+    if options.d_last_width is not None:
+        d.last_width = options.d_last_width
+    return config
+
+
+class OasisTraining:
+    """Nets, optimisers and the step. ``G``/``D`` may be DDP wrappers; ``g``/``d`` never are."""
+
+    def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:
+        self.spec, self.options, self.device = spec, options, device
+        arch: OasisConfig = spec.arch
+        torch.manual_seed(options.seed)  # initial weights only; steps use step_generator
+        self.g = OasisGenerator(arch.generator).to(device)
+        self.d = OasisDiscriminator(arch.discriminator).to(device)
+        init_official(self.g)
+        init_official(self.d)
+        self.ema = copy.deepcopy(self.g).eval().requires_grad_(False)
+        self.G: nn.Module = self.g
+        self.D: nn.Module = self.d
+        betas = (options.beta1, options.beta2)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=options.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
+        self.encoder: LabelEncoder = spec.encoder
+        self.z_dim = arch.generator.z_dim
+
+    # ---- distributed -------------------------------------------------------------
+    def wrap_ddp(self) -> None:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        if self.device.type == "cuda":
+            # Batch statistics over all GPUs, as the official sync-BN does.
+            self.g = nn.SyncBatchNorm.convert_sync_batchnorm(self.g)
+        self.G = DDP(self.g, device_ids=ids)
+        self.D = DDP(self.d, device_ids=ids)
+
+    # ---- state ---------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "G": self.g.state_dict(),
+            "D": self.d.state_dict(),
+            "EMA": self.ema.state_dict(),
+            "opt_G": self.opt_g.state_dict(),
+            "opt_D": self.opt_d.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.g.load_state_dict(state["G"])
+        self.d.load_state_dict(state["D"])
+        self.ema.load_state_dict(state["EMA"])
+        self.opt_g.load_state_dict(state["opt_G"])
+        self.opt_d.load_state_dict(state["opt_D"])
+
+    def load_weights(self, generator: dict, live: dict | None, discriminator: dict | None) -> None:
+        """--init-from: continue from exported weights (optimiser state starts fresh)."""
+        self.g.load_state_dict(live if live is not None else generator)
+        self.ema.load_state_dict(generator)
+        if discriminator is not None:
+            self.d.load_state_dict(discriminator)
+
+    # ---- one iteration ---------------------------------------------------------------
+    def _autocast(self) -> AbstractContextManager:
+        if self.options.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    def _noise(self, n: int, h: int, w: int, gen: torch.Generator) -> torch.Tensor:
+        return expand_noise(torch.randn(n, self.z_dim, generator=gen).to(self.device), h, w)
+
+    def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
+        image = batch["image"].to(self.device, non_blocking=True)
+        channels = self.encoder.channels(batch["labels"]).to(self.device)
+        onehot = self.encoder.onehot_channels(channels)
+        b, _, h, w = onehot.shape
+        gen = step_generator(self.options.seed, step, rank)
+        weights = class_balance_weights(channels, self.encoder.num_channels, self.encoder.dontcare_channel)
+
+        # Generator: fool the segmenter into the right class at every pixel.
+        self.d.requires_grad_(False)
+        with self._autocast():
+            fake = self.G(onehot, self._noise(b, h, w, gen))
+            loss_g = n1_loss(self.d(fake).float(), channels, weights)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        self.d.requires_grad_(True)
+
+        # Discriminator: real, fake and LabelMix in one forward (one DDP reduction).
+        with torch.no_grad(), self._autocast():
+            fake = self.G(onehot, self._noise(b, h, w, gen)).to(image.dtype)
+        mask = labelmix_mask(channels, self.encoder.num_channels, gen)
+        mixed = mask * image + (1 - mask) * fake
+        with self._autocast():
+            logits = self.D(torch.cat((image, fake, mixed))).float()
+        out_real, out_fake, out_mixed = logits.chunk(3)
+        loss_real = n1_loss(out_real, channels, weights)
+        loss_fake = n1_loss(out_fake, channels, None)
+        loss_lm = self.options.lambda_labelmix * labelmix_loss(mask, out_mixed, out_real, out_fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        (loss_real + loss_fake + loss_lm).backward()
+        self.opt_d.step()
+
+        ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))
+        return {
+            "loss_g": loss_g.item(),
+            "loss_d_real": loss_real.item(),
+            "loss_d_fake": loss_fake.item(),
+            "loss_labelmix": loss_lm.item(),
+        }
+
+    # ---- sampling ---------------------------------------------------------------------
+    def refreshed_ema(self, batches: Iterator[dict[str, torch.Tensor]], seed: int) -> nn.Module:
+        """The EMA generator with BatchNorm statistics re-estimated on training batches."""
+
+        def pairs() -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+            for k, batch in enumerate(batches):
+                onehot = self.encoder.onehot(batch["labels"]).to(self.device)
+                gen = step_generator(seed, k, 0, stream=1)
+                yield onehot, self._noise(onehot.shape[0], *onehot.shape[-2:], gen)
+
+        with self._autocast():
+            return refreshed_copy(self.ema, pairs())

@@ -1,0 +1,119 @@
+"""Typed options of ``app-train fit``, with range checks that name the flag."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.errors import InputError
+
+
+def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
+    """ "256" → (256, 256); "256x512" → (256, 512) as (H, W)."""
+    try:
+        parts = [int(p) for p in text.lower().replace("×", "x").split("x")]
+    except ValueError:
+        parts = []
+    if len(parts) == 1:
+        parts = parts * 2
+    if len(parts) != 2 or min(parts) <= 0:
+        raise InputError(f"{text!r} is not a size", source=flag, fix="write H or HxW, e.g. 256x512")
+    return parts[0], parts[1]
+
+
+@dataclass
+class FitOptions:
+    data: str  # KIND:PATH of the training set
+    out: Path  # run folder
+    family: str = "oasis"
+    size: tuple[int, int] = (256, 256)  # (H, W) training crop
+    load_size: int | None = None  # resize shorter side to this, then random-crop `size`
+    batch: int = 8  # global batch (split evenly over DDP ranks)
+    steps: int = 1000
+    lr_g: float = 1e-4  # paper: 1e-4 (4e-4 for Cityscapes)
+    lr_d: float = 4e-4
+    beta1: float = 0.0
+    beta2: float = 0.999
+    lambda_labelmix: float = 10.0  # paper: 10 (5 for Cityscapes)
+    ema_decay: float = 0.9999  # paper: 0.9999 (0.999 for Cityscapes)
+    ema_bn_batches: int = 50  # batches for the BatchNorm refresh of the EMA copy
+    arch: str = "paper"  # paper | small: base widths before the overrides below
+    channels_g: int | None = None
+    spade_hidden: int | None = None
+    d_widths: tuple[int, ...] | None = None
+    d_last_width: int | None = None
+    precision: str = "auto"  # auto | fp32 | bf16
+    device: str = "auto"  # auto | cpu | cuda
+    seed: int = 42
+    workers: int = 2
+    log_every: int = 50
+    sample_every: int = 500
+    ckpt_every: int = 500
+    time_limit: float | None = None  # minutes; stop cleanly (with a checkpoint) after this
+    init_from: Path | None = None
+    skip_bad: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def validate(self) -> None:
+        positive = {
+            "--batch": self.batch,
+            "--steps": self.steps,
+            "--log-every": self.log_every,
+            "--sample-every": self.sample_every,
+            "--ckpt-every": self.ckpt_every,
+            "--ema-bn-batches": self.ema_bn_batches,
+        }
+        for flag, value in positive.items():
+            if value < 1:
+                raise InputError(
+                    f"must be at least 1, got {value}", source=flag, fix="pass a positive number"
+                )
+        for flag, value in {"--lr-g": self.lr_g, "--lr-d": self.lr_d}.items():
+            if not 0 < value < 1:
+                raise InputError(f"{value} is out of range", source=flag, fix="use e.g. 1e-4")
+        if not 0 <= self.ema_decay < 1:
+            raise InputError(f"{self.ema_decay} is out of range", source="--ema-decay", fix="use e.g. 0.999")
+        if self.family != "oasis":
+            raise InputError(
+                f"family {self.family!r} is not trainable yet", source="--family", fix="use oasis"
+            )
+        choices = {
+            "--precision": (self.precision, ("auto", "fp32", "bf16")),
+            "--device": (self.device, ("auto", "cpu", "cuda")),
+            "--arch": (self.arch, ("paper", "small")),
+        }
+        for flag, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise InputError(
+                    f"{value!r} is not one of {allowed}", source=flag, fix=f"pick one of {allowed}"
+                )
+        if self.workers < 0:
+            raise InputError(
+                "must be 0 or more",
+                source="--workers",
+                fix="pass 0 to load data in the main process",
+            )
+        if self.load_size is not None and self.load_size < min(self.size):
+            raise InputError(
+                f"{self.load_size} is smaller than the crop {self.size}",
+                source="--load-size",
+                fix="leave it out, or make it at least the crop size",
+            )
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        for key in ("out", "init_from"):
+            d[key] = None if d[key] is None else str(d[key])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> FitOptions:
+        d = dict(d)
+        d["out"] = Path(d["out"])
+        d["init_from"] = None if d.get("init_from") is None else Path(d["init_from"])
+        for key in ("size", "d_widths"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
