@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from engine.labels import LabelSet
 from safetensors.torch import load_file
 
 from engine.checkpoints import load_weights, save_weights
 from engine.encoding import default_channel_ids
 from engine.errors import WeightsError
 from engine.importers import import_oasis
+from engine.labels import LabelSet
 from engine.networks.oasis import OasisConfig, OasisDiscriminator, OasisGenerator, expand_noise
 from engine.registry import ModelSpec
 from tests.helpers import TINY_SET
