@@ -24,6 +24,7 @@ from engine.networks.oasis import (
     OasisGenerator,
     OasisGeneratorConfig,
 )
+from engine.networks.segmenter import Segmenter, SegmenterConfig
 
 FORMAT = "tessera-weights"
 FORMAT_VERSION = 1
@@ -66,6 +67,12 @@ FAMILIES: dict[str, Family] = {
             "generator_live": lambda a: OasisGenerator(a.generator),
             "discriminator": lambda a: OasisDiscriminator(a.discriminator),
         },
+    ),
+    "segmenter": Family(
+        name="segmenter",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=lambda d: _dc_from_dict(SegmenterConfig, d),
+        builders={"segmenter": Segmenter},
     ),
 }
 

@@ -18,8 +18,8 @@ import torch
 from engine.checkpoints import save_weights
 from engine.data import open_dataset
 from engine.registry import ModelSpec
+from engine.train.families import TRAINERS
 from engine.train.loop import Context, bn_refresh_batches
-from engine.train.oasis_step import OasisTraining
 from engine.train.options import FitOptions
 from engine.train.run import RunFolder
 
@@ -39,12 +39,17 @@ def _card(spec: ModelSpec, provenance: dict) -> str:
         f"| wall time | {provenance['wall_time_s'] / 60:.1f} min |",
         f"| hardware | {provenance['hardware']} |",
         f"| precision | {provenance['precision']} |",
-        f"| generator | channels_G {spec.arch.generator.channels_g}, SPADE hidden "
-        f"{spec.arch.generator.spade_hidden} |",
+        f"| architecture | `{json.dumps(spec.to_dict()['architecture'])}` |",
         "",
-        "`generator.safetensors` is the EMA generator with BatchNorm statistics "
-        f"re-estimated on {provenance['bn_batches']} training batches.",
-        "",
+        *(
+            [
+                "`generator.safetensors` is the EMA generator with BatchNorm statistics "
+                f"re-estimated on {provenance['bn_batches']} training batches.",
+                "",
+            ]
+            if spec.family == "oasis"
+            else []
+        ),
         "Continue training with:",
         "",
         f"    app-train fit --init-from <this folder> --data {provenance['data']} --out RUN ...",
@@ -75,13 +80,11 @@ def export_run(
         log(w)
     spec = ModelSpec.from_dict(json.loads(run.model.read_text()))
     cpu = torch.device("cpu")
-    training = OasisTraining(spec, options, cpu)
+    training = TRAINERS[spec.family](spec, options, cpu)
     training.load_state_dict(state["trainer"])
     dataset = open_dataset(options.data, split="train", skip_bad=options.skip_bad)
     count = bn_batches or options.ema_bn_batches
-    ema = training.refreshed_ema(
-        bn_refresh_batches(dataset, options, Context(0, 1, cpu), count), options.seed
-    )
+    states = training.export_states(bn_refresh_batches(dataset, options, Context(0, 1, cpu), count))
     spec.training = {
         "data": options.data,
         "train_images": len(dataset),
@@ -93,11 +96,6 @@ def export_run(
         "precision": trained_precision,
         "bn_batches": count,
         "options": {k: v for k, v in options.to_dict().items() if k not in ("out", "extra")},
-    }
-    states = {
-        "generator": ema.state_dict(),
-        "generator_live": training.g.state_dict(),
-        "discriminator": training.d.state_dict(),
     }
     folder = save_weights(out, spec, states, _card(spec, spec.training))
     log(f"exported step {state['step']} of {run.path} to {folder}")

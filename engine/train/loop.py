@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.distributed as dist
 from torch.utils.data import DataLoader
@@ -29,7 +28,7 @@ from engine.encoding import default_channel_ids
 from engine.errors import InputError
 from engine.hardware import cpu_has_native_bf16
 from engine.registry import ModelSpec
-from engine.train.oasis_step import OasisTraining, oasis_arch
+from engine.train.families import INIT_PARTS, TRAINERS, Training
 from engine.train.options import FitOptions
 from engine.train.run import RunFolder, RunLogger
 from engine.train.sampling import AugmentedDataset, StepBatchSampler
@@ -102,7 +101,7 @@ def build_spec(options: FitOptions, dataset: SegmentationDataset) -> ModelSpec:
         channel_ids=channel_ids,
         dontcare_channel=0 if label_set.dontcare is not None else None,
         image_size=options.size,
-        arch=oasis_arch(options, len(channel_ids)),
+        arch=TRAINERS[options.family].build_arch(options, len(channel_ids)),
     )
 
 
@@ -141,25 +140,6 @@ def bn_refresh_batches(
     """A fixed set of training batches for the EMA BatchNorm refresh (same every time)."""
     single = Context(0, 1, ctx.device)
     yield from _loader(dataset, options, single, seed=options.seed + 1, start=0, stop=count, workers=0)
-
-
-def sample_grid(
-    training: OasisTraining,
-    batch: dict[str, torch.Tensor],
-    refresh: Iterator[dict[str, torch.Tensor]],
-) -> np.ndarray:
-    """Rows: label colours, real photos, EMA samples (fixed noise) — uint8 H×W×3."""
-    ema = training.refreshed_ema(refresh, training.options.seed)
-    labels = batch["labels"][:8]
-    onehot = training.encoder.onehot(labels).to(training.device)
-    gen = torch.Generator().manual_seed(training.options.seed)
-    with torch.no_grad():
-        fake = ema(onehot, training._noise(onehot.shape[0], *onehot.shape[-2:], gen)).float().cpu()
-    colours = training.spec.label_set.colorize(labels.numpy())
-    real = ((batch["image"][:8].permute(0, 2, 3, 1).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
-    made = ((fake.permute(0, 2, 3, 1).numpy() + 1) * 127.5).clip(0, 255).astype(np.uint8)
-    rows = [np.concatenate(list(block), axis=1) for block in (colours, real, made)]
-    return np.concatenate(rows, axis=0)
 
 
 class _StopSignals:
@@ -213,7 +193,7 @@ def fit(
             f"(first: {dataset.skipped[0][0]}: {dataset.skipped[0][1]})"
         )
     spec = build_spec(options, dataset)
-    training = OasisTraining(spec, options, ctx.device)
+    training: Training = TRAINERS[spec.family](spec, options, ctx.device)
 
     start, elapsed = 0, 0.0
     if resume:
@@ -223,16 +203,9 @@ def fit(
         training.load_state_dict(state["trainer"])
         start, elapsed = int(state["step"]), float(state["elapsed_s"])
     elif options.init_from is not None:
-        parts = load_weights(
-            options.init_from,
-            family=spec.family,
-            parts=("generator",),
-            optional=("generator_live", "discriminator"),
-        ).nets
+        required, optional = INIT_PARTS[spec.family]
         training.load_weights(
-            parts["generator"].state_dict(),
-            parts["generator_live"].state_dict() if "generator_live" in parts else None,
-            parts["discriminator"].state_dict() if "discriminator" in parts else None,
+            load_weights(options.init_from, family=spec.family, parts=required, optional=optional).nets
         )
     if ctx.main:
         run.path.mkdir(parents=True, exist_ok=True)
@@ -248,7 +221,7 @@ def fit(
     if ctx.world > 1:
         training.wrap_ddp()
 
-    logger = RunLogger(run, ctx.main, start)
+    logger = RunLogger(run, ctx.main, training.loss_names, start)
     if ctx.main:
         log(
             f"training {spec.family} on {len(dataset)} images ({spec.label_set.name}), "
@@ -307,17 +280,15 @@ def fit(
             metrics = training.step(batch, step, ctx.rank)
             done = step + 1
             bar.update(1)
-            bar.set_postfix(g=f"{metrics['loss_g']:.3f}", d=f"{metrics['loss_d_real']:.3f}")
+            bar.set_postfix({k.removeprefix("loss_"): f"{v:.3f}" for k, v in metrics.items()})
             if done % options.log_every == 0 or done == options.steps:
                 now = time.monotonic()
                 rate = (done - last_step) * options.batch / max(now - last_t, 1e-9)
                 last_t, last_step = now, done
                 logger.log(done, metrics | {"elapsed_s": elapsed + now - t0, "images_per_s": rate})
             if ctx.main and done % options.sample_every == 0:
-                grid = sample_grid(
-                    training,
-                    sample_batch,
-                    bn_refresh_batches(dataset, options, ctx, options.ema_bn_batches),
+                grid = training.sample_grid(
+                    sample_batch, bn_refresh_batches(dataset, options, ctx, options.ema_bn_batches)
                 )
                 logger.image(done, grid)
             stop = interrupted.requested or (should_stop() if should_stop else False)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
+from typing import ClassVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -22,24 +24,27 @@ from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_mask, n1_loss
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
-
-
-def oasis_arch(options: FitOptions, semantic_nc: int) -> OasisConfig:
-    config = OasisConfig.paper(semantic_nc) if options.arch == "paper" else OasisConfig.small(semantic_nc)
-    g, d = config.generator, config.discriminator
-    if options.channels_g is not None:
-        g.channels_g = options.channels_g
-    if options.spade_hidden is not None:
-        g.spade_hidden = options.spade_hidden
-    if options.d_widths is not None:
-        d.widths = tuple(options.d_widths)
-    if options.d_last_width is not None:
-        d.last_width = options.d_last_width
-    return config
+from engine.train.visuals import grid_rows, to_uint8
 
 
 class OasisTraining:
     """Nets, optimisers and the step. ``G``/``D`` may be DDP wrappers; ``g``/``d`` never are."""
+
+    loss_names: ClassVar[list[str]] = ["loss_g", "loss_d_real", "loss_d_fake", "loss_labelmix"]
+
+    @staticmethod
+    def build_arch(options: FitOptions, semantic_nc: int) -> OasisConfig:
+        config = OasisConfig.paper(semantic_nc) if options.arch == "paper" else OasisConfig.small(semantic_nc)
+        g, d = config.generator, config.discriminator
+        if options.channels_g is not None:
+            g.channels_g = options.channels_g
+        if options.spade_hidden is not None:
+            g.spade_hidden = options.spade_hidden
+        if options.d_widths is not None:
+            d.widths = tuple(options.d_widths)
+        if options.d_last_width is not None:
+            d.last_width = options.d_last_width
+        return config
 
     def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:
         self.spec, self.options, self.device = spec, options, device
@@ -86,12 +91,13 @@ class OasisTraining:
         self.opt_g.load_state_dict(state["opt_G"])
         self.opt_d.load_state_dict(state["opt_D"])
 
-    def load_weights(self, generator: dict, live: dict | None, discriminator: dict | None) -> None:
+    def load_weights(self, parts: dict[str, nn.Module]) -> None:
         """--init-from: continue from exported weights (optimiser state starts fresh)."""
-        self.g.load_state_dict(live if live is not None else generator)
-        self.ema.load_state_dict(generator)
-        if discriminator is not None:
-            self.d.load_state_dict(discriminator)
+        ema = parts["generator"].state_dict()
+        self.g.load_state_dict(parts["generator_live"].state_dict() if "generator_live" in parts else ema)
+        self.ema.load_state_dict(ema)
+        if "discriminator" in parts:
+            self.d.load_state_dict(parts["discriminator"].state_dict())
 
     # ---- one iteration ---------------------------------------------------------------
     def _autocast(self) -> AbstractContextManager:
@@ -155,3 +161,24 @@ class OasisTraining:
 
         with self._autocast():
             return refreshed_copy(self.ema, pairs())
+
+    def sample_grid(
+        self, batch: dict[str, torch.Tensor], refresh: Iterator[dict[str, torch.Tensor]]
+    ) -> np.ndarray:
+        """Rows: label colours, real photos, EMA samples (fixed noise) — uint8 H×W×3."""
+        ema = self.refreshed_ema(refresh, self.options.seed)
+        labels = batch["labels"][:8]
+        onehot = self.encoder.onehot(labels).to(self.device)
+        gen = torch.Generator().manual_seed(self.options.seed)
+        with torch.no_grad():
+            fake = ema(onehot, self._noise(onehot.shape[0], *onehot.shape[-2:], gen)).float().cpu()
+        return grid_rows(
+            self.spec.label_set.colorize(labels.numpy()), to_uint8(batch["image"][:8]), to_uint8(fake)
+        )
+
+    def export_states(self, refresh: Iterator[dict[str, torch.Tensor]]) -> dict[str, dict]:
+        return {
+            "generator": self.refreshed_ema(refresh, self.options.seed).state_dict(),
+            "generator_live": self.g.state_dict(),
+            "discriminator": self.d.state_dict(),
+        }

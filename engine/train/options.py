@@ -31,6 +31,7 @@ class FitOptions:
     load_size: int | None = None  # resize shorter side to this, then random-crop `size`
     batch: int = 8  # global batch (split evenly over DDP ranks)
     steps: int = 1000
+    lr: float = 1e-3  # single-network families (segmenter)
     lr_g: float = 1e-4  # paper: 1e-4 (4e-4 for Cityscapes)
     lr_d: float = 4e-4
     beta1: float = 0.0
@@ -69,14 +70,16 @@ class FitOptions:
                 raise InputError(
                     f"must be at least 1, got {value}", source=flag, fix="pass a positive number"
                 )
-        for flag, value in {"--lr-g": self.lr_g, "--lr-d": self.lr_d}.items():
+        for flag, value in {"--lr": self.lr, "--lr-g": self.lr_g, "--lr-d": self.lr_d}.items():
             if not 0 < value < 1:
                 raise InputError(f"{value} is out of range", source=flag, fix="use e.g. 1e-4")
         if not 0 <= self.ema_decay < 1:
             raise InputError(f"{self.ema_decay} is out of range", source="--ema-decay", fix="use e.g. 0.999")
-        if self.family != "oasis":
+        if self.family not in ("oasis", "segmenter"):
             raise InputError(
-                f"family {self.family!r} is not trainable yet", source="--family", fix="use oasis"
+                f"family {self.family!r} is not trainable yet",
+                source="--family",
+                fix="use oasis or segmenter",
             )
         choices = {
             "--precision": (self.precision, ("auto", "fp32", "bf16")),

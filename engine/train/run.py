@@ -27,15 +27,7 @@ from engine.errors import InputError
 
 CHECKPOINT_FORMAT = "tessera-run"
 CHECKPOINT_VERSION = 1
-LOG_FIELDS = [
-    "step",
-    "elapsed_s",
-    "images_per_s",
-    "loss_g",
-    "loss_d_real",
-    "loss_d_fake",
-    "loss_labelmix",
-]
+BASE_FIELDS = ["step", "elapsed_s", "images_per_s"]
 
 
 class RunFolder:
@@ -97,8 +89,9 @@ class RunFolder:
 class RunLogger:
     """CSV + TensorBoard, written by rank 0 only."""
 
-    def __init__(self, run: RunFolder, enabled: bool, start_step: int = 0) -> None:
+    def __init__(self, run: RunFolder, enabled: bool, loss_names: list[str], start_step: int = 0) -> None:
         self.run, self.enabled = run, enabled
+        self.fields = BASE_FIELDS + loss_names
         self.writer = None
         if not enabled:
             return
@@ -112,9 +105,9 @@ class RunLogger:
                     if r.get("step", "").isdigit() and int(r["step"]) <= start_step
                 ]
         self._csv = run.log.open("w", newline="")
-        self._rows = csv.DictWriter(self._csv, fieldnames=LOG_FIELDS)
+        self._rows = csv.DictWriter(self._csv, fieldnames=self.fields)
         self._rows.writeheader()
-        self._rows.writerows({k: r.get(k, "") for k in LOG_FIELDS} for r in kept)
+        self._rows.writerows({k: r.get(k, "") for k in self.fields} for r in kept)
         self._csv.flush()
         from torch.utils.tensorboard import SummaryWriter
 
@@ -124,7 +117,7 @@ class RunLogger:
     def log(self, step: int, row: dict[str, float]) -> None:
         if not self.enabled:
             return
-        self._rows.writerow({k: row.get(k, "") for k in LOG_FIELDS} | {"step": step})
+        self._rows.writerow({k: row.get(k, "") for k in self.fields} | {"step": step})
         self._csv.flush()
         for key, value in row.items():
             if key.startswith("loss") or key == "images_per_s":

@@ -1,0 +1,39 @@
+"""Which training object each family uses; the loop talks to them through ``Training``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.registry import ModelSpec
+from engine.train.oasis_step import OasisTraining
+from engine.train.options import FitOptions
+from engine.train.segmenter_step import SegmenterTraining
+
+
+class Training(Protocol):
+    loss_names: list[str]
+
+    @staticmethod
+    def build_arch(options: FitOptions, num_channels: int) -> Any: ...
+
+    def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None: ...
+    def wrap_ddp(self) -> None: ...
+    def state_dict(self) -> dict: ...
+    def load_state_dict(self, state: dict) -> None: ...
+    def load_weights(self, parts: dict[str, nn.Module]) -> None: ...
+    def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]: ...
+    def sample_grid(self, batch: dict[str, torch.Tensor], refresh: Iterator[dict]) -> np.ndarray: ...
+    def export_states(self, refresh: Iterator[dict]) -> dict[str, dict]: ...
+
+
+TRAINERS: dict[str, type] = {"oasis": OasisTraining, "segmenter": SegmenterTraining}
+# Weights files --init-from reads: required, then optional.
+INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "oasis": (("generator",), ("generator_live", "discriminator")),
+    "segmenter": (("segmenter",), ()),
+}
