@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-# shared/ sits beside the repository (../shared) in every checkout, CI included.
-OFFICIAL = REPO.parent / "shared" / "fixtures" / "official"
+# A copy of shared/fixtures/official (data only: manifests and tiny random nets with the
+# official code's outputs), kept in the repo so the tests do not depend on where shared/ is.
+OFFICIAL = REPO / "tests" / "fixtures" / "official"
 
 
 @pytest.fixture(scope="session")
 def official_dir() -> Path:
     if not OFFICIAL.is_dir():
-        pytest.fail(f"official fixtures not found at {OFFICIAL}: shared/ must sit beside the repo")
+        pytest.fail(f"official fixtures not found at {OFFICIAL}: copy shared/fixtures/official there")
     return OFFICIAL
