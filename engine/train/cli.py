@@ -5,6 +5,8 @@
     app-train generate  label map → image
     app-train segment   photo → label map (OASIS discriminator as segmenter)
     app-train import    official checkpoint → a weights folder
+    app-train data      render a procedural dataset (landscapes)
+    app-train eval      measure a generator (mIoU, FSD, diversity, colour, texture)
 
 Errors about user input print one clear message (file, value, fix) and exit with 2.
 """
@@ -238,19 +240,87 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("eval", help="measure a generator: mIoU, FSD, diversity, colour, texture")
+    p.add_argument("--weights", type=Path, required=True, help="generator weights folder")
+    p.add_argument("--data", required=True, help="dataset KIND:PATH (its test split is used)")
+    p.add_argument(
+        "--segmenter",
+        type=Path,
+        default=Path("weights/landscapes-segmenter"),
+        help="segmenter weights folder (default: the shipped landscapes segmenter)",
+    )
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, help="at most this many label maps")
+    p.add_argument("--size", type=parse_size, help="evaluation size (default: the model's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, help="folder for eval.json, eval.md and eval.png")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import json
+
+    from engine.metrics.evaluate import EvalSettings, evaluate
+
+    settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
+    report = evaluate(args.weights, args.data, args.segmenter, settings, out=args.out)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("data", help="render a procedural dataset")
+    p.add_argument("domain", choices=["landscapes"])
+    p.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    p.add_argument(
+        "--count", type=int, required=True, help="number of scenes (8/10 train, 1/10 val, 1/10 test)"
+    )
+    p.add_argument("--size", type=parse_size, default=(256, 256), help="H or HxW (default 256)")
+    p.add_argument("--seed", type=int, default=0, help="first seed; scene i uses seed + i")
+    p.add_argument("--workers", type=int, help="processes (default: all cores)")
+
+
+def _data(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine.data.landscapes.generate import write_dataset
+    from engine.errors import InputError
+
+    if args.count < 1:
+        raise InputError(
+            f"must be at least 1, got {args.count}", source="--count", fix="pass a positive number"
+        )
+    bar = tqdm(total=args.count, unit="img", file=sys.stderr)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    h, w = args.size
+    write_dataset(
+        args.out, count=args.count, height=h, width=w, seed=args.seed, workers=args.workers, progress=progress
+    )
+    bar.close()
+    print(
+        f"wrote {args.count} scenes of {h}×{w} to {args.out} (seeds {args.seed}…{args.seed + args.count - 1})"
+    )
+    return 0
+
+
 COMMANDS = {
     "fit": _fit,
     "export": _export,
     "generate": _generate,
     "segment": _segment,
     "import": _import,
+    "data": _data,
+    "eval": _eval,
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app-train", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
-    for add in (_add_fit, _add_export, _add_generate, _add_segment, _add_import):
+    for add in (_add_fit, _add_export, _add_generate, _add_segment, _add_import, _add_data, _add_eval):
         add(sub)
     return parser
 

@@ -129,9 +129,17 @@ def _loader(
         AugmentedDataset(dataset, transform, seed),
         batch_sampler=sampler,
         num_workers=workers,
+        worker_init_fn=_ignore_stop_signals if workers else None,
         pin_memory=ctx.device.type == "cuda",
         persistent_workers=False,
     )
+
+
+def _ignore_stop_signals(worker_id: int) -> None:
+    """Ctrl+C reaches the whole process group; workers leave stopping to the main process,
+    which finishes its step and saves (see _StopSignals)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def bn_refresh_batches(

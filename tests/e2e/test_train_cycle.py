@@ -203,3 +203,27 @@ def test_generate_rejects_wrong_size(tmp_path: Path, capsys: pytest.CaptureFixtu
     )
     err = capsys.readouterr().err
     assert "bad.png" in err and "multiples of 32" in err and "64×64" in err
+
+
+@pytest.mark.slow
+def test_ctrl_c_saves_and_stops_cleanly(tmp_path: Path) -> None:
+    """Ctrl+C reaches the whole process group (data workers too): the step finishes,
+    a checkpoint is written and the run can be resumed."""
+    data = make_folder_dataset(tmp_path / "data")
+    run = tmp_path / "run"
+    args = _fit_args(data, run)
+    args[args.index("--workers") + 1] = "1"
+    args[args.index("--steps") + 1] = "10000"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "engine.train.cli", *args], env=_env(), stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not (run / "checkpoint.pt").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    output = proc.communicate(timeout=120)[0]
+    assert proc.returncode == 0, output
+    assert "continue with --resume" in output
+    step = _checkpoint(run)["step"]
+    assert 0 < step < 10000

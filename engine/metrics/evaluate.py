@@ -1,0 +1,162 @@
+"""``app-train eval``: how good is a generator, measured without downloaded networks.
+
+On a dataset's test split, for every label map: synthesise an image (seeded noise),
+segment it with the independent segmenter, and compare with the real image:
+
+* mIoU of the segmenter on generated images (label fidelity) and on real ones (ceiling);
+* Fréchet distance between real and generated images in the segmenter's feature space
+  ("FSD": FID's recipe with our own network, since Inception cannot be downloaded);
+* MS-SSIM between samples of the same map under different noise (diversity; lower is
+  more diverse), as in the OASIS paper's Table 2;
+* LAB colour-histogram EMD and LBP texture χ² between all real and all generated
+  pixels, the OASIS paper's colour and texture distances.
+
+Standard FID needs Inception weights, which cannot be fetched here; the report says so
+instead of substituting another network under FID's name.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from engine.checkpoints import load_weights
+from engine.data import EvalTransform, open_dataset
+from engine.inference.synthesizer import Synthesizer
+from engine.metrics.distributions import ColourTextureStats, frechet_distance
+from engine.metrics.msssim import ms_ssim
+from engine.metrics.segmentation import ConfusionMatrix
+from engine.noise import NoiseField
+
+
+@dataclass
+class EvalSettings:
+    split: str = "test"
+    limit: int | None = None  # at most this many label maps (None: the whole split)
+    diversity_maps: int = 16  # maps used for MS-SSIM diversity
+    diversity_samples: int = 4  # noise samples per map (all pairs compared)
+    seed: int = 0
+    size: tuple[int, int] | None = None  # evaluation size; default: the model's training size
+
+
+def _to_tensor(images: list[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(images).astype(np.float32)).permute(0, 3, 1, 2) / 255.0
+
+
+def evaluate(
+    weights: Path | str,
+    data: str,
+    segmenter: Path | str,
+    settings: EvalSettings | None = None,
+    *,
+    out: Path | str | None = None,
+    log: Callable[[str], None] = print,
+) -> dict:
+    settings = settings or EvalSettings()
+    synth = Synthesizer.from_folder(weights)
+    seg_weights = load_weights(segmenter, family="segmenter", parts=("segmenter",))
+    seg_net = seg_weights.nets["segmenter"].eval()
+    if seg_weights.spec.label_set != synth.spec.label_set:
+        raise ValueError("the segmenter and the generator use different label sets")
+    seg_encoder = seg_weights.spec.encoder
+    dataset = open_dataset(data, split=settings.split)
+    size = settings.size or synth.spec.image_size
+    transform = EvalTransform(size)
+    count = len(dataset) if settings.limit is None else min(settings.limit, len(dataset))
+    ignore = seg_encoder.dontcare_channel
+    cm_real = ConfusionMatrix(seg_encoder.num_channels, ignore)
+    cm_fake = ConfusionMatrix(seg_encoder.num_channels, ignore)
+    stats_real, stats_fake = ColourTextureStats(), ColourTextureStats()
+    feats_real, feats_fake, picture, diversity = [], [], [], []
+
+    def segment(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        x = _to_tensor(images) * 2 - 1
+        with torch.no_grad():
+            return seg_net(x).argmax(1).numpy(), seg_net.features(x).numpy()
+
+    for i in range(count):
+        sample = transform(dataset[i])
+        labels = sample.labels
+        h, w = labels.shape
+        fake = synth.generate(labels, NoiseField.uniform(h, w, seed=settings.seed + i, z_dim=synth.z_dim))
+        (pred_real, pred_fake), (f_real, f_fake) = segment([sample.image, fake])
+        target = seg_encoder.channels(labels).numpy()
+        cm_real.update(target, pred_real)
+        cm_fake.update(target, pred_fake)
+        feats_real.append(f_real)
+        feats_fake.append(f_fake)
+        stats_real.add(sample.image)
+        stats_fake.add(fake)
+        if i < settings.diversity_maps:
+            samples = [fake] + [
+                synth.generate(labels, NoiseField.uniform(h, w, seed=10_000 * (k + 1) + i, z_dim=synth.z_dim))
+                for k in range(settings.diversity_samples - 1)
+            ]
+            pairs = list(itertools.combinations(range(len(samples)), 2))
+            x = _to_tensor([samples[a] for a, _ in pairs])
+            y = _to_tensor([samples[b] for _, b in pairs])
+            diversity.append(float(ms_ssim(x, y).mean()))
+            if i < 4:
+                colour = synth.spec.label_set.colorize(labels)
+                picture.append(np.concatenate([colour, sample.image, *samples[:3]], axis=1))
+        if (i + 1) % 50 == 0:
+            log(f"evaluated {i + 1}/{count}")
+
+    report = {
+        "weights": str(weights),
+        "segmenter": str(segmenter),
+        "data": data,
+        "split": settings.split,
+        "images": count,
+        "size": list(size),
+        "miou_generated": round(cm_fake.miou(), 4),
+        "miou_real": round(cm_real.miou(), 4),
+        "pixel_accuracy_generated": round(cm_fake.pixel_accuracy(), 4),
+        "pixel_accuracy_real": round(cm_real.pixel_accuracy(), 4),
+        "fsd": round(frechet_distance(np.stack(feats_real), np.stack(feats_fake)), 4) if count > 1 else None,
+        "ms_ssim": round(float(np.mean(diversity)), 4) if diversity else None,
+        "colour_emd": round(stats_real.colour_emd(stats_fake), 4),
+        "texture_chi2": round(stats_real.texture_chi2(stats_fake), 4),
+        "fid": None,
+        "fid_note": "skipped: standard FID needs Inception weights, which cannot be downloaded here",
+    }
+    if out is not None:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+        if picture:
+            Image.fromarray(np.concatenate(picture, axis=0)).save(out / "eval.png")
+        (out / "eval.md").write_text(markdown_report(report, "eval.png" if picture else None))
+    return report
+
+
+def markdown_report(report: dict, picture: str | None) -> str:
+    rows = [
+        ("mIoU on generated images (segmenter)", report["miou_generated"], "↑"),
+        ("mIoU on real images (ceiling)", report["miou_real"], "↑"),
+        ("FSD: Fréchet distance in segmenter features", report["fsd"], "↓"),
+        ("MS-SSIM between noise samples (diversity)", report["ms_ssim"], "↓"),
+        ("LAB colour-histogram EMD (bins)", report["colour_emd"], "↓"),
+        ("LBP texture χ²", report["texture_chi2"], "↓"),
+        ("FID (Inception)", report["fid"] if report["fid"] is not None else "skipped", "↓"),
+    ]
+    lines = [
+        f"Evaluation on `{report['data']}` ({report['split']}, {report['images']} maps, "
+        f"{report['size'][0]}×{report['size'][1]}):",
+        "",
+        "| measure | value | better |",
+        "|---|---:|:-:|",
+        *[f"| {name} | {value} | {arrow} |" for name, value, arrow in rows],
+        "",
+        f"FID: {report['fid_note']}." if report["fid"] is None else "",
+    ]
+    if picture:
+        lines += ["", f"![label map, real, three noise samples]({picture})", ""]
+    return "\n".join(lines)
