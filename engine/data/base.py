@@ -393,8 +393,10 @@ def _kinds() -> dict[str, type[SegmentationDataset]]:
     from engine.data.cityscapes import CityscapesDataset
     from engine.data.cocostuff import CocoStuffDataset
     from engine.data.folder import FolderDataset
+    from engine.data.landscapes.dataset import LandscapesDataset
 
-    return {c.kind: c for c in (FolderDataset, CityscapesDataset, ADE20KDataset, CocoStuffDataset)}
+    readers = (FolderDataset, CityscapesDataset, ADE20KDataset, CocoStuffDataset, LandscapesDataset)
+    return {c.kind: c for c in readers}
 
 
 def dataset_kinds() -> tuple[str, ...]:
