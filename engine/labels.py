@@ -18,9 +18,7 @@ import difflib
 import functools
 import json
 import operator
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +29,7 @@ from PIL import Image, UnidentifiedImageError
 
 from engine import paths
 from engine.errors import InputError
+from engine.fileio import atomic_write
 
 MAX_LABEL_ID = 65535
 """Label maps are uint16, so ids must fit in 0..65535."""
@@ -710,13 +709,4 @@ def write_label_png(path: str | Path, labels: np.ndarray, *, palette: LabelSet |
             im.putpalette(flat.ravel().tobytes())
     else:
         im = Image.fromarray(arr.astype(np.uint16))
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            im.save(fh, format="PNG")
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
+    return atomic_write(p, lambda fh: im.save(fh, format="PNG"))

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from engine.checkpoints import atomic_write_bytes
 from engine.errors import InputError
+from engine.fileio import atomic_write_bytes
 
 CHECKPOINT_FORMAT = "tessera-run"
 CHECKPOINT_VERSION = 1
