@@ -126,6 +126,20 @@ def pair_by_stem(
     return entries, problems
 
 
+def scan_image_label_dirs(image_dir: Path, label_dir: Path) -> tuple[list[Entry], list[Problem]]:
+    """Pair photos in ``image_dir`` with ``.png`` label maps in ``label_dir`` by file stem
+    (the layout ADE20K and COCO-Stuff share)."""
+    images, p1 = index_by_stem(list_files(image_dir, IMAGE_SUFFIXES))
+    labels, p2 = index_by_stem(list_files(label_dir, (".png",)))
+    entries, p3 = pair_by_stem(
+        images,
+        labels,
+        expected_label=lambda s: label_dir / f"{s}.png",
+        expected_image=lambda s: image_dir / f"{s}.jpg",
+    )
+    return entries, p1 + p2 + p3
+
+
 def split_folder(parent: Path, split: str, aliases: Mapping[str, str], *, layout: str = "") -> str:
     """The folder name of ``split`` under ``parent`` ("train" → "training" for ADE20K, …).
 

@@ -15,13 +15,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from engine.data.base import (
-    IMAGE_SUFFIXES,
     Entry,
     Problem,
     SegmentationDataset,
-    index_by_stem,
-    list_files,
-    pair_by_stem,
+    scan_image_label_dirs,
     split_folder,
 )
 from engine.labels import LabelSet
@@ -47,12 +44,4 @@ class CocoStuffDataset(SegmentationDataset):
     def scan(self) -> tuple[list[Entry], list[Problem]]:
         name = split_folder(self.root / "stuffthingmaps", self.split, SPLITS, layout=self.layout)
         image_dir, label_dir = self.root / "images" / name, self.root / "stuffthingmaps" / name
-        images, p1 = index_by_stem(list_files(image_dir, IMAGE_SUFFIXES))
-        labels, p2 = index_by_stem(list_files(label_dir, (".png",)))
-        entries, p3 = pair_by_stem(
-            images,
-            labels,
-            expected_label=lambda s: label_dir / f"{s}.png",
-            expected_image=lambda s: image_dir / f"{s}.jpg",
-        )
-        return entries, p1 + p2 + p3
+        return scan_image_label_dirs(image_dir, label_dir)

@@ -1,0 +1,1 @@
+"""Speed benchmarks that print JSON (``python -m benchmarks``); never part of the tests."""
