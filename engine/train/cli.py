@@ -35,6 +35,13 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr-g", type=float, help="generator learning rate (paper 1e-4)")
     p.add_argument("--lr-d", type=float, help="discriminator learning rate (paper 4e-4)")
     p.add_argument("--lambda-labelmix", type=float, help="LabelMix weight (paper 10; 5 for Cityscapes)")
+    p.add_argument(
+        "--lambda-pair-l1",
+        type=float,
+        help="beyond the paper, off by default: weight of an L1 loss between average-pooled generated "
+        "and paired real images (needs exactly paired data, e.g. landscapes)",
+    )
+    p.add_argument("--pair-pool", type=int, help="pooling factor of --lambda-pair-l1 (default 8)")
     p.add_argument("--ema-decay", type=float, help="EMA decay of G (paper 0.9999)")
     p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")
     p.add_argument("--arch", choices=["paper", "small"], help="base architecture (paper: channels_G 64)")

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from engine.encoding import LabelEncoder
@@ -30,7 +31,13 @@ from engine.train.visuals import grid_rows, to_uint8
 class OasisTraining:
     """Nets, optimisers and the step. ``G``/``D`` may be DDP wrappers; ``g``/``d`` never are."""
 
-    loss_names: ClassVar[list[str]] = ["loss_g", "loss_d_real", "loss_d_fake", "loss_labelmix"]
+    loss_names: ClassVar[list[str]] = [
+        "loss_g",
+        "loss_pair_l1",
+        "loss_d_real",
+        "loss_d_fake",
+        "loss_labelmix",
+    ]
 
     @staticmethod
     def build_arch(options: FitOptions, semantic_nc: int) -> OasisConfig:
@@ -108,6 +115,16 @@ class OasisTraining:
     def _noise(self, n: int, h: int, w: int, gen: torch.Generator) -> torch.Tensor:
         return expand_noise(torch.randn(n, self.z_dim, generator=gen).to(self.device), h, w)
 
+    def _pair_l1(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        """Optional low-frequency L1 to the paired real image (0 when off, the paper's setting)."""
+        weight = self.options.lambda_pair_l1
+        if weight == 0:
+            return torch.zeros((), device=fake.device)
+        k = self.options.pair_pool
+        return weight * F.l1_loss(
+            F.avg_pool2d(fake, k, ceil_mode=True), F.avg_pool2d(image, k, ceil_mode=True)
+        )
+
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
         channels = self.encoder.channels(batch["labels"]).to(self.device)
@@ -121,8 +138,9 @@ class OasisTraining:
         with self._autocast():
             fake = self.G(onehot, self._noise(b, h, w, gen))
             loss_g = n1_loss(self.d(fake).float(), channels, weights)
+            loss_pair = self._pair_l1(fake.float(), image)
         self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
+        (loss_g + loss_pair).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -144,6 +162,7 @@ class OasisTraining:
         ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))
         return {
             "loss_g": loss_g.item(),
+            "loss_pair_l1": loss_pair.item(),
             "loss_d_real": loss_real.item(),
             "loss_d_fake": loss_fake.item(),
             "loss_labelmix": loss_lm.item(),

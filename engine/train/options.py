@@ -37,6 +37,11 @@ class FitOptions:
     beta1: float = 0.0
     beta2: float = 0.999
     lambda_labelmix: float = 10.0  # paper: 10 (5 for Cityscapes)
+    # Beyond the paper (off by default): L1 between the generated and the paired real image
+    # after average-pooling by pair_pool, so only layout-level colour is tied to the pair.
+    # Rendered landscapes have exact pairs; it speeds early CPU training. See DESIGN.md.
+    lambda_pair_l1: float = 0.0
+    pair_pool: int = 8
     ema_decay: float = 0.9999  # paper: 0.9999 (0.999 for Cityscapes)
     ema_bn_batches: int = 50  # batches for the BatchNorm refresh of the EMA copy
     arch: str = "paper"  # paper | small: base widths before the overrides below
@@ -73,6 +78,12 @@ class FitOptions:
         for flag, value in {"--lr": self.lr, "--lr-g": self.lr_g, "--lr-d": self.lr_d}.items():
             if not 0 < value < 1:
                 raise InputError(f"{value} is out of range", source=flag, fix="use e.g. 1e-4")
+        if self.lambda_pair_l1 < 0:
+            raise InputError(
+                f"{self.lambda_pair_l1} is negative", source="--lambda-pair-l1", fix="use 0 (off) or e.g. 1"
+            )
+        if self.pair_pool < 1:
+            raise InputError(f"{self.pair_pool} is below 1", source="--pair-pool", fix="use e.g. 8")
         if not 0 <= self.ema_decay < 1:
             raise InputError(f"{self.ema_decay} is out of range", source="--ema-decay", fix="use e.g. 0.999")
         if self.family not in ("oasis", "segmenter"):
