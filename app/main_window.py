@@ -1,46 +1,599 @@
-"""The studio's main window.
+"""The studio window: wiring only — the document, views, tools, panels and the worker meet here.
 
-For now a placeholder that says what Tessera is and how to use it today; the painting
-studio (canvas, tools, panels, synthesis worker) is wired in here later. The window
-only wires: no document state or rendering lives in this file.
+Data flows one way: tools edit the Document; the Document's signals repaint the label
+canvas and schedule synthesis; the worker's results land in the output view. No
+document state or rendering code lives in this file.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+from collections.abc import Callable
+from pathlib import Path
 
-WELCOME = """
-<h2>Welcome to Tessera</h2>
-<p>Tessera turns a painted map of <i>what is where</i> (sky, water, mountain, tree,
-person, road …) into a photo-like image.</p>
-<p>The painting studio is on its way. Until it arrives, generate images from the
-command line:</p>
-<pre>app-train generate --weights weights/&lt;model&gt; --labels map.png --out image.png</pre>
-<p>Run <code>app-train --help</code> to see everything the tool belt can do.</p>
-"""
+import numpy as np
+import qtawesome as qta
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QUndoView,
+    QWidget,
+)
+
+from app.canvas.image_view import ImageView
+from app.canvas.label_canvas import LabelCanvas
+from app.canvas.view_state import ViewState
+from app.document.document import Document
+from app.document.remap import remap_by_name
+from app.file_actions import FileActions
+from app.panels.models import ModelPanel
+from app.panels.palette import PalettePanel
+from app.panels.style import StylePanel
+from app.panels.tool_options import ToolOptionsPanel
+from app.settings import user_weights_folder
+from app.tools.base import ToolContext
+from app.tools.registry import TOOL_CLASSES, make_tools
+from app.workers.synthesis import SynthesisWorker
+from engine.errors import TesseraError
+from engine.inference.synthesizer import Synthesizer
+from engine.labels import LabelSet
+from engine.noise import NoiseField, random_seed
+from engine.paths import RESOURCES, WEIGHTS
+
+DEFAULT_MODEL = "landscapes-oasis"
+STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
 
 
 class MainWindow(QMainWindow):
-    """Top-level window: menus and, for now, a welcome text."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        weights_folders: list[Path] | None = None,
+        settings: QSettings | None = None,
+        model: Path | None = None,
+        restore_session: bool = True,
+        recovery_folder: Path | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.settings = settings or QSettings("Tessera", "Tessera Studio")
         self.setWindowTitle("Tessera")
-        self.resize(720, 420)
+        self.setDockNestingEnabled(True)
+        self.synth: Synthesizer | None = None
+        self.model_folder: Path | None = None
+        self.output: np.ndarray | None = None
+        self.selection: np.ndarray | None = None
+        self.variation_seeds: list[int] = []
+        self.shown_request = 0
+        self.dropped_results = 0
+        self.last_ms: float | None = None
 
-        self.welcome = QLabel(WELCOME)
-        self.welcome.setTextFormat(Qt.TextFormat.RichText)
-        self.welcome.setWordWrap(True)
-        self.welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.welcome.setContentsMargins(32, 32, 32, 32)
-        self.setCentralWidget(self.welcome)
+        self.doc = Document(LabelSet.builtin("landscapes"), (256, 256), parent=self)
+        self.view_state = ViewState(self)
+        self.canvas = LabelCanvas(self.view_state)
+        self.canvas.setToolTip("")
+        self.result_view = ImageView(self.view_state, smooth=True)
+        self.result_view.placeholder = "The generated image appears here while you paint."
+        self.setCentralWidget(self.canvas)
 
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
-        self.quit_action.setStatusTip("Close Tessera")
-        self.quit_action.triggered.connect(self.close)
-        file_menu = self.menuBar().addMenu("&File")
+        self.worker = SynthesisWorker()
+        self.worker.image_ready.connect(self._image_ready)
+        self.worker.variations_ready.connect(self._variations_ready)
+        self.worker.failed.connect(self._failed)
+        self.worker.busy_changed.connect(self._busy)
+        self.worker.start()
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.synthesize)
+
+        self.ctx = ToolContext(
+            document=lambda: self.doc,
+            class_id=self.doc.label_set.classes[0].id,
+            pick_class=lambda cid: self.palette_panel.choose(cid),
+            select=self.set_selection,
+            status=lambda text: self.statusBar().showMessage(text, 5000),
+        )
+        self.tools = make_tools(self.ctx)
+
+        self._build_panels(weights_folders or [WEIGHTS, user_weights_folder()])
+        self._build_status_bar()
+        self.files = FileActions(self, recovery_folder)
+        self._build_actions()
+        self._attach_document(self.doc)
+
+        self._restore_settings()
+        start_model = model or self._initial_model()
+        if start_model is not None:
+            self.load_model(start_model)
+        if restore_session:
+            self.files.offer_recovery()
+        if not self.doc.modified and self.doc.path is None:
+            self._open_welcome_scene()
+        self.setAcceptDrops(True)
+
+    # ================================================================== building
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea, name: str) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_panels(self, folders: list[Path]) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.result_dock = self._dock("Result", self.result_view, right, "result")
+        self.result_dock.setToolTip("Drag the title bar out to float the result in its own window")
+        self.palette_panel = PalettePanel()
+        self.palette_panel.class_chosen.connect(self._class_chosen)
+        self.palette_dock = self._dock("Palette", self.palette_panel, left, "palette")
+        self.options = ToolOptionsPanel()
+        self.options.size_changed.connect(self._size_changed)
+        self.options.eraser_changed.connect(lambda cid: setattr(self.ctx, "eraser_class", cid))
+        self.options.underlay_changed.connect(self._underlay_alpha)
+        self.options.output_overlay_changed.connect(self._output_alpha)
+        self.options.instances_toggled.connect(self._show_instances)
+        self.options_dock = self._dock("Tool options", self.options, left, "options")
+        self.style_panel = StylePanel()
+        self.style_panel.reroll_all.clicked.connect(self.reroll_all)
+        self.style_panel.reroll_selection.clicked.connect(self.reroll_selection)
+        self.style_panel.lock.clicked.connect(lambda: self.lock_selection(True))
+        self.style_panel.unlock.clicked.connect(lambda: self.lock_selection(False))
+        self.style_panel.variations_button.clicked.connect(self.request_variations)
+        self.style_panel.variation_chosen.connect(self.adopt_variation)
+        self.style_panel.seed_edited.connect(self._seed_edited)
+        self.style_dock = self._dock("Style and variations", self.style_panel, left, "style")
+        self.history = QUndoView()
+        self.history.setEmptyLabel("Opened")
+        self.history_dock = self._dock("History", self.history, left, "history")
+        self.models = ModelPanel(folders)
+        self.models.model_chosen.connect(lambda entry: self.load_model(entry.folder))
+        self.models_dock = self._dock("Model", self.models, left, "models")
+        # Left column: palette and options above, style / history / model as tabs below;
+        # the result gets the whole right half, the same size as the canvas.
+        self.tabifyDockWidget(self.style_dock, self.history_dock)
+        self.tabifyDockWidget(self.history_dock, self.models_dock)
+        self.style_dock.raise_()
+        self.resizeDocks(
+            [self.palette_dock, self.options_dock, self.style_dock], [260, 170, 420], Qt.Orientation.Vertical
+        )
+        self.resizeDocks([self.palette_dock, self.result_dock], [300, 560], Qt.Orientation.Horizontal)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # indeterminate: "working"
+        self.busy.setMaximumWidth(80)
+        self.busy.setMaximumHeight(12)
+        self.busy.setVisible(False)
+        self.time_label = QLabel("—")
+        self.time_label.setToolTip("Time of the last synthesis")
+        self.backend_label = QLabel("no model")
+        self.cursor_label = QLabel("")
+        for widget in (self.cursor_label, self.busy, self.time_label, self.backend_label):
+            bar.addPermanentWidget(widget)
+        self.canvas.hovered.connect(self._hover)
+
+    def _action(
+        self,
+        text: str,
+        slot: Callable[..., object],
+        shortcut: str | QKeySequence | None = None,
+        icon: str | None = None,
+        tip: str = "",
+    ) -> QAction:
+        action = QAction(text, self)
+        if icon:
+            action.setIcon(qta.icon(icon, color="#dddddd"))
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        label = tip or text.replace("&", "")
+        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{label} ({keys})" if keys else label)
+        action.setStatusTip(label)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden
+        return action
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.files.populate(file_menu)
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+
+        edit = menu.addMenu("&Edit")
+        self.undo_action = self.doc.undo_stack.createUndoAction(self, "&Undo")
+        self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
+        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.undo_action.setIcon(qta.icon("fa5s.undo", color="#dddddd"))
+        self.redo_action.setIcon(qta.icon("fa5s.redo", color="#dddddd"))
+        for action in (self.undo_action, self.redo_action):
+            self.addAction(action)
+            edit.addAction(action)
+        edit.addSeparator()
+        self.cancel_action = self._action("Cancel stroke", self._cancel_tool, "Escape")
+        edit.addAction(self.cancel_action)
+        edit.addAction(self._action("Deselect", lambda: self.set_selection(None, ""), "Ctrl+D"))
+
+        tools_menu = menu.addMenu("&Tools")
+        toolbar = self.addToolBar("Tools")
+        toolbar.setObjectName("tools")
+        toolbar.setMovable(False)
+        self.tool_group = QActionGroup(self)
+        self.tool_actions: dict[str, QAction] = {}
+        for cls in TOOL_CLASSES:
+            action = self._action(
+                cls.title,
+                lambda _=False, n=cls.name: self.set_tool(n),
+                cls.shortcut,
+                cls.icon,
+                f"{cls.title}: {cls.tip}",
+            )
+            action.setCheckable(True)
+            self.tool_group.addAction(action)
+            tools_menu.addAction(action)
+            toolbar.addAction(action)
+            self.tool_actions[cls.name] = action
+        tools_menu.addSeparator()
+        self.smaller = self._action("Smaller brush", lambda: self._resize_brush(1 / 1.25), "[")
+        self.bigger = self._action("Bigger brush", lambda: self._resize_brush(1.25), "]")
+        tools_menu.addActions([self.smaller, self.bigger])
+        for i in range(9):
+            self._action(
+                f"Recent class {i + 1}", lambda _=False, k=i: self.palette_panel.choose_recent(k), str(i + 1)
+            )
+        toolbar.addSeparator()
+
+        gen = menu.addMenu("&Generate")
+        self.reroll_all_action = self._action(
+            "Re-roll &everything",
+            self.reroll_all,
+            "Ctrl+R",
+            "fa5s.dice",
+            "New noise everywhere that is not locked",
+        )
+        self.reroll_sel_action = self._action(
+            "Re-roll &selection",
+            self.reroll_selection,
+            "R",
+            "fa5s.dice-one",
+            "New noise for the selected region",
+        )
+        self.variations_action = self._action(
+            "&Variations", self.request_variations, "Shift+R", "fa5s.th", "Show variations of the selection"
+        )
+        self.lock_action = self._action(
+            "&Lock selection", lambda: self.lock_selection(True), "Ctrl+L", "fa5s.lock"
+        )
+        self.unlock_action = self._action(
+            "&Unlock selection", lambda: self.lock_selection(False), "Ctrl+Shift+L", "fa5s.lock-open"
+        )
+        gen.addActions([self.reroll_all_action, self.reroll_sel_action, self.variations_action])
+        gen.addSeparator()
+        gen.addActions([self.lock_action, self.unlock_action])
+        toolbar.addActions([self.reroll_all_action, self.reroll_sel_action, self.variations_action])
+
+        view = menu.addMenu("&View")
+        view.addAction(self._action("&Fit", self.canvas.fit, "Ctrl+0", "fa5s.expand"))
+        view.addAction(self._action("&Actual size", self.view_state.actual_size, "Ctrl+1"))
+        view.addAction(self._action("Zoom &in", lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn))
+        view.addAction(self._action("Zoom &out", lambda: self._zoom(-1), QKeySequence.StandardKey.ZoomOut))
+        view.addSeparator()
+        for dock in (
+            self.result_dock,
+            self.palette_dock,
+            self.options_dock,
+            self.style_dock,
+            self.history_dock,
+            self.models_dock,
+        ):
+            view.addAction(dock.toggleViewAction())
+        self.set_tool("brush")
+
+    # ================================================================== document
+    def _attach_document(self, doc: Document) -> None:
+        self.canvas.set_document(doc)
+        doc.labels_changed.connect(self._labels_changed)
+        doc.noise_changed.connect(lambda _: self._noise_changed())
+        doc.lock_changed.connect(self._noise_changed)
+        doc.reset.connect(self._doc_reset)
+        doc.modified_changed.connect(self._update_title)
+        doc.path_changed.connect(lambda _: self._update_title())
+        doc.undo_stack.indexChanged.connect(lambda _: self.schedule(0))
+        self.history.setStack(doc.undo_stack)
+        self._doc_reset()
+
+    def _doc_reset(self) -> None:
+        self.palette_panel.set_label_set(self.doc.label_set, self.ctx.class_id)
+        self.options.set_label_set(self.doc.label_set, self.ctx.eraser_class)
+        self.set_selection(None, "")
+        self.style_panel.clear_variations()
+        self.style_panel.show_seeds(self.doc.noise)
+        self.output = None
+        self.result_view.set_rgb(None)
+        self.view_state.fit_pending = True
+        self.canvas.fit()
+        self._update_title()
+        self.schedule(0)
+
+    def _labels_changed(self, box: object) -> None:
+        if self.selection is not None:  # the selected region may have moved under the brush
+            self.selection = None
+            self.canvas.set_selection(None)
+            self.style_panel.set_selection_text("")
+        self.schedule(STROKE_THROTTLE_MS if self.doc.editing else 0)
+
+    def _noise_changed(self) -> None:
+        self.style_panel.show_seeds(self.doc.noise)
+        self.schedule(0)
+
+    def _update_title(self, *_: object) -> None:
+        name = self.doc.path.name if self.doc.path else "Untitled"
+        self.setWindowTitle(f"{name}[*] — Tessera")
+        self.setWindowModified(self.doc.modified)
+
+    def _open_welcome_scene(self) -> None:
+        """A new user sees a landscape at once: the sample scene, untitled, ready to paint over."""
+        scene_file = RESOURCES / "scenes" / "mountain_lake.png"
+        if scene_file.is_file() and self.doc.label_set.name == "landscapes":
+            try:
+                self.files.import_label_map(scene_file, as_new=True, title=False)
+            except TesseraError:
+                pass
+
+    def new_document(self, size: tuple[int, int], fill: int | None = None) -> None:
+        from engine.scene import Scene
+
+        h, w = size
+        fill_id = fill if fill is not None else self.doc.label_set.classes[0].id
+        noise = NoiseField.uniform(h, w, random_seed(), self.doc.noise.z_dim)
+        self.doc.replace(Scene.blank(h, w, fill_id), noise, path=None)
+
+    # ================================================================== model
+    def _initial_model(self) -> Path | None:
+        remembered = self.settings.value("model")
+        candidates = [Path(remembered)] if remembered else []
+        candidates.append(WEIGHTS / DEFAULT_MODEL)
+        for folder in candidates:
+            entry = self.models.entry_for(folder.resolve()) if folder.exists() else None
+            if entry is not None and entry.usable:
+                return entry.folder
+        usable = [e for e in self.models.entries if e.usable]
+        return usable[0].folder if usable else None
+
+    def load_model(self, folder: Path) -> bool:
+        try:
+            synth = Synthesizer.from_folder(folder, segmenter=True)
+        except TesseraError as error:
+            QMessageBox.warning(self, "Cannot load model", str(error))
+            return False
+        spec = synth.spec
+        if spec.label_set != self.doc.label_set:
+            labels, lost = remap_by_name(self.doc.labels, self.doc.label_set, spec.label_set)
+            if lost and self.isVisible():
+                answer = QMessageBox.question(
+                    self,
+                    "Different classes",
+                    f"'{folder.name}' has no class for: {', '.join(lost[:12])}. "
+                    f"Those areas become '{spec.label_set.classes[0].name}'. Switch anyway?",
+                )
+                if answer != QMessageBox.StandardButton.Yes:
+                    return False
+            from engine.scene import Scene
+
+            h, w = self.doc.size
+            self.doc.replace(
+                Scene(labels),
+                NoiseField.uniform(h, w, random_seed(), synth.z_dim),
+                label_set=spec.label_set,
+                model=folder.name,
+                path=None,
+            )
+        elif synth.z_dim != self.doc.noise.z_dim:
+            h, w = self.doc.size
+            self.doc.replace(
+                self.doc.scene, NoiseField.uniform(h, w, random_seed(), synth.z_dim), model=folder.name
+            )
+        self.synth = synth
+        self.model_folder = Path(folder).resolve()
+        self.doc.model_name = folder.name
+        self.worker.set_generator(self._generate_fn(synth))
+        self.models.mark_current(self.model_folder)
+        self.backend_label.setText(f"{folder.name} · torch fp32 · {synth.device.type.upper()}")
+        self.settings.setValue("model", str(self.model_folder))
+        self.schedule(0)
+        return True
+
+    @staticmethod
+    def _generate_fn(synth: Synthesizer):
+        def generate(labels: np.ndarray, noise: NoiseField) -> np.ndarray:
+            return synth.generate(labels, noise, source="canvas")
+
+        return generate
+
+    # ================================================================== synthesis
+    def schedule(self, delay_ms: int = 0) -> None:
+        """Ask for a new image soon; during a stroke requests are throttled, not postponed."""
+        if self._timer.isActive():
+            if delay_ms == 0:
+                self._timer.start(0)
+            return
+        self._timer.start(delay_ms)
+
+    def synthesize(self) -> int | None:
+        if self.synth is None:
+            return None
+        return self.worker.submit(self.doc.labels, self.doc.noise)
+
+    def _image_ready(self, request_id: int, image: np.ndarray, ms: float) -> None:
+        if request_id < self.shown_request:
+            self.dropped_results += 1  # an older request finished late: never go back in time
+            return
+        self.shown_request = request_id
+        if image.shape[:2] != self.doc.size:
+            return  # the canvas was resized meanwhile; a newer request is on its way
+        self.output = image
+        self.result_view.set_rgb(image)
+        self.canvas.set_output(image)
+        self.last_ms = ms
+        self.time_label.setText(f"{ms:.0f} ms")
+
+    def _failed(self, request_id: int, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
+
+    def _busy(self, busy: bool) -> None:
+        self.busy.setVisible(busy)
+
+    # ================================================================== selection and style
+    def set_selection(self, mask: np.ndarray | None, text: str) -> None:
+        self.selection = mask if mask is not None and mask.any() else None
+        self.canvas.set_selection(self.selection)
+        self.style_panel.set_selection_text(text if self.selection is not None else "")
+        self.style_panel.variations_button.setEnabled(True)  # whole canvas when nothing is selected
+        self.variation_seeds = []
+        self.style_panel.clear_variations()
+
+    def reroll_all(self) -> None:
+        seed = self.doc.reroll(None)
+        self.statusBar().showMessage(f"Re-rolled everything not locked (seed {seed})", 4000)
+
+    def reroll_selection(self) -> None:
+        if self.selection is None:
+            self.statusBar().showMessage("Select a region first: region picker (V), then click.", 4000)
+            return
+        seed = self.doc.reroll(self.selection, text="Re-roll selection")
+        self.statusBar().showMessage(f"Re-rolled the selection (seed {seed})", 4000)
+
+    def lock_selection(self, value: bool) -> None:
+        if self.selection is None:
+            return
+        self.doc.set_locked(self.selection, value, "Lock" if value else "Unlock")
+
+    def variation_noises(self, seeds: list[int]) -> list[NoiseField]:
+        noises = [self.doc.rerolled(self.selection, seed) for seed in seeds]
+        return [n for n in noises if n is not None]
+
+    def request_variations(self) -> None:
+        if self.synth is None:
+            return
+        seeds = [random_seed() for _ in range(self.style_panel.count.value())]
+        if not self.variation_noises(seeds[:1]):
+            self.statusBar().showMessage("Everything selected is locked: unlock it to see variations.", 4000)
+            return
+        self.worker.submit_variations(
+            self.doc.labels, self.variation_noises(seeds), tag=(seeds, self.doc.labels.copy())
+        )
+        self.statusBar().showMessage("Making variations…", 3000)
+
+    def _variations_ready(self, request_id: int, images: list[np.ndarray], tag: object) -> None:
+        seeds, labels = tag  # type: ignore[misc]
+        if not np.array_equal(labels, self.doc.labels):
+            return  # painted since: these no longer match the canvas
+        self.variation_seeds = list(seeds)
+        self.style_panel.show_variations(images)
+
+    def adopt_variation(self, index: int) -> None:
+        if not 0 <= index < len(self.variation_seeds):
+            return
+        mask = None if self.selection is None else self.selection
+        self.doc.reroll(mask, seed=self.variation_seeds[index], text=f"Adopt variation {index + 1}")
+
+    def _seed_edited(self, region_id: int, seed: int) -> None:
+        try:
+            self.doc.set_region_seed(region_id, seed)
+        except TesseraError as error:
+            self.statusBar().showMessage(str(error), 5000)
+
+    # ================================================================== tools
+    def set_tool(self, name: str) -> None:
+        self.canvas.set_tool(self.tools[name])
+        self.tool_actions[name].setChecked(True)
+        self.statusBar().showMessage(f"{self.tools[name].title}: {self.tools[name].tip}", 4000)
+
+    def _cancel_tool(self) -> None:
+        if self.canvas.tool is not None:
+            self.canvas.tool.cancel()
+        self.canvas.update()
+
+    def _class_chosen(self, class_id: int) -> None:
+        self.ctx.class_id = class_id
+
+    def _size_changed(self, size: int) -> None:
+        self.ctx.brush_size = size
+        self.canvas.update()
+
+    def _resize_brush(self, factor: float) -> None:
+        size = self.options.size()
+        new = (
+            max(size + (1 if factor > 1 else -1), round(size * factor))
+            if factor > 1
+            else min(size - 1, round(size * factor))
+        )
+        self.options.set_size(new)
+
+    def _zoom(self, steps: int) -> None:
+        self.view_state.zoom_about(steps, self.view_state.center, self.view_state.center * 0)
+
+    def _underlay_alpha(self, alpha: float) -> None:
+        self.canvas.underlay_alpha = alpha
+        self.canvas.rebuild()
+
+    def _output_alpha(self, alpha: float) -> None:
+        self.canvas.output_alpha = alpha
+        self.canvas.rebuild()
+
+    def _show_instances(self, on: bool) -> None:
+        self.canvas.show_instances = on
+        self.canvas.rebuild()
+
+    def _hover(self, y: float, x: float) -> None:
+        h, w = self.doc.size
+        iy, ix = int(y), int(x)
+        if 0 <= iy < h and 0 <= ix < w and y >= 0 and x >= 0:
+            cls = self.doc.label_set.by_id(int(self.doc.labels[iy, ix]))
+            inst = int(self.doc.instances[iy, ix])
+            self.cursor_label.setText(f"{ix}, {iy} · {cls.name}{f' #{inst}' if inst else ''}")
+        else:
+            self.cursor_label.setText("")
+
+    # ================================================================== settings and closing
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        state = self.settings.value("state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        self.options.set_size(int(self.settings.value("brush_size", 24)))
+
+    def _save_settings(self) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("state", self.saveState())
+        self.settings.setValue("brush_size", self.options.size())
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.files.confirm_discard():
+            event.ignore()
+            return
+        self._save_settings()
+        self.files.shutdown()
+        self.worker.stop()
+        event.accept()
+
+    # ================================================================== drag and drop
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.files.open_any(Path(url.toLocalFile()))
+                break

@@ -56,3 +56,58 @@ def make_folder_dataset(root: Path, count: int = 8, size: tuple[int, int] = (64,
             Image.fromarray(image).save(root / split / "images" / f"s{i:03d}.png")
             Image.fromarray(labels.astype(np.uint8), mode="L").save(root / split / "labels" / f"s{i:03d}.png")
     return root
+
+
+def write_fid_inception(path: Path, seed: int = 0) -> Path:
+    """A stand-in for pytorch-fid's Inception file: same keys and shapes (fc included),
+    random weights. Convolutions get He init and BatchNorm random running statistics, so
+    features keep a useful scale through 94 layers and loading is visible in the output."""
+    import torch
+
+    from engine.metrics.inception import UNUSED_KEYS, FidInceptionV3
+
+    gen = torch.Generator().manual_seed(seed)
+    net = FidInceptionV3()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2 / fan_in) ** 0.5)
+            elif isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+                m.running_var.uniform_(0.8, 1.25, generator=gen)
+    state = net.state_dict()
+    state.update({k: torch.randn(shape, generator=gen) * 0.01 for k, shape in UNUSED_KEYS.items()})
+    torch.save(state, path)
+    return path
+
+
+def write_tiny_oasis(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
+    """A random-weights OASIS weights folder (small config): G and D, ready for the studio."""
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.encoding import default_channel_ids
+    from engine.labels import LabelSet
+    from engine.networks.blocks import init_official
+    from engine.networks.oasis import OasisConfig
+    from engine.registry import ModelSpec
+
+    label_set = LabelSet.builtin(label_set_name)
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec(
+        family="oasis",
+        label_set=label_set,
+        channel_ids=ids,
+        dontcare_channel=0 if label_set.dontcare is not None else None,
+        image_size=(64, 64),
+        arch=OasisConfig.small(len(ids)),
+        training={"steps": 0, "command": "tests.helpers.write_tiny_oasis"},
+    )
+    torch.manual_seed(seed)
+    states = {}
+    for part in ("generator", "discriminator"):
+        net = spec.build(part)
+        init_official(net)
+        states[part] = net.state_dict()
+    return save_weights(folder, spec, states, "# tiny random OASIS for tests\n")

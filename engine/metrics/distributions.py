@@ -18,16 +18,38 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     """Fréchet distance between Gaussians fitted to feature sets a (N×D) and b (M×D).
 
     tr((Σa Σb)^½) is taken as Σ √λ of Σa^½ Σb Σa^½, which is symmetric, so only
-    symmetric eigendecompositions are needed (no scipy, no complex parts).
+    symmetric eigendecompositions are needed (no scipy, no complex parts). With fewer
+    samples than dimensions (small FID runs: a handful of images, 2048-d) the same trace
+    comes from an N×M matrix instead of two D×D decompositions.
     """
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     mu_a, mu_b = a.mean(0), b.mean(0)
+    if min(len(a), len(b)) < a.shape[1]:
+        trace_a, trace_b, trace_sqrt = _traces_from_samples(a - mu_a, b - mu_b)
+    else:
+        trace_a, trace_b, trace_sqrt = _traces_from_covariances(a, b)
+    return float(((mu_a - mu_b) ** 2).sum() + trace_a + trace_b - 2 * trace_sqrt)
+
+
+def _traces_from_covariances(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """tr Σa, tr Σb and tr((Σa Σb)^½) via D×D eigendecompositions."""
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     w, v = np.linalg.eigh(cov_a)
     sqrt_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
     middle = np.linalg.eigvalsh(sqrt_a @ cov_b @ sqrt_a)
-    trace_sqrt = np.sqrt(np.clip(middle, 0, None)).sum()
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_sqrt)
+    return float(np.trace(cov_a)), float(np.trace(cov_b)), float(np.sqrt(np.clip(middle, 0, None)).sum())
+
+
+def _traces_from_samples(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """The same traces from centred samples a (N×D), b (M×D), without forming Σa, Σb.
+
+    Σa = AᵀA/(N-1) and Σb = BᵀB/(M-1), so the non-zero eigenvalues of Σa Σb are those of
+    (ABᵀ)(ABᵀ)ᵀ/((N-1)(M-1)): tr((Σa Σb)^½) is the sum of the singular values of ABᵀ
+    divided by √((N-1)(M-1)).
+    """
+    n, m = len(a) - 1, len(b) - 1
+    singular = np.linalg.svd(a @ b.T, compute_uv=False)
+    return float((a**2).sum() / n), float((b**2).sum() / m), float(singular.sum() / np.sqrt(n * m))
 
 
 def lbp_codes(grey: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@
     app-train segment   photo → label map (OASIS discriminator as segmenter)
     app-train import    official checkpoint → a weights folder
     app-train data      render a procedural dataset (landscapes)
-    app-train eval      measure a generator (mIoU, FSD, diversity, colour, texture)
+    app-train eval      measure a generator (mIoU, FSD, diversity, colour, texture, FID)
 
 Errors about user input print one clear message (file, value, fix) and exit with 2.
 """
@@ -248,7 +248,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("eval", help="measure a generator: mIoU, FSD, diversity, colour, texture")
+    p = sub.add_parser(
+        "eval", help="measure a generator: mIoU, FSD, diversity, colour, texture (FID with --inception)"
+    )
     p.add_argument("--weights", type=Path, required=True, help="generator weights folder")
     p.add_argument("--data", required=True, help="dataset KIND:PATH (its test split is used)")
     p.add_argument(
@@ -262,6 +264,12 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=parse_size, help="evaluation size (default: the model's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, help="folder for eval.json, eval.md and eval.png")
+    p.add_argument(
+        "--inception",
+        type=Path,
+        help="FID Inception-v3 weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth): "
+        "adds standard FID to the report",
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -270,7 +278,9 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.metrics.evaluate import EvalSettings, evaluate
 
     settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
-    report = evaluate(args.weights, args.data, args.segmenter, settings, out=args.out)
+    report = evaluate(
+        args.weights, args.data, args.segmenter, settings, out=args.out, inception=args.inception
+    )
     print(json.dumps(report, indent=2))
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import torch
 
 from engine.checkpoints import save_weights
@@ -17,8 +18,8 @@ from engine.train.cli import main
 from tests.helpers import TINY_SET, make_folder_dataset
 
 
-def test_eval_report(tmp_path: Path) -> None:
-    data = make_folder_dataset(tmp_path / "data", count=2)
+def _tiny_models(tmp_path: Path) -> None:
+    """Random tiny generator and segmenter folders at tmp_path/gen and tmp_path/seg."""
     ls = LabelSet.from_dict(TINY_SET)
     ids = default_channel_ids(ls.ids, ls.dontcare)
     torch.manual_seed(0)
@@ -34,6 +35,11 @@ def test_eval_report(tmp_path: Path) -> None:
     )
     seg_spec = ModelSpec("segmenter", ls, ids, 0, (64, 64), SegmenterConfig(len(ids), widths=(8, 16, 32, 64)))
     save_weights(tmp_path / "seg", seg_spec, {"segmenter": Segmenter(seg_spec.arch).state_dict()}, "# s")
+
+
+def test_eval_report(tmp_path: Path) -> None:
+    data = make_folder_dataset(tmp_path / "data", count=2)
+    _tiny_models(tmp_path)
     out = tmp_path / "report"
     args = ["eval", "--weights", str(tmp_path / "gen"), "--data", f"folder:{data}", "--split", "val"]
     assert main([*args, "--segmenter", str(tmp_path / "seg"), "--out", str(out)]) == 0
@@ -42,6 +48,29 @@ def test_eval_report(tmp_path: Path) -> None:
     for key in ("miou_generated", "miou_real", "fsd", "ms_ssim", "colour_emd", "texture_chi2"):
         assert report[key] is not None and report[key] >= 0, key
     assert 0 <= report["ms_ssim"] <= 1
-    assert report["fid"] is None and "Inception" in report["fid_note"]
+    assert report["fid"] is None and "--inception" in report["fid_note"]
     assert "mIoU on generated images" in (out / "eval.md").read_text()
     assert (out / "eval.png").is_file()
+
+
+def test_eval_with_inception_reports_fid(tmp_path: Path, fid_inception_file: Path) -> None:
+    # 2 maps of the val split: 2 real and 2 generated images through Inception (≈ 1 s on CPU).
+    data = make_folder_dataset(tmp_path / "data", count=2)
+    _tiny_models(tmp_path)
+    out = tmp_path / "report"
+    args = ["eval", "--weights", str(tmp_path / "gen"), "--data", f"folder:{data}", "--split", "val"]
+    args += ["--segmenter", str(tmp_path / "seg"), "--out", str(out), "--inception", str(fid_inception_file)]
+    assert main(args) == 0
+    report = json.loads((out / "eval.json").read_text())
+    assert isinstance(report["fid"], float) and report["fid"] > 0
+    assert fid_inception_file.name in report["fid_note"] and "sha256" in report["fid_note"]
+    assert f"| FID (Inception) | {report['fid']} |" in (out / "eval.md").read_text()
+
+
+def test_eval_with_a_bad_inception_file_names_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    bad = tmp_path / "pt_inception.pth"
+    bad.write_bytes(b"\x00" * 100)
+    args = ["eval", "--weights", str(tmp_path / "gen"), "--data", "folder:x", "--inception", str(bad)]
+    assert main(args) == 2  # checked before anything else is loaded
+    err = capsys.readouterr().err
+    assert str(bad) in err and "pt_inception-2015-12-05-6726825d.pth" in err

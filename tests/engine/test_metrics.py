@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from engine.metrics import ColourTextureStats, ConfusionMatrix, frechet_distance, ms_ssim
+from engine.metrics.distributions import _traces_from_covariances, _traces_from_samples
 
 
 def test_frechet_distance_of_shifted_gaussians() -> None:
@@ -14,6 +15,17 @@ def test_frechet_distance_of_shifted_gaussians() -> None:
     assert frechet_distance(a, a) < 1e-6
     # Same covariance, mean shifted by (2, 0, 0): the distance is |Δμ|² = 4.
     assert abs(frechet_distance(a, a + np.array([2.0, 0.0, 0.0])) - 4.0) < 1e-6
+
+
+def test_frechet_distance_with_fewer_samples_than_dimensions() -> None:
+    # The N×M route (used when N < D) gives what the D×D covariance route gives.
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=(5, 40)), rng.normal(1.0, 2.0, size=(7, 40))
+    a_c, b_c = a - a.mean(0), b - b.mean(0)
+    np.testing.assert_allclose(_traces_from_samples(a_c, b_c), _traces_from_covariances(a, b), rtol=1e-6)
+    d = frechet_distance(a, b)
+    assert abs(d - frechet_distance(b, a)) < 1e-9 and d > 0
+    assert abs(frechet_distance(a, a)) < 1e-9
 
 
 def test_ms_ssim_identity_and_noise() -> None:

@@ -1,0 +1,1 @@
+"""Views: the label canvas and the output view (rendering and navigation only)."""

@@ -1,0 +1,1 @@
+"""The painting document, its undo history and project files (no QtWidgets here)."""

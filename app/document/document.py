@@ -1,0 +1,298 @@
+"""The painting document: scene, noise, locks and model choice, with an undo history.
+
+Everything a user can change goes through here, so that every change is one undo step,
+marks the document modified and tells the views (through signals) which rectangle
+changed. Tools paint in place during a stroke (the canvas must follow the brush without
+copying whole maps); :meth:`Document.end_edit` then records the stroke as one diff patch.
+
+Only QtCore/QtGui are used (QUndoStack lives in QtGui), so documents work headless.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from app.document.patches import BBox, MapPatch, union
+from engine.errors import InputError
+from engine.labels import LabelSet
+from engine.noise import DEFAULT_Z_DIM, NoiseField, random_seed
+from engine.scene import Scene
+
+
+class _NoisePatch:
+    """Noise before/after an edit: the changed rectangle of the region map + both region tables."""
+
+    def __init__(self, before: NoiseField, after: NoiseField) -> None:
+        old_map, self.old_meta = before.to_state()
+        new_map, self.new_meta = after.to_state()
+        self.maps = MapPatch.between(old_map, new_map)
+
+    def apply(self, noise: NoiseField, forward: bool) -> NoiseField:
+        region_map, _ = noise.to_state()
+        if self.maps is not None:
+            self.maps.apply(region_map, forward)
+        return NoiseField.from_state(region_map, self.new_meta if forward else self.old_meta)
+
+
+class _EditCommand(QUndoCommand):
+    """One undo step: patches of labels/instances/locks and optionally of the noise."""
+
+    def __init__(
+        self,
+        doc: Document,
+        text: str,
+        maps: dict[str, MapPatch],
+        noise: _NoisePatch | None,
+        applied: bool,
+    ) -> None:
+        super().__init__(text)
+        self.doc, self.maps, self.noise = doc, maps, noise
+        self._skip_redo = applied  # the edit already happened live (a stroke)
+
+    def redo(self) -> None:
+        if self._skip_redo:
+            self._skip_redo = False
+            return
+        self.doc._apply(self.maps, self.noise, forward=True)
+
+    def undo(self) -> None:
+        self.doc._apply(self.maps, self.noise, forward=False)
+
+
+class Document(QObject):
+    """A scene being painted. Arrays are owned here; views read them, tools edit via methods."""
+
+    labels_changed = Signal(object)  # BBox (y0, x0, y1, x1) of changed labels/instances
+    noise_changed = Signal(object)  # BBox of changed noise, or None for "anywhere"
+    lock_changed = Signal()
+    reset = Signal()  # size, label set or whole content replaced: rebuild views
+    modified_changed = Signal(bool)
+    path_changed = Signal(object)  # Path | None
+
+    def __init__(
+        self,
+        label_set: LabelSet,
+        size: tuple[int, int] = (256, 256),
+        *,
+        fill: int | None = None,
+        z_dim: int = DEFAULT_Z_DIM,
+        seed: int | None = None,
+        model: str | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        h, w = size
+        self.label_set = label_set
+        fill_id = fill if fill is not None else label_set.classes[0].id
+        if fill_id not in label_set:
+            raise InputError(f"class id {fill_id} is not in label set '{label_set.name}'", source="fill")
+        self.scene = Scene.blank(h, w, fill_id)
+        self.noise = NoiseField.uniform(h, w, random_seed() if seed is None else seed, z_dim)
+        self.locked = np.zeros((h, w), bool)
+        self.model_name = model
+        self.path: Path | None = None
+        self.underlay: np.ndarray | None = None  # photo shown faintly under the labels (not saved)
+        self.undo_stack = QUndoStack(self)
+        # A bound method, not a lambda: Qt drops it cleanly when the document is destroyed.
+        self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self._edit: tuple[np.ndarray, np.ndarray] | None = None
+        self._edit_box: BBox | None = None
+
+    def _clean_changed(self, clean: bool) -> None:
+        self.modified_changed.emit(not clean)
+
+    # ------------------------------------------------------------------ queries
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.scene.size
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.scene.labels
+
+    @property
+    def instances(self) -> np.ndarray:
+        return self.scene.instances
+
+    @property
+    def modified(self) -> bool:
+        return not self.undo_stack.isClean()
+
+    @property
+    def editing(self) -> bool:
+        return self._edit is not None
+
+    def mark_saved(self, path: Path) -> None:
+        self.path = Path(path)
+        self.undo_stack.setClean()
+        self.path_changed.emit(self.path)
+
+    # ------------------------------------------------------------------ strokes
+    def begin_edit(self) -> None:
+        """Start a live edit (a stroke): later :meth:`paint` calls become one undo step."""
+        if self._edit is None:
+            self._edit = (self.scene.labels.copy(), self.scene.instances.copy())
+            self._edit_box = None
+
+    def paint(self, box: BBox, mask: np.ndarray, class_id: int, instance_id: int = 0) -> None:
+        """Set ``class_id``/``instance_id`` where the local ``mask`` (shaped like ``box``) is true."""
+        if class_id not in self.label_set:
+            raise InputError(f"class id {class_id} is not in label set '{self.label_set.name}'")
+        self.begin_edit()
+        y0, x0, y1, x1 = box
+        self.scene.labels[y0:y1, x0:x1][mask] = class_id
+        self.scene.instances[y0:y1, x0:x1][mask] = instance_id
+        self._edit_box = union(self._edit_box, box)
+        self.labels_changed.emit(box)
+
+    def end_edit(self, text: str) -> bool:
+        """Close the live edit; push it as one undo step. False when nothing changed."""
+        if self._edit is None:
+            return False
+        (old_labels, old_instances), box = self._edit, self._edit_box
+        self._edit, self._edit_box = None, None
+        if box is None:
+            return False
+        maps = {
+            "labels": MapPatch.between(old_labels, self.scene.labels, box),
+            "instances": MapPatch.between(old_instances, self.scene.instances, box),
+        }
+        kept = {k: p for k, p in maps.items() if p is not None}
+        if not kept:
+            return False
+        self.undo_stack.push(_EditCommand(self, text, kept, None, applied=True))
+        return True
+
+    def cancel_edit(self) -> None:
+        """Throw the live edit away (Escape during a stroke)."""
+        if self._edit is None:
+            return
+        (old_labels, old_instances), box = self._edit, self._edit_box
+        self._edit, self._edit_box = None, None
+        self.scene.labels[...] = old_labels
+        self.scene.instances[...] = old_instances
+        if box is not None:
+            self.labels_changed.emit(box)
+
+    # ------------------------------------------------------------------ whole edits
+    def set_maps(
+        self, text: str, labels: np.ndarray | None = None, instances: np.ndarray | None = None
+    ) -> bool:
+        """Replace labels and/or instances (same size) as one undo step."""
+        maps: dict[str, MapPatch] = {}
+        for name, new in (("labels", labels), ("instances", instances)):
+            if new is None:
+                continue
+            current = getattr(self.scene, name)
+            if new.shape != current.shape:
+                raise InputError(
+                    f"the new {name} are {new.shape[1]}×{new.shape[0]}, the canvas is "
+                    f"{current.shape[1]}×{current.shape[0]}",
+                    fix="resize the map to the canvas, or start a new document of its size",
+                )
+            patch = MapPatch.between(current, new.astype(current.dtype))
+            if patch is not None:
+                maps[name] = patch
+        if not maps:
+            return False
+        self.undo_stack.push(_EditCommand(self, text, maps, None, applied=False))
+        return True
+
+    def rerolled(self, mask: np.ndarray | None, seed: int) -> NoiseField | None:
+        """The noise a re-roll of ``mask`` (None: everything) with ``seed`` gives; None if nothing changes.
+
+        Locked pixels keep their noise. The variations strip previews exactly this field,
+        so adopting a thumbnail reproduces it.
+        """
+        target = ~self.locked if mask is None else mask & ~self.locked
+        after = self.noise.copy()
+        if mask is None and not self.locked.any():
+            after.resample_all(seed)
+        elif target.any():
+            after.resample(target, seed)
+        else:
+            return None
+        return after
+
+    def reroll(self, mask: np.ndarray | None = None, seed: int | None = None, text: str = "") -> int:
+        """New noise for ``mask`` (None: everywhere not locked). Returns the seed used."""
+        seed = random_seed() if seed is None else seed
+        after = self.rerolled(mask, seed)
+        if after is not None:
+            self._push_noise(after, text or ("Re-roll everything" if mask is None else "Re-roll region"))
+        return seed
+
+    def set_region_seed(self, region_id: int, seed: int) -> None:
+        """Give one noise region a typed-in seed (the style panel's seed field)."""
+        mask = self.noise.region_map == region_id
+        if not mask.any():
+            raise InputError(f"noise region {region_id} is not on the canvas")
+        after = self.noise.copy()
+        after.resample(mask, seed)
+        self._push_noise(after, f"Set seed {seed}")
+
+    def set_noise(self, noise: NoiseField, text: str) -> None:
+        """Adopt a prepared noise field (e.g. a variation the user clicked)."""
+        if noise.size != self.size or noise.z_dim != self.noise.z_dim:
+            raise InputError("the noise field does not match this canvas", fix="make it for this document")
+        self._push_noise(noise.copy(), text)
+
+    def set_locked(self, mask: np.ndarray, value: bool, text: str) -> bool:
+        new = self.locked.copy()
+        new[mask] = value
+        patch = MapPatch.between(self.locked, new)
+        if patch is None:
+            return False
+        self.undo_stack.push(_EditCommand(self, text, {"locked": patch}, None, applied=False))
+        return True
+
+    def _push_noise(self, after: NoiseField, text: str) -> None:
+        patch = _NoisePatch(self.noise, after)
+        self.undo_stack.push(_EditCommand(self, text, {}, patch, applied=False))
+
+    # ------------------------------------------------------------------ replacing everything
+    def replace(
+        self,
+        scene: Scene,
+        noise: NoiseField,
+        *,
+        label_set: LabelSet | None = None,
+        locked: np.ndarray | None = None,
+        model: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        """Load new content (open, new, resize): clears history and rebuilds views."""
+        if noise.size != scene.size:
+            raise InputError("noise and scene sizes differ", fix="the project file is damaged")
+        self.cancel_edit()
+        self.label_set = label_set or self.label_set
+        self.scene, self.noise = scene, noise
+        self.locked = np.zeros(scene.size, bool) if locked is None else locked.astype(bool)
+        self.model_name = model if model is not None else self.model_name
+        self.underlay = None
+        self.undo_stack.clear()
+        self.path = path
+        self.reset.emit()
+        self.path_changed.emit(path)
+        self.modified_changed.emit(False)
+
+    # ------------------------------------------------------------------ undo plumbing
+    def _apply(self, maps: dict[str, MapPatch], noise: _NoisePatch | None, forward: bool) -> None:
+        self.cancel_edit()
+        box: BBox | None = None
+        for name, patch in maps.items():
+            target = self.locked if name == "locked" else getattr(self.scene, name)
+            patch.apply(target, forward)
+            if name != "locked":
+                box = union(box, patch.bbox)
+        if box is not None:
+            self.labels_changed.emit(box)
+        if "locked" in maps:
+            self.lock_changed.emit()
+        if noise is not None:
+            self.noise = noise.apply(self.noise, forward)
+            self.noise_changed.emit(noise.maps.bbox if noise.maps is not None else None)

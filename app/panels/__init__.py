@@ -1,0 +1,1 @@
+"""Dock panels: palette, tool options, style and variations, history, models."""

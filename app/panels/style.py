@@ -1,0 +1,136 @@
+"""Style: re-roll, lock, seeds and the variations strip for the selected region."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.canvas.image_view import qimage_of
+from engine.noise import MAX_SEED, NoiseField
+
+THUMB = 96
+
+
+class StylePanel(QWidget):
+    variation_chosen = Signal(int)
+    seed_edited = Signal(int, int)  # noise region id, new seed
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.selection_label = QLabel()
+        self.selection_label.setWordWrap(True)
+        self.reroll_all = QPushButton("Re-roll all")
+        self.reroll_selection = QPushButton("Re-roll selection")
+        self.lock = QPushButton("Lock")
+        self.unlock = QPushButton("Unlock")
+        self.variations_button = QPushButton("Variations")
+        self.count = QSpinBox()
+        self.count.setRange(2, 12)
+        self.count.setValue(6)
+        self.count.setToolTip("How many variations to show")
+        grid = QGridLayout()
+        grid.addWidget(self.reroll_all, 0, 0)
+        grid.addWidget(self.reroll_selection, 0, 1)
+        grid.addWidget(self.lock, 1, 0)
+        grid.addWidget(self.unlock, 1, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.variations_button, 1)
+        row.addWidget(self.count)
+
+        self.strip = QListWidget()
+        self.strip.setViewMode(QListView.ViewMode.IconMode)
+        self.strip.setFlow(QListView.Flow.LeftToRight)
+        self.strip.setWrapping(True)
+        self.strip.setResizeMode(QListView.ResizeMode.Adjust)
+        self.strip.setIconSize(QSize(THUMB, THUMB))
+        self.strip.setMovement(QListView.Movement.Static)
+        self.strip.setMinimumHeight(THUMB + 36)
+        self.strip.setToolTip("Click a variation to adopt it")
+        self.strip.itemClicked.connect(lambda item: self.variation_chosen.emit(self.strip.row(item)))
+
+        self.seeds = QTableWidget(0, 2)
+        self.seeds.setHorizontalHeaderLabels(["Seed", "Area"])
+        self.seeds.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.seeds.verticalHeader().setVisible(False)
+        self.seeds.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.seeds.setToolTip("Noise seeds in use; double-click a seed to type your own")
+        self.seeds.itemChanged.connect(self._seed_changed)
+        self._filling = False
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.selection_label)
+        layout.addLayout(grid)
+        layout.addLayout(row)
+        layout.addWidget(self.strip, 2)
+        layout.addWidget(QLabel("Seeds"))
+        layout.addWidget(self.seeds, 1)
+        self.set_selection_text("")
+
+    def set_selection_text(self, text: str) -> None:
+        has = bool(text)
+        self.selection_label.setText(
+            f"Selected: <b>{text}</b>" if has else "Nothing selected: click a region with the picker (V)."
+        )
+        for button in (self.reroll_selection, self.lock, self.unlock, self.variations_button):
+            button.setEnabled(has)
+
+    def show_variations(self, images: list[np.ndarray]) -> None:
+        self.strip.clear()
+        for i, rgb in enumerate(images):
+            pix = QPixmap.fromImage(qimage_of(np.ascontiguousarray(rgb)).copy())
+            pix = pix.scaled(
+                THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+            )
+            item = QListWidgetItem(QIcon(pix), f"{i + 1}")
+            self.strip.addItem(item)
+
+    def clear_variations(self) -> None:
+        self.strip.clear()
+
+    def show_seeds(self, noise: NoiseField) -> None:
+        self._filling = True
+        _, meta = noise.to_state()
+        regions = meta["regions"]
+        counts = np.bincount(np.searchsorted(noise.region_ids, noise.region_map).ravel())
+        total = noise.height * noise.width
+        self.seeds.setRowCount(len(regions))
+        for row, (key, entry) in enumerate(sorted(regions.items(), key=lambda kv: int(kv[0]))):
+            seed = QTableWidgetItem(str(entry["seed"]) if "seed" in entry else "(vector)")
+            seed.setData(Qt.ItemDataRole.UserRole, int(key))
+            if "seed" not in entry:
+                seed.setFlags(seed.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            area = QTableWidgetItem(f"{100 * counts[row] / total:.1f} %")
+            area.setFlags(area.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.seeds.setItem(row, 0, seed)
+            self.seeds.setItem(row, 1, area)
+        self._filling = False
+
+    def _seed_changed(self, item: QTableWidgetItem) -> None:
+        if self._filling or item.column() != 0:
+            return
+        try:
+            seed = int(item.text().strip())
+        except ValueError:
+            seed = -1
+        if not 0 <= seed <= MAX_SEED:
+            item.setText("?")  # the next show_seeds() restores the real value
+            return
+        self.seed_edited.emit(int(item.data(Qt.ItemDataRole.UserRole)), seed)

@@ -1,0 +1,1 @@
+"""Painting tools: press → drag → release, one undo step per stroke."""

@@ -1,0 +1,120 @@
+"""The synthesis worker: one background thread, newest request wins.
+
+The canvas must never wait for the network. The GUI thread hands over copies of the
+label map and noise; the worker thread keeps one pending slot per kind, so a request
+that arrives while another waits replaces it (a fast brush makes many requests, only
+the newest matters). Every result carries its request id; the window drops results
+older than the one it already shows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QMutex, QMutexLocker, QThread, QWaitCondition, Signal
+
+from engine.errors import TesseraError
+from engine.noise import NoiseField
+
+Generate = Callable[[np.ndarray, NoiseField], np.ndarray]
+
+
+@dataclass
+class Request:
+    id: int
+    labels: np.ndarray
+    noise: list[NoiseField]  # one field for an image; several for a variations strip
+    tag: object = None  # passed back untouched (e.g. the seeds of the variations)
+    submitted: float = field(default_factory=time.perf_counter)
+
+
+class SynthesisWorker(QThread):
+    """Runs ``generate(labels, noise)`` off the GUI thread."""
+
+    image_ready = Signal(int, object, float)  # request id, H×W×3 uint8, milliseconds of compute
+    variations_ready = Signal(int, object, object)  # request id, list of images, tag
+    failed = Signal(int, str)  # request id, message for the status bar
+    busy_changed = Signal(bool)
+
+    def __init__(self, generate: Generate | None = None) -> None:
+        super().__init__()
+        self.setObjectName("synthesis-worker")
+        self._mutex = QMutex()
+        self._wake = QWaitCondition()
+        self._generate = generate
+        self._image: Request | None = None
+        self._variations: Request | None = None
+        self._next_id = 0
+        self._stopping = False
+
+    # ------------------------------------------------------------------ GUI side
+    def set_generator(self, generate: Generate | None) -> None:
+        """Switch models; requests already queued run with the new one."""
+        with QMutexLocker(self._mutex):
+            self._generate = generate
+
+    def submit(self, labels: np.ndarray, noise: NoiseField) -> int:
+        """Queue an image for these inputs (copied here); returns the request id."""
+        return self._queue("image", labels, [noise.copy()], None)
+
+    def submit_variations(self, labels: np.ndarray, noises: list[NoiseField], tag: object = None) -> int:
+        return self._queue("variations", labels, [n.copy() for n in noises], tag)
+
+    def stop(self) -> None:
+        """Finish the current request, drop the rest, and end the thread."""
+        with QMutexLocker(self._mutex):
+            self._stopping = True
+            self._image = self._variations = None
+            self._wake.wakeAll()
+        self.wait()
+
+    def _queue(self, kind: str, labels: np.ndarray, noise: list[NoiseField], tag: object) -> int:
+        with QMutexLocker(self._mutex):
+            self._next_id += 1
+            request = Request(self._next_id, labels.copy(), noise, tag)
+            if kind == "image":
+                self._image = request
+            else:
+                self._variations = request
+            self._wake.wakeOne()
+            return request.id
+
+    # ------------------------------------------------------------------ worker side
+    def _take(self) -> tuple[str, Request, Generate | None] | None:
+        with QMutexLocker(self._mutex):
+            while not self._stopping and self._image is None and self._variations is None:
+                self._wake.wait(self._mutex)
+            if self._stopping:
+                return None
+            # Images first: the picture under the brush matters more than thumbnails.
+            if self._image is not None:
+                request, self._image = self._image, None
+                return "image", request, self._generate
+            request, self._variations = self._variations, None
+            return "variations", request, self._generate
+
+    def run(self) -> None:
+        while (job := self._take()) is not None:
+            kind, request, generate = job
+            if generate is None:
+                self.failed.emit(request.id, "No model is loaded: pick one in the Model panel.")
+                continue
+            self.busy_changed.emit(True)
+            try:
+                start = time.perf_counter()
+                images = [generate(request.labels, n) for n in request.noise]
+                ms = (time.perf_counter() - start) * 1000
+            except TesseraError as error:
+                self.failed.emit(request.id, str(error).replace("\n", " "))
+            except Exception as error:
+                self.failed.emit(request.id, f"Synthesis failed: {type(error).__name__}: {error}")
+            else:
+                if kind == "image":
+                    self.image_ready.emit(request.id, images[0], ms)
+                else:
+                    self.variations_ready.emit(request.id, images, request.tag)
+            finally:
+                self.busy_changed.emit(False)
