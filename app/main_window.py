@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.selection: np.ndarray | None = None
         self.variation_seeds: list[int] = []
         self.shown_request = 0
+        self.requested = 0  # id of the newest image request (variations have their own ids)
         self.dropped_results = 0
         self.last_ms: float | None = None
 
@@ -279,7 +280,7 @@ class MainWindow(QMainWindow):
         toolbar.addActions([self.reroll_all_action, self.reroll_sel_action, self.variations_action])
 
         view = menu.addMenu("&View")
-        view.addAction(self._action("&Fit", self.canvas.fit, "Ctrl+0", "fa5s.expand"))
+        view.addAction(self._action("&Fit", self.fit_views, "Ctrl+0", "fa5s.expand"))
         view.addAction(self._action("&Actual size", self.view_state.actual_size, "Ctrl+1"))
         view.addAction(self._action("Zoom &in", lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn))
         view.addAction(self._action("Zoom &out", lambda: self._zoom(-1), QKeySequence.StandardKey.ZoomOut))
@@ -317,7 +318,7 @@ class MainWindow(QMainWindow):
         self.output = None
         self.result_view.set_rgb(None)
         self.view_state.fit_pending = True
-        self.canvas.fit()
+        self.fit_views()
         self._update_title()
         self.schedule(0)
 
@@ -428,7 +429,13 @@ class MainWindow(QMainWindow):
     def synthesize(self) -> int | None:
         if self.synth is None:
             return None
-        return self.worker.submit(self.doc.labels, self.doc.noise)
+        self.requested = self.worker.submit(self.doc.labels, self.doc.noise)
+        return self.requested
+
+    @property
+    def settled(self) -> bool:
+        """No synthesis pending: the newest request's image (or error) is shown."""
+        return not self._timer.isActive() and self.shown_request >= self.requested
 
     def _image_ready(self, request_id: int, image: np.ndarray, ms: float) -> None:
         if request_id < self.shown_request:
@@ -444,6 +451,7 @@ class MainWindow(QMainWindow):
         self.time_label.setText(f"{ms:.0f} ms")
 
     def _failed(self, request_id: int, message: str) -> None:
+        self.shown_request = max(self.shown_request, request_id)  # settled, with a message instead
         self.statusBar().showMessage(message, 10000)
 
     def _busy(self, busy: bool) -> None:
@@ -535,6 +543,11 @@ class MainWindow(QMainWindow):
             else min(size - 1, round(size * factor))
         )
         self.options.set_size(new)
+
+    def fit_views(self) -> None:
+        """Zoom so the picture fits both the canvas and the result view (they share zoom)."""
+        h, w = self.doc.size
+        self.view_state.fit_views(w, h)
 
     def _zoom(self, steps: int) -> None:
         self.view_state.zoom_about(steps, self.view_state.center, self.view_state.center * 0)

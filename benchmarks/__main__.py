@@ -12,32 +12,16 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmarks.studio import bench_studio
+from benchmarks.timing import timed
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def timed(fn: Callable[[], object], repeats: int, warmup: int = 2) -> dict[str, float]:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    times.sort()
-    return {
-        "p50_ms": round(statistics.median(times), 2),
-        "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 2),
-        "runs": repeats,
-    }
 
 
 def bench_landscapes(quick: bool) -> list[dict]:
@@ -98,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
         "quick": args.quick,
-        "cases": bench_landscapes(args.quick) + bench_generators(args.quick),
+        "cases": bench_landscapes(args.quick) + bench_generators(args.quick) + bench_studio(args.quick),
     }  # fmt: skip
     text = json.dumps(report, indent=2)
     print(text)

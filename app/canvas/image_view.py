@@ -55,6 +55,7 @@ class ImageView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(160, 120)
         state.changed.connect(self.update)
+        state.views.append(self)
 
     # ------------------------------------------------------------------ content
     def set_rgb(self, rgb: np.ndarray | None) -> None:
@@ -96,7 +97,7 @@ class ImageView(QWidget):
     def fit(self) -> None:
         h, w = self.image_size()
         if w and self.width() > 1:
-            self.state.fit(w, h, self.width(), self.height())
+            self.state.fit_views(w, h)
 
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event: QPaintEvent) -> None:

@@ -17,6 +17,7 @@ class ViewState(QObject):
         self.zoom = 1.0
         self.center = QPointF(0, 0)
         self.fit_pending = True  # fit once the first view knows its size
+        self.views: list = []  # ImageViews sharing this state (they register themselves)
 
     def set(self, zoom: float, center: QPointF) -> None:
         zoom = min(max(zoom, ZOOM_STEPS[0]), ZOOM_STEPS[-1])
@@ -37,6 +38,12 @@ class ViewState(QObject):
         zoom = min(view_w / max(image_w, 1), view_h / max(image_h, 1)) * 0.96
         self.fit_pending = False
         self.set(max(zoom, ZOOM_STEPS[0]), QPointF(image_w / 2, image_h / 2))
+
+    def fit_views(self, image_w: int, image_h: int) -> None:
+        """Fit the image into the smallest visible view, so every view shows all of it."""
+        sizes = [(v.width(), v.height()) for v in self.views if v.isVisible() and v.width() > 1]
+        if sizes:
+            self.fit(image_w, image_h, min(w for w, _ in sizes), min(h for _, h in sizes))
 
     def actual_size(self) -> None:
         self.set(1.0, self.center)

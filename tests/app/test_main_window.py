@@ -15,9 +15,7 @@ from app.main_window import MainWindow
 
 def _wait_image(qtbot, w: MainWindow) -> np.ndarray:
     """Wait until the newest request's image is on screen."""
-    qtbot.waitUntil(lambda: w.output is not None and w.shown_request == w.worker._next_id, timeout=20000)
-    qtbot.waitUntil(lambda: not w._timer.isActive(), timeout=5000)
-    qtbot.waitUntil(lambda: w.shown_request == w.worker._next_id, timeout=20000)
+    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
     return w.output
 
 
@@ -203,3 +201,43 @@ def test_crash_recovery_offers_the_autosave(qtbot, make_window, dialogs, tmp_pat
     for w in (second, first):
         w.doc.undo_stack.setClean()
         w.close()
+
+
+def test_dropping_a_label_map_opens_it(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from engine.labels import write_label_png
+
+    labels = np.full((128, 192), window.doc.label_set.by_name("sand").id, np.uint16)
+    write_label_png(tmp_path / "dropped.png", labels, palette=window.doc.label_set)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "dropped.png"))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert window.doc.size == (128, 192) and np.array_equal(window.doc.labels, labels)
+
+
+def test_switching_to_another_label_set_asks_and_remaps(qtbot, window, dialogs, tmp_path) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.helpers import write_tiny_oasis
+
+    ade = write_tiny_oasis(tmp_path / "ade-tiny", "ade20k")
+    sky_before = window.doc.labels == window.doc.label_set.by_name("sky").id
+    dialogs.answer = QMessageBox.StandardButton.No
+    assert not window.load_model(ade)
+    assert window.doc.label_set.name == "landscapes"
+    assert "no class for" in dialogs.shown[-1][1]
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    assert window.load_model(ade)
+    assert window.doc.label_set.name == "ade20k"
+    assert (window.doc.labels[sky_before] == window.doc.label_set.by_name("sky").id).all()
+    assert window.palette_panel.list.count() == len(window.doc.label_set)
+    _wait_image(qtbot, window)

@@ -1,0 +1,120 @@
+"""Studio latency: stroke end → new pixels, and brush event handling on a large canvas.
+
+Runs the real window (offscreen unless a display is set) with the shipped landscapes
+model. "Stroke end → pixels" is measured from the mouse release to the moment the new
+image has been handed to the result view and the event loop has painted it.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.timing import percentiles
+
+REPO = Path(__file__).resolve().parent.parent
+MODEL = REPO / "weights" / "landscapes-oasis"
+
+
+def _window(model: Path):
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from app.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    scratch = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
+    window = MainWindow(
+        settings=QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat),
+        recovery_folder=scratch / "recovery",
+        restore_session=False,
+        model=model,
+    )
+    window.resize(1400, 860)
+    window.show()
+    return app, window
+
+
+def _settle(app, window, timeout_s: float = 60) -> None:
+    end = time.monotonic() + timeout_s
+    while not (window.settled and window.output is not None):
+        if time.monotonic() > end:
+            raise TimeoutError("no image arrived")
+        app.processEvents()
+        time.sleep(0.001)
+    app.processEvents()  # the paint event of the result view
+
+
+def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
+    if not (model / "config.json").is_file():
+        return []
+    from PySide6.QtCore import Qt
+
+    app, w = _window(model)
+    none = Qt.KeyboardModifier.NoModifier
+    cases = []
+    try:
+        _settle(app, w)
+        w.set_tool("brush")
+        w.options.set_size(32)
+        rng = np.random.default_rng(0)
+        classes = [w.doc.label_set.by_name(n).id for n in ("water", "grass", "rock", "sand", "tree")]
+        latencies = []
+        for i in range(8 if quick else 30):
+            w.palette_panel.choose(classes[i % len(classes)])
+            y, x = rng.integers(20, 236, 2)
+            brush = w.tools["brush"]
+            brush.press(y, x, none)
+            for k in range(1, 6):
+                brush.move(y, x + 4 * k, none)
+                app.processEvents()
+            brush.release(y, x + 20, none)
+            start = time.perf_counter()
+            _settle(app, w)
+            latencies.append((time.perf_counter() - start) * 1000)
+        cases.append({
+            "name": "studio_stroke_to_pixels", "family": "oasis", "size": "256x256",
+            "backend": f"torch-eager-fp32 ({model.name})", **percentiles(latencies),
+            "target_p50_ms": 100,
+        })  # fmt: skip
+
+        cases.append({
+            "name": "studio_peak_rss", "family": "app", "size": "256x256", "backend": model.name,
+            "p50_ms": None, "p95_ms": None,
+            "rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "target_rss_mib": 1024,
+        })  # fmt: skip
+
+        # Brush events on a 1024² canvas with a 64 px brush: what the GUI thread pays per
+        # mouse move (paint into the label map, recolour the dirty box, schedule a repaint).
+        w.new_document((1024, 1024))
+        _settle(app, w, timeout_s=120)
+        w.options.set_size(64)
+        w.palette_panel.choose(classes[0])
+        brush = w.tools["brush"]
+        brush.press(100, 100, none)
+        events = []
+        for k in range(200 if quick else 600):
+            y, x = 100 + (k * 7) % 800, 100 + (k * 13) % 800
+            start = time.perf_counter()
+            brush.move(y, x, none)
+            events.append((time.perf_counter() - start) * 1000)
+        brush.release(y, x, none)
+        start = time.perf_counter()
+        w.canvas.repaint()
+        repaint_ms = (time.perf_counter() - start) * 1000
+        cases.append({
+            "name": "canvas_brush_event", "family": "app", "size": "1024x1024", "backend": "brush 64 px",
+            **percentiles(events), "full_repaint_ms": round(repaint_ms, 2),
+        })  # fmt: skip
+    finally:
+        w.doc.undo_stack.setClean()
+        w.close()
+    return cases
