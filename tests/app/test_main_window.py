@@ -224,7 +224,7 @@ def test_dropping_a_label_map_opens_it(qtbot, window: MainWindow, tmp_path: Path
     assert window.doc.size == (128, 192) and np.array_equal(window.doc.labels, labels)
 
 
-def test_switching_to_another_label_set_asks_and_remaps(qtbot, window, dialogs, tmp_path) -> None:  # noqa: ANN001
+def test_switching_to_another_label_set_asks_and_remaps(qtbot, window, dialogs, tmp_path) -> None:
     from PySide6.QtWidgets import QMessageBox
 
     from tests.helpers import write_tiny_oasis
