@@ -177,10 +177,14 @@ def _generate(args: argparse.Namespace) -> int:
                 fix="name a class that is painted in the map",
             )
         noise.resample(mask, args.resample_seed)
+    import time
+
+    start = time.perf_counter()
     image = synth.generate(labels, noise, source=str(args.labels))
+    synth_ms = (time.perf_counter() - start) * 1000
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(args.out)
-    print(f"wrote {args.out} ({w}×{h})")
+    print(f"wrote {args.out} ({w}×{h}, synthesis {synth_ms:.0f} ms on {synth.device.type})")
     return 0
 
 
