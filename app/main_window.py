@@ -284,6 +284,15 @@ class MainWindow(QMainWindow):
         view.addAction(self._action("&Actual size", self.view_state.actual_size, "Ctrl+1"))
         view.addAction(self._action("Zoom &in", lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn))
         view.addAction(self._action("Zoom &out", lambda: self._zoom(-1), QKeySequence.StandardKey.ZoomOut))
+        self.single_view_action = self._action(
+            "&Single view",
+            self._single_view,
+            "F6",
+            "fa5s.clone",
+            "One large canvas with the result under the labels",
+        )
+        self.single_view_action.setCheckable(True)
+        view.addAction(self.single_view_action)
         view.addSeparator()
         for dock in (
             self.result_dock,
@@ -551,6 +560,17 @@ class MainWindow(QMainWindow):
 
     def _zoom(self, steps: int) -> None:
         self.view_state.zoom_about(steps, self.view_state.center, self.view_state.center * 0)
+
+    def _single_view(self, on: bool) -> None:
+        """One big view: hide the result dock and show the result through the labels instead."""
+        if on:
+            self._overlay_before = self.options.overlay.value()
+            self.result_dock.hide()
+            self.options.overlay.setValue(max(self._overlay_before, 65))
+        else:
+            self.result_dock.show()
+            self.options.overlay.setValue(getattr(self, "_overlay_before", 0))
+        self.fit_views()
 
     def _underlay_alpha(self, alpha: float) -> None:
         self.canvas.underlay_alpha = alpha

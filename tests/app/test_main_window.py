@@ -241,3 +241,14 @@ def test_switching_to_another_label_set_asks_and_remaps(qtbot, window, dialogs, 
     assert (window.doc.labels[sky_before] == window.doc.label_set.by_name("sky").id).all()
     assert window.palette_panel.list.count() == len(window.doc.label_set)
     _wait_image(qtbot, window)
+
+
+def test_single_view_shows_the_result_through_the_labels(qtbot, window: MainWindow) -> None:
+    _wait_image(qtbot, window)
+    plain = window.canvas.rgb.copy()
+    window.single_view_action.trigger()
+    assert not window.result_dock.isVisible() and window.canvas.output_alpha >= 0.65
+    assert not np.array_equal(window.canvas.rgb, plain)
+    window.single_view_action.trigger()
+    assert window.result_dock.isVisible() and window.canvas.output_alpha == 0
+    assert np.array_equal(window.canvas.rgb, plain)
