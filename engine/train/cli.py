@@ -274,6 +274,11 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         help="FID Inception-v3 weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth): "
         "adds standard FID to the report",
     )
+    p.add_argument(
+        "--card",
+        action="store_true",
+        help="write the report into the weights folder's CARD.md (and eval files into WEIGHTS/eval)",
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -282,10 +287,14 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.metrics.evaluate import EvalSettings, evaluate
 
     settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
-    report = evaluate(
-        args.weights, args.data, args.segmenter, settings, out=args.out, inception=args.inception
-    )
+    out = args.out if args.out is not None or not args.card else args.weights / "eval"
+    report = evaluate(args.weights, args.data, args.segmenter, settings, out=out, inception=args.inception)
     print(json.dumps(report, indent=2))
+    if args.card:
+        from engine.metrics.evaluate import update_card
+
+        update_card(args.weights, report, out)
+        print(f"updated {args.weights / 'CARD.md'}")
     return 0
 
 

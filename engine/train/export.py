@@ -23,9 +23,40 @@ from engine.train.loop import Context, bn_refresh_batches
 from engine.train.options import FitOptions
 from engine.train.run import RunFolder
 
+EVAL_BEGIN, EVAL_END = "<!-- eval -->", "<!-- /eval -->"
+
+
+def _data_recipe(data: str) -> str | None:
+    """The `app-train data` command that recreates a rendered dataset, read from its dataset.json."""
+    kind, _, path = data.partition(":")
+    try:
+        source = json.loads((Path(path) / "dataset.json").read_text()).get("source", {})
+    except (OSError, ValueError):
+        return None
+    if kind != "landscapes" or "seeds" not in source:
+        return None
+    first, last = source["seeds"]
+    h, w = source["size"]
+    size = f"{h}" if h == w else f"{h}x{w}"
+    return f"app-train data landscapes --out DIR --count {last - first + 1} --size {size} --seed {first}"
+
+
+def _objective(spec: ModelSpec, options: dict) -> list[str]:
+    if spec.family != "oasis":
+        return []
+    text = "OASIS (paper): adversarial loss through the segmenting (N+1)-class discriminator, LabelMix"
+    if options.get("lambda_pair_l1"):
+        text += (
+            f"; **plus, beyond the paper,** an L1 loss ×{options['lambda_pair_l1']} between the generated and"
+            f" the paired rendered image after {options.get('pair_pool', 8)}×{options.get('pair_pool', 8)}"
+            " average pooling (`--lambda-pair-l1`), to converge faster on CPU"
+        )
+    return [f"| objective | {text} |"]
+
 
 def _card(spec: ModelSpec, provenance: dict) -> str:
     h, w = spec.image_size
+    recipe = _data_recipe(provenance["data"])
     lines = [
         f"# {spec.family.upper()} — {spec.label_set.name}",
         "",
@@ -34,12 +65,14 @@ def _card(spec: ModelSpec, provenance: dict) -> str:
         "| | |",
         "|---|---|",
         f"| data | `{provenance['data']}` ({provenance['train_images']} training images) |",
+        *([f"| recreate the data | `{recipe}` |"] if recipe else []),
         f"| command | `{provenance['command']}` |",
         f"| steps | {provenance['steps']} (batch {provenance['batch']}) |",
         f"| wall time | {provenance['wall_time_s'] / 60:.1f} min |",
         f"| hardware | {provenance['hardware']} |",
         f"| precision | {provenance['precision']} |",
         f"| architecture | `{json.dumps(spec.to_dict()['architecture'])}` |",
+        *_objective(spec, provenance.get("options", {})),
         "",
         *(
             [
@@ -54,7 +87,11 @@ def _card(spec: ModelSpec, provenance: dict) -> str:
         "",
         f"    app-train fit --init-from <this folder> --data {provenance['data']} --out RUN ...",
         "",
-        "Quality: not measured by export; `app-train eval` numbers belong here.",
+        "## Measured quality",
+        "",
+        EVAL_BEGIN,
+        "Not measured yet: `app-train eval --weights <this folder> --data … --card` writes its numbers here.",
+        EVAL_END,
         "",
     ]
     return "\n".join(lines)

@@ -74,3 +74,19 @@ def test_eval_with_a_bad_inception_file_names_it(tmp_path: Path, capsys: pytest.
     assert main(args) == 2  # checked before anything else is loaded
     err = capsys.readouterr().err
     assert str(bad) in err and "pt_inception-2015-12-05-6726825d.pth" in err
+
+
+def test_eval_card_fills_and_refreshes_the_section(tmp_path: Path) -> None:
+    from engine.train.export import EVAL_BEGIN, EVAL_END
+
+    data = make_folder_dataset(tmp_path / "data", count=2)
+    _tiny_models(tmp_path)
+    card = tmp_path / "gen" / "CARD.md"
+    card.write_text(f"# g\n\n## Measured quality\n\n{EVAL_BEGIN}\nNot measured yet.\n{EVAL_END}\n\nfooter\n")
+    args = ["eval", "--weights", str(tmp_path / "gen"), "--data", f"folder:{data}", "--split", "val"]
+    for _ in range(2):  # a second run replaces the section instead of adding another
+        assert main([*args, "--segmenter", str(tmp_path / "seg"), "--card"]) == 0
+    text = card.read_text()
+    assert text.count(EVAL_BEGIN) == 1 and "Not measured yet" not in text
+    assert "mIoU on generated images" in text and "(eval/eval.png)" in text and text.endswith("footer\n")
+    assert (tmp_path / "gen" / "eval" / "eval.json").is_file()
