@@ -217,11 +217,14 @@ def fit(
         )
     if ctx.main:
         run.path.mkdir(parents=True, exist_ok=True)
+        # The card must show how the run started, not only its last resume.
+        previous = run.read_options() if resume else {}
         run.write_json(
             run.options,
             options.to_dict()
             | {
-                "command": command,
+                "command": previous.get("command", command) if resume else command,
+                "resumes": [*previous.get("resumes", []), command] if resume else [],
                 "hardware": hardware_summary(ctx.device, ctx.world),
             },
         )

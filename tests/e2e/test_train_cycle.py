@@ -122,7 +122,9 @@ def test_kill_resume_export_generate_segment(tmp_path: Path) -> None:
     assert config["family"] == "oasis" and config["training"]["steps"] == STEPS
     for name in ("generator", "generator_live", "discriminator"):
         assert (weights / f"{name}.safetensors").is_file()
-    assert "app-train fit" in (weights / "CARD.md").read_text()
+    card = (weights / "CARD.md").read_text()
+    assert "app-train fit --data" in card  # the command that started the run …
+    assert "| resumed with | `app-train fit --resume" in card  # … and how it was continued
 
     labels, photo = tiny_scene(77, (64, 96))
     label_png = tmp_path / "map.png"
