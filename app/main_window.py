@@ -58,8 +58,10 @@ class MainWindow(QMainWindow):
         model: Path | None = None,
         restore_session: bool = True,
         recovery_folder: Path | None = None,
+        backend: str = "eager",
     ) -> None:
         super().__init__(parent)
+        self.backend = backend  # "auto" measures the backends once per size and keeps the fastest
         self.settings = settings or QSettings("Tessera", "Tessera Studio")
         self.setWindowTitle("Tessera")
         self.setDockNestingEnabled(True)
@@ -378,7 +380,7 @@ class MainWindow(QMainWindow):
 
     def load_model(self, folder: Path) -> bool:
         try:
-            synth = Synthesizer.from_folder(folder, segmenter=True)
+            synth = Synthesizer.from_folder(folder, segmenter=True, backend=self.backend)
         except TesseraError as error:
             QMessageBox.warning(self, "Cannot load model", str(error))
             return False
@@ -414,10 +416,15 @@ class MainWindow(QMainWindow):
         self.doc.model_name = folder.name
         self.worker.set_generator(self._generate_fn(synth))
         self.models.mark_current(self.model_folder)
-        self.backend_label.setText(f"{folder.name} · torch fp32 · {synth.device.type.upper()}")
+        self._show_backend()
         self.settings.setValue("model", str(self.model_folder))
         self.schedule(0)
         return True
+
+    def _show_backend(self) -> None:
+        if self.synth is not None and self.model_folder is not None:
+            device = self.synth.device.type.upper()
+            self.backend_label.setText(f"{self.model_folder.name} · {self.synth.backend_name} · {device}")
 
     @staticmethod
     def _generate_fn(synth: Synthesizer):
@@ -458,6 +465,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_output(image)
         self.last_ms = ms
         self.time_label.setText(f"{ms:.0f} ms")
+        self._show_backend()
 
     def _failed(self, request_id: int, message: str) -> None:
         self.shown_request = max(self.shown_request, request_id)  # settled, with a message instead

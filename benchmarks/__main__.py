@@ -1,9 +1,12 @@
 """Run the benchmarks this machine can run and write one JSON report.
 
-    python -m benchmarks [--quick] [--json PATH]
+    python -m benchmarks [--quick] [--json PATH] [--weights FOLDER ...]
 
 Every case reports p50/p95 milliseconds over repeated runs after a warm-up; the report
-records the machine and library versions so numbers can be compared honestly.
+records the machine and library versions so numbers can be compared honestly. Generator
+cases are measured on every backend available here, with ``ratio_vs_eager`` (speed-up
+over torch eager fp32 measured in the same run; > 1 is faster) and the max abs
+difference to eager.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ import platform
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from benchmarks.studio import bench_studio
-from benchmarks.timing import timed
+from benchmarks.timing import percentiles, timed
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,35 +46,97 @@ def bench_landscapes(quick: bool) -> list[dict]:
     return cases
 
 
-def bench_generators(quick: bool) -> list[dict]:
-    """Shipped generators, torch eager fp32 (the reference backend), batch 1."""
+def _backend_cases(name: str, synth, sizes: list[tuple[int, int]], repeats: int, only_best: bool = False):
+    """Each backend ``auto`` would consider for ``synth``, timed on the same input in one go.
+
+    Times the generator forward (one-hot and noise prepared, image back as an fp32 tensor)
+    through the same measurement ``backend="auto"`` uses; ratio_vs_eager is the speed-up
+    (eager p50 / backend p50, > 1 is faster). Rows that fail the parity check are timed
+    too but never chosen.
+    """
+    from engine.inference.backends import auto
+    from engine.inference.backends.base import example_inputs
+    from engine.inference.backends.registry import auto_candidates
+
+    cfg = synth.generator.config
+    builders = {n: (lambda n=n: synth.backend_for(n)) for n in auto_candidates(synth.device)}
+    cases = []
+    for h, w in sizes:
+        onehot, noise = (t.to(synth.device) for t in example_inputs(cfg.semantic_nc, cfg.z_dim, h, w))
+        chosen, measured, _ = auto.measure(builders, onehot, noise, runs=repeats, time_failures=True)
+        eager_ms = next(m.p50_ms for m in measured if m.backend == "eager")
+        for m in measured:
+            if only_best and m.backend not in ("eager", chosen):
+                continue
+            row = {
+                "name": f"generator:{name}", "family": "oasis", "size": f"{h}x{w}", "backend": m.description,
+            }  # fmt: skip
+            if m.times_ms:
+                row |= percentiles(m.times_ms) | {"ratio_vs_eager": round(eager_ms / m.p50_ms, 2)}
+            row |= {
+                "max_abs_vs_eager": m.max_abs_diff,
+                "parity_ok": m.passed,
+                "auto_choice": m.backend == chosen,
+            }
+            cases.append(row | ({"error": m.error} if m.error else {}))
+    return cases
+
+
+def bench_generators(quick: bool, folders: list[Path] | None = None) -> list[dict]:
+    """Shipped generators (or ``folders``) on every backend available here, batch 1."""
     from engine.inference.synthesizer import Synthesizer
-    from engine.noise import NoiseField
 
     cases = []
-    for folder in sorted((REPO / "weights").glob("*/config.json")):
-        if json.loads(folder.read_text())["family"] != "oasis":
+    configs = folders or [p.parent for p in sorted((REPO / "weights").glob("*/config.json"))]
+    for folder in configs:
+        if json.loads((folder / "config.json").read_text())["family"] != "oasis":
             continue
-        synth = Synthesizer.from_folder(folder.parent)
+        synth = Synthesizer.from_folder(folder)
         sizes = [(256, 256)] if quick else [(256, 256), (512, 512), (256, 1024)]
-        for h, w in sizes:
-            labels = np.zeros((h, w), np.uint16) + synth.spec.channel_ids[-1]
-            noise = NoiseField.uniform(h, w, seed=0, z_dim=synth.z_dim)
-            stats = timed(
-                lambda labels=labels, noise=noise, g=synth: g.generate(labels, noise),
-                repeats=5 if quick else 20,
-            )
-            cases.append({
-                "name": f"generate:{folder.parent.name}", "family": "oasis", "size": f"{h}x{w}",
-                "backend": "torch-eager-fp32", **stats, "ratio_vs_eager": 1.0,
-            })  # fmt: skip
+        cases += _backend_cases(folder.name, synth, sizes, repeats=5 if quick else 20)
     return cases
+
+
+def bench_paper_generator(quick: bool) -> list[dict]:
+    """The OASIS paper generator (ADE20K's 151 channels, channels_G 64), random init, 256²:
+    eager and the backend ``auto`` picks. BatchNorm statistics are estimated on two random
+    layouts first; straight from init every pixel saturates and no comparison means anything.
+    """
+    from engine.checkpoints import LoadedWeights
+    from engine.encoding import default_channel_ids
+    from engine.inference.backends.base import example_inputs
+    from engine.inference.synthesizer import Synthesizer
+    from engine.labels import LabelSet
+    from engine.networks.blocks import init_official
+    from engine.networks.oasis import OasisConfig
+    from engine.registry import ModelSpec
+    from engine.train.ema import refreshed_copy
+
+    label_set = LabelSet.builtin("ade20k")
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec("oasis", label_set, ids, 0, (256, 256), OasisConfig.paper(len(ids)))
+    torch.manual_seed(0)  # the same weights every run, so their ONNX export is cached
+    generator = spec.build("generator")
+    init_official(generator)
+    cfg = spec.arch.generator
+    batches = [example_inputs(cfg.semantic_nc, cfg.z_dim, 64, 64, seed) for seed in (0, 1)]
+    with torch.no_grad():
+        generator = refreshed_copy(generator, batches)
+    weights = LoadedWeights(Path("oasis-paper-ade20k (random init)"), spec, {"generator": generator})
+    repeats = 3 if quick else 10
+    return _backend_cases("oasis-paper-ade20k", Synthesizer(weights), [(256, 256)], repeats, only_best=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (< 2 min)")
     parser.add_argument("--json", type=Path, help="write the report here too")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        action="append",
+        help="a generator weights folder to measure (default weights/*)",
+    )
     args = parser.parse_args(argv)
     report = {
         "machine": {
@@ -82,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
         "quick": args.quick,
-        "cases": bench_landscapes(args.quick) + bench_generators(args.quick) + bench_studio(args.quick),
+        "cases": bench_landscapes(args.quick)
+        + bench_generators(args.quick, args.weights)
+        + bench_paper_generator(args.quick)
+        + bench_studio(args.quick),
     }  # fmt: skip
     text = json.dumps(report, indent=2)
     print(text)

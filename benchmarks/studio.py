@@ -36,6 +36,7 @@ def _window(model: Path):
         recovery_folder=scratch / "recovery",
         restore_session=False,
         model=model,
+        backend="auto",  # as `app` runs it
     )
     window.resize(1400, 860)
     window.show()
@@ -81,7 +82,7 @@ def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
             latencies.append((time.perf_counter() - start) * 1000)
         cases.append({
             "name": "studio_stroke_to_pixels", "family": "oasis", "size": "256x256",
-            "backend": f"torch-eager-fp32 ({model.name})", **percentiles(latencies),
+            "backend": f"{w.synth.backend_name} ({model.name})", **percentiles(latencies),
             "target_p50_ms": 100,
         })  # fmt: skip
 

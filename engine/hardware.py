@@ -8,17 +8,28 @@ from pathlib import Path
 
 
 @functools.cache
-def cpu_flags() -> frozenset[str]:
+def _cpuinfo_field(name: str) -> str:
+    """The first ``name : value`` line of /proc/cpuinfo (Linux), or ''."""
     if platform.system() != "Linux":
-        return frozenset()
+        return ""
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
-        return frozenset()
+        return ""
     for line in text.splitlines():
-        if line.startswith("flags"):
-            return frozenset(line.split(":", 1)[1].split())
-    return frozenset()
+        if line.startswith(name):
+            return line.split(":", 1)[1].strip()
+    return ""
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    return frozenset(_cpuinfo_field("flags").split())
+
+
+def cpu_model() -> str:
+    """A human-readable CPU name, for reports and for keying measured backend choices."""
+    return _cpuinfo_field("model name") or platform.processor() or platform.machine()
 
 
 def cpu_has_native_bf16() -> bool:

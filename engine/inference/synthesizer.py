@@ -1,13 +1,22 @@
 """One inference API: label map + noise → image, and photo → label map.
 
-This is the torch backend in fp32 (the reference). Spectral norm is folded into
-plain weights once at load time, which is exact in eval mode and saves the per-call
-normalisation. Faster backends (bf16, ONNX Runtime, incremental updates) plug in
-behind the same methods.
+Spectral norm is folded into plain weights once at load time, which is exact in eval
+mode and saves the per-call normalisation. The generator then runs on one of the
+backends in ``engine.inference.backends``: torch eager fp32 (the default and the
+reference), torch bf16 autocast, ONNX Runtime, or ``"auto"``, which measures them on the
+first image of each size and keeps the fastest that matches the reference.
+
+An explicit ``backend="bf16"`` runs wherever torch can autocast, also on CPUs without
+native bf16 where ``auto`` does not try it (it is slower than fp32 there).
+
+Threading: one thread at a time may call ``generate`` (the studio's worker); a lock makes
+concurrent calls wait rather than race. ``backend_name`` and ``backend_report`` only read
+and may be called from any thread, also while a measurement runs.
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +25,10 @@ import torch.nn.functional as F
 
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError
+from engine.inference.backends import auto as auto_choice
+from engine.inference.backends.base import Backend, weights_hash
+from engine.inference.backends.names import DESCRIPTIONS
+from engine.inference.backends.registry import auto_candidates, build_backend, resolve_choice
 from engine.networks.blocks import fold_spectral_norm
 from engine.noise import NoiseField
 
@@ -26,7 +39,14 @@ def to_uint8_image(x: torch.Tensor) -> np.ndarray:
 
 
 class Synthesizer:
-    def __init__(self, weights: LoadedWeights, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self,
+        weights: LoadedWeights,
+        device: str | torch.device = "cpu",
+        backend: str = "eager",  # eager | bf16 | onnx | onnx-cpu | onnx-cuda | onnx-tensorrt | auto
+        *,
+        auto_runs: int = 3,  # timed runs per candidate when backend="auto"
+    ) -> None:
         self.weights = weights
         self.spec = weights.spec
         self.device = torch.device(device)
@@ -34,11 +54,88 @@ class Synthesizer:
         self.generator = fold_spectral_norm(weights.nets["generator"]).to(self.device).eval()
         disc = weights.nets.get("discriminator")
         self.discriminator = fold_spectral_norm(disc).to(self.device).eval() if disc is not None else None
+        self.backend = resolve_choice(backend, self.device)
+        self.auto_runs = auto_runs
+        self._lock = threading.RLock()
+        self._digest: str | None = None
+        self._backends: dict[str, Backend] = {}
+        self._decisions: dict[tuple[int, int], auto_choice.Decision] = {}
+        self._last: auto_choice.Decision | None = None
+        if self.backend != "auto":
+            self.backend_for(self.backend)  # now, so a missing library shows at load, not on the first stroke
 
     @classmethod
-    def from_folder(cls, folder: Path | str, *, device: str = "cpu", segmenter: bool = False) -> Synthesizer:
+    def from_folder(
+        cls, folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
+    ) -> Synthesizer:
         parts = ("generator", "discriminator") if segmenter else ("generator",)
-        return cls(load_weights(folder, family="oasis", parts=parts), device)
+        return cls(load_weights(folder, family="oasis", parts=parts), device, backend)
+
+    # ---------------------------------------------------------------- backends
+
+    @property
+    def weights_hash(self) -> str:
+        """Digest of the folded generator weights; keys ONNX exports and measured choices."""
+        with self._lock:
+            if self._digest is None:
+                self._digest = weights_hash(self.generator)
+            return self._digest
+
+    @property
+    def backend_name(self) -> str:
+        """What runs the generator, e.g. "onnxruntime-cpu fp32" or "torch-eager fp32 (auto)"."""
+        if self.backend != "auto":
+            return DESCRIPTIONS[self.backend]
+        last = self._last  # one read: the worker thread may replace it meanwhile
+        return f"{last.description} (auto)" if last else "auto (measures on the first image)"
+
+    @property
+    def last_decision(self) -> auto_choice.Decision | None:
+        """The auto choice behind the latest image; None before the first image or without auto."""
+        return self._last
+
+    @property
+    def backend_report(self) -> dict | None:
+        """``last_decision`` as a JSON-ready dict: the pick and, per candidate, the parity
+        with eager, the timings (p50 ms) or why it could not run."""
+        last = self._last
+        return last.to_dict() if last else None
+
+    def backend_for(self, name: str) -> Backend:
+        """Backend ``name`` for this model and device, built on first use (benchmarks, tests)."""
+        with self._lock:
+            if name not in self._backends:
+                self._backends[name] = build_backend(
+                    name,
+                    self.generator,
+                    self.device,
+                    weights_digest=lambda: self.weights_hash,
+                    folder=self.weights.folder,
+                )
+            return self._backends[name]
+
+    def _run_auto(self, onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        h, w = onehot.shape[-2:]
+        decision = self._decisions.get((h, w))
+        if decision is None:
+            device = auto_choice.device_fingerprint(self.device)
+            key = auto_choice.decision_key(self.weights_hash, h, w, device)
+            decision = auto_choice.lookup(key)
+            if decision is not None:
+                try:
+                    self.backend_for(decision.backend)
+                except Exception:  # chosen elsewhere, or a library went away since: measure here
+                    decision = None
+            if decision is None:
+                builders = {n: (lambda n=n: self.backend_for(n)) for n in auto_candidates(self.device)}
+                chosen, measurements, out = auto_choice.measure(builders, onehot, z, runs=self.auto_runs)
+                decision = auto_choice.Decision(chosen, h, w, device, self.weights_hash, measurements)
+                auto_choice.store(key, decision)
+                self._decisions[(h, w)] = self._last = decision
+                return out
+            self._decisions[(h, w)] = decision
+        self._last = decision
+        return self._backends[decision.backend].run(onehot, z)
 
     @property
     def size_multiple(self) -> int:
@@ -71,7 +168,12 @@ class Synthesizer:
             )
         onehot = self.encoder.onehot(labels, source=source).to(self.device)
         z = noise.to_tensor(device=self.device)[None]
-        return to_uint8_image(self.generator(onehot, z))
+        with self._lock:
+            if self.backend == "auto":
+                image = self._run_auto(onehot, z)
+            else:
+                image = self._backends[self.backend].run(onehot, z)
+        return to_uint8_image(image)
 
     @torch.no_grad()
     def segment(self, image: np.ndarray, work_size: int | None = None) -> np.ndarray:

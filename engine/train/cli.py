@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from engine.errors import TesseraError
+from engine.inference.backends.names import CHOICES
 from engine.train.options import FitOptions, parse_size
 
 
@@ -124,17 +125,39 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write a run's EMA generator and D as a weights folder")
-    p.add_argument("--run", type=Path, required=True, help="run folder of `app-train fit`")
+    p = sub.add_parser(
+        "export",
+        help="write a run's EMA generator and D as a weights folder",
+        description="Write a run's EMA generator and D as a weights folder. With --onnx also write "
+        "generator.onnx (checked against the torch generator); --onnx without --run adds it to "
+        "the existing weights folder --out.",
+    )
+    p.add_argument("--run", type=Path, help="run folder of `app-train fit`")
     p.add_argument("--out", type=Path, required=True, help="weights folder to write, e.g. weights/NAME")
     p.add_argument("--data", help="training data KIND:PATH, if it moved since training")
     p.add_argument("--bn-batches", type=int, help="batches for the BatchNorm refresh (default: the run's)")
+    p.add_argument(
+        "--onnx",
+        action="store_true",
+        help="also write generator.onnx (dynamic H, W); kept only if it matches torch within 1e-4",
+    )
 
 
 def _export(args: argparse.Namespace) -> int:
-    from engine.train.export import export_run
+    from engine.errors import InputError
 
-    export_run(args.run, args.out, data=args.data, bn_batches=args.bn_batches)
+    if args.run is None and not args.onnx:
+        raise InputError(
+            "no run folder given", source="--run", fix="pass --run RUN, or --onnx to add ONNX to --out"
+        )
+    if args.run is not None:
+        from engine.train.export import export_run
+
+        export_run(args.run, args.out, data=args.data, bn_batches=args.bn_batches)
+    if args.onnx:
+        from engine.inference.backends.onnx_folder import write_folder_onnx
+
+        write_folder_onnx(args.out)
     return 0
 
 
@@ -152,6 +175,13 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resample", metavar="CLASS_NAME", help="re-roll the noise of this class only")
     p.add_argument("--resample-seed", type=int, default=1, help="seed for --resample")
     p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--backend",
+        default="eager",
+        choices=CHOICES,
+        help="eager (fp32 reference, default), bf16, onnx, … or auto (measure once, pick the fastest "
+        "that matches eager)",
+    )
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -162,7 +192,7 @@ def _generate(args: argparse.Namespace) -> int:
     from engine.labels import read_label_png
     from engine.noise import NoiseField
 
-    synth = Synthesizer.from_folder(args.weights, device=args.device)
+    synth = Synthesizer.from_folder(args.weights, device=args.device, backend=args.backend)
     labels = read_label_png(args.labels, synth.spec.label_set)
     h, w = labels.shape
     synth.check_size(h, w, str(args.labels))
@@ -184,7 +214,10 @@ def _generate(args: argparse.Namespace) -> int:
     synth_ms = (time.perf_counter() - start) * 1000
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(args.out)
-    print(f"wrote {args.out} ({w}×{h}, synthesis {synth_ms:.0f} ms on {synth.device.type})")
+    if synth.last_decision is not None:
+        print(f"backend auto at {w}×{h}: {synth.last_decision.summary()}")
+    where = f"{synth.backend_name} on {synth.device.type}"
+    print(f"wrote {args.out} ({w}×{h}, synthesis {synth_ms:.0f} ms, {where})")
     return 0
 
 

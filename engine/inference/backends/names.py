@@ -1,0 +1,25 @@
+"""Backend names, what each runs, and how close to eager fp32 each must stay.
+
+Kept free of imports so ``app-train --help`` does not load torch.
+"""
+
+from __future__ import annotations
+
+# Max abs difference to eager fp32 on the [-1, 1] image. fp32 backends only reorder sums;
+# bf16 keeps 8 mantissa bits, and 0.03 is about 4 grey levels of 255 at worst.
+FP32_TOLERANCE = 1e-4
+BF16_TOLERANCE = 0.03
+
+# name → what runs, as shown to the user ("Synthesizer.backend_name", reports).
+DESCRIPTIONS = {
+    "eager": "torch-eager fp32",
+    "bf16": "torch-bf16 autocast channels_last",
+    "onnx-cpu": "onnxruntime-cpu fp32",
+    "onnx-cuda": "onnxruntime-cuda fp32",
+    "onnx-tensorrt": "onnxruntime-tensorrt fp32",
+}
+TOLERANCES = {name: BF16_TOLERANCE if name == "bf16" else FP32_TOLERANCE for name in DESCRIPTIONS}
+
+# What a user may ask for: a backend name, "onnx" (the device's ONNX Runtime provider)
+# or "auto" (measure once per model, size and device; pick the fastest that matches eager).
+CHOICES = ("eager", "bf16", "onnx", "onnx-cpu", "onnx-cuda", "onnx-tensorrt", "auto")
