@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.incremental import bench_incremental
 from benchmarks.studio import bench_studio
 from benchmarks.timing import percentiles, timed
 
@@ -149,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
         "cases": bench_landscapes(args.quick)
         + bench_generators(args.quick, args.weights)
         + bench_paper_generator(args.quick)
-        + bench_studio(args.quick),
+        + bench_studio(args.quick)
+        # The paper-size incremental case takes about a minute: full runs only.
+        + ([] if args.quick else bench_incremental(False)),
     }  # fmt: skip
     text = json.dumps(report, indent=2)
     print(text)

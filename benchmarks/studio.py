@@ -118,4 +118,9 @@ def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
     finally:
         w.doc.undo_stack.setClean()
         w.close()
+        # Delete the window while Qt is alive: left to interpreter shutdown, PySide's
+        # teardown order can crash the process after the report was written.
+        w.deleteLater()
+        app.sendPostedEvents(None, 0)
+        app.processEvents()
     return cases
