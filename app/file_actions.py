@@ -20,7 +20,6 @@ from app.document.io import export_image, export_label_map, export_ora, import_l
 from app.document.project import apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, RecoveryStore, restore
 from engine.errors import TesseraError
-from engine.noise import NoiseField, random_seed
 from engine.scene import Scene
 
 if TYPE_CHECKING:
@@ -211,8 +210,7 @@ class FileActions(QObject):
             return True
         if title and not self.confirm_discard():
             return False
-        h, w = labels.shape
-        doc.replace(Scene(labels), NoiseField.uniform(h, w, random_seed(), doc.noise.z_dim), path=None)
+        doc.start(Scene(labels))
         return True
 
     def open_photo(self, path: Path | None = None) -> bool:
@@ -238,10 +236,7 @@ class FileActions(QObject):
         h, w = photo_canvas_size(photo.shape[:2], synth.size_multiple)
         photo = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
         labels = synth.segment(photo)
-        doc = self.w.doc
-        doc.replace(Scene(labels), NoiseField.uniform(h, w, random_seed(), doc.noise.z_dim), path=None)
-        doc.underlay = photo
-        self.w.canvas.rebuild()
+        self.w.doc.start(Scene(labels), underlay=photo)
         self.w.statusBar().showMessage(f"Segmented {path.name}; paint over it to change it.", 6000)
         return True
 

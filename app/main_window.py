@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import qtawesome as qta
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -363,8 +363,7 @@ class MainWindow(QMainWindow):
 
         h, w = size
         fill_id = fill if fill is not None else self.doc.label_set.classes[0].id
-        noise = NoiseField.uniform(h, w, random_seed(), self.doc.noise.z_dim)
-        self.doc.replace(Scene.blank(h, w, fill_id), noise, path=None)
+        self.doc.start(Scene.blank(h, w, fill_id))
 
     # ================================================================== model
     def _initial_model(self) -> Path | None:
@@ -398,19 +397,9 @@ class MainWindow(QMainWindow):
                     return False
             from engine.scene import Scene
 
-            h, w = self.doc.size
-            self.doc.replace(
-                Scene(labels),
-                NoiseField.uniform(h, w, random_seed(), synth.z_dim),
-                label_set=spec.label_set,
-                model=folder.name,
-                path=None,
-            )
+            self.doc.start(Scene(labels), z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name)
         elif synth.z_dim != self.doc.noise.z_dim:
-            h, w = self.doc.size
-            self.doc.replace(
-                self.doc.scene, NoiseField.uniform(h, w, random_seed(), synth.z_dim), model=folder.name
-            )
+            self.doc.start(self.doc.scene, z_dim=synth.z_dim, model=folder.name)
         self.synth = synth
         self.model_folder = Path(folder).resolve()
         self.doc.model_name = folder.name
@@ -479,7 +468,6 @@ class MainWindow(QMainWindow):
         self.selection = mask if mask is not None and mask.any() else None
         self.canvas.set_selection(self.selection)
         self.style_panel.set_selection_text(text if self.selection is not None else "")
-        self.style_panel.variations_button.setEnabled(True)  # whole canvas when nothing is selected
         self.variation_seeds = []
         self.style_panel.clear_variations()
 
@@ -507,12 +495,11 @@ class MainWindow(QMainWindow):
         if self.synth is None:
             return
         seeds = [random_seed() for _ in range(self.style_panel.count.value())]
-        if not self.variation_noises(seeds[:1]):
+        noises = self.variation_noises(seeds)
+        if not noises:
             self.statusBar().showMessage("Everything selected is locked: unlock it to see variations.", 4000)
             return
-        self.worker.submit_variations(
-            self.doc.labels, self.variation_noises(seeds), tag=(seeds, self.doc.labels.copy())
-        )
+        self.worker.submit_variations(self.doc.labels, noises, tag=(seeds, self.doc.labels.copy()))
         self.statusBar().showMessage("Making variations…", 3000)
 
     def _variations_ready(self, request_id: int, images: list[np.ndarray], tag: object) -> None:
@@ -554,11 +541,8 @@ class MainWindow(QMainWindow):
 
     def _resize_brush(self, factor: float) -> None:
         size = self.options.size()
-        new = (
-            max(size + (1 if factor > 1 else -1), round(size * factor))
-            if factor > 1
-            else min(size - 1, round(size * factor))
-        )
+        # At least one pixel per step, so small brushes still change size.
+        new = max(size + 1, round(size * factor)) if factor > 1 else min(size - 1, round(size * factor))
         self.options.set_size(new)
 
     def fit_views(self) -> None:
@@ -567,7 +551,7 @@ class MainWindow(QMainWindow):
         self.view_state.fit_views(w, h)
 
     def _zoom(self, steps: int) -> None:
-        self.view_state.zoom_about(steps, self.view_state.center, self.view_state.center * 0)
+        self.view_state.zoom_about(steps, self.view_state.center, QPointF(0, 0))  # about the view centre
 
     def _single_view(self, on: bool) -> None:
         """One big view: hide the result dock and show the result through the labels instead."""

@@ -264,6 +264,7 @@ class Document(QObject):
         locked: np.ndarray | None = None,
         model: str | None = None,
         path: Path | None = None,
+        underlay: np.ndarray | None = None,
     ) -> None:
         """Load new content (open, new, resize): clears history and rebuilds views."""
         if noise.size != scene.size:
@@ -273,12 +274,26 @@ class Document(QObject):
         self.scene, self.noise = scene, noise
         self.locked = np.zeros(scene.size, bool) if locked is None else locked.astype(bool)
         self.model_name = model if model is not None else self.model_name
-        self.underlay = None
+        self.underlay = underlay
         self.undo_stack.clear()
         self.path = path
         self.reset.emit()
         self.path_changed.emit(path)
         self.modified_changed.emit(False)
+
+    def start(
+        self,
+        scene: Scene,
+        *,
+        z_dim: int | None = None,
+        label_set: LabelSet | None = None,
+        model: str | None = None,
+        underlay: np.ndarray | None = None,
+    ) -> None:
+        """Untitled new content with fresh noise (new canvas, imported map, segmented photo, new model)."""
+        h, w = scene.size
+        noise = NoiseField.uniform(h, w, random_seed(), z_dim or self.noise.z_dim)
+        self.replace(scene, noise, label_set=label_set, model=model, path=None, underlay=underlay)
 
     # ------------------------------------------------------------------ undo plumbing
     def _apply(self, maps: dict[str, MapPatch], noise: _NoisePatch | None, forward: bool) -> None:

@@ -11,18 +11,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.scene import Scene
+
 BBox = tuple[int, int, int, int]  # (y0, x0, y1, x1), half-open
 
 
 def changed_bbox(before: np.ndarray, after: np.ndarray, within: BBox | None = None) -> BBox | None:
     """Tightest box where the two maps differ (searching only ``within`` when given)."""
     y0, x0, y1, x1 = within if within is not None else (0, 0, *before.shape[:2])
-    diff = before[y0:y1, x0:x1] != after[y0:y1, x0:x1]
-    rows = np.flatnonzero(diff.any(axis=1))
-    if rows.size == 0:
+    box = Scene.bbox(before[y0:y1, x0:x1] != after[y0:y1, x0:x1])
+    if box is None:
         return None
-    cols = np.flatnonzero(diff.any(axis=0))
-    return y0 + int(rows[0]), x0 + int(cols[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[-1]) + 1
+    return y0 + box[0], x0 + box[1], y0 + box[2], x0 + box[3]
 
 
 def union(a: BBox | None, b: BBox | None) -> BBox | None:

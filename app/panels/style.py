@@ -89,7 +89,8 @@ class StylePanel(QWidget):
         self.selection_label.setText(
             f"Selected: <b>{text}</b>" if has else "Nothing selected: click a region with the picker (V)."
         )
-        for button in (self.reroll_selection, self.lock, self.unlock, self.variations_button):
+        # Variations work without a selection too (of everything not locked).
+        for button in (self.reroll_selection, self.lock, self.unlock):
             button.setEnabled(has)
 
     def show_variations(self, images: list[np.ndarray]) -> None:

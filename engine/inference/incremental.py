@@ -41,6 +41,7 @@ from engine.inference.onehot_conv import (
 )
 from engine.networks.blocks import SpadeResBlock, has_spectral_norm, resize_nearest
 from engine.networks.oasis import OasisGenerator
+from engine.scene import Scene
 
 FULL_FRACTION = 0.9
 """Above this share of a full recompute's modulation work an update recomputes everything.
@@ -323,7 +324,4 @@ def changed_box(before: torch.Tensor, after: torch.Tensor) -> Box | None:
     if before.shape != after.shape:
         raise ValueError(f"shapes differ: {tuple(before.shape)} vs {tuple(after.shape)}")
     diff = (before != after).reshape(-1, *before.shape[-2:]).any(dim=0)
-    rows, cols = diff.any(dim=1).nonzero(), diff.any(dim=0).nonzero()
-    if rows.numel() == 0:
-        return None
-    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+    return Scene.bbox(diff.cpu().numpy())
