@@ -39,6 +39,7 @@ from app.tools.base import ToolContext
 from app.tools.registry import TOOL_CLASSES, make_tools
 from app.workers.synthesis import SynthesisWorker
 from engine.errors import TesseraError
+from engine.inference.live import LiveSynthesis
 from engine.inference.synthesizer import Synthesizer
 from engine.labels import LabelSet
 from engine.noise import NoiseField, random_seed
@@ -403,7 +404,7 @@ class MainWindow(QMainWindow):
         self.synth = synth
         self.model_folder = Path(folder).resolve()
         self.doc.model_name = folder.name
-        self.worker.set_generator(self._generate_fn(synth))
+        self.worker.set_generator(*self._generate_fns(synth))
         self.models.mark_current(self.model_folder)
         self._show_backend()
         self.settings.setValue("model", str(self.model_folder))
@@ -416,11 +417,17 @@ class MainWindow(QMainWindow):
             self.backend_label.setText(f"{self.model_folder.name} · {self.synth.backend_name} · {device}")
 
     @staticmethod
-    def _generate_fn(synth: Synthesizer):
-        def generate(labels: np.ndarray, noise: NoiseField) -> np.ndarray:
+    def _generate_fns(synth: Synthesizer):
+        """The worker's functions: live (incremental) images, full passes for variations."""
+        live = LiveSynthesis(synth)
+
+        def image(labels: np.ndarray, noise: NoiseField) -> np.ndarray:
+            return live.generate(labels, noise, source="canvas")
+
+        def variation(labels: np.ndarray, noise: NoiseField) -> np.ndarray:
             return synth.generate(labels, noise, source="canvas")
 
-        return generate
+        return image, variation
 
     # ================================================================== synthesis
     def schedule(self, delay_ms: int = 0) -> None:

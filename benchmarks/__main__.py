@@ -56,15 +56,15 @@ def _backend_cases(name: str, synth, sizes: list[tuple[int, int]], repeats: int,
     too but never chosen.
     """
     from engine.inference.backends import auto
-    from engine.inference.backends.base import example_inputs
+    from engine.inference.backends.base import example_scene
     from engine.inference.backends.registry import auto_candidates
 
     cfg = synth.generator.config
     builders = {n: (lambda n=n: synth.backend_for(n)) for n in auto_candidates(synth.device)}
     cases = []
     for h, w in sizes:
-        onehot, noise = (t.to(synth.device) for t in example_inputs(cfg.semantic_nc, cfg.z_dim, h, w))
-        chosen, measured, _ = auto.measure(builders, onehot, noise, runs=repeats, time_failures=True)
+        inputs = example_scene(cfg.semantic_nc, cfg.z_dim, h, w, device=synth.device)
+        chosen, measured, _ = auto.measure(builders, inputs, runs=repeats, time_failures=True)
         eager_ms = next(m.p50_ms for m in measured if m.backend == "eager")
         for m in measured:
             if only_best and m.backend not in ("eager", chosen):

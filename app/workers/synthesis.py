@@ -45,16 +45,23 @@ class SynthesisWorker(QThread):
         self._mutex = QMutex()
         self._wake = QWaitCondition()
         self._generate = generate
+        self._generate_variations: Generate | None = None
         self._image: Request | None = None
         self._variations: Request | None = None
         self._next_id = 0
         self._stopping = False
 
     # ------------------------------------------------------------------ GUI side
-    def set_generator(self, generate: Generate | None) -> None:
-        """Switch models; requests already queued run with the new one."""
+    def set_generator(self, generate: Generate | None, variations: Generate | None = None) -> None:
+        """Switch models; requests already queued run with the new one.
+
+        ``variations`` makes the variation strips, if they need another function (the
+        studio's image function is incremental, and a strip of unrelated noises would
+        only flush its cache); by default ``generate`` makes both.
+        """
         with QMutexLocker(self._mutex):
             self._generate = generate
+            self._generate_variations = variations
 
     def submit(self, labels: np.ndarray, noise: NoiseField) -> int:
         """Queue an image for these inputs (copied here); returns the request id."""
@@ -94,7 +101,7 @@ class SynthesisWorker(QThread):
                 request, self._image = self._image, None
                 return "image", request, self._generate
             request, self._variations = self._variations, None
-            return "variations", request, self._generate
+            return "variations", request, self._generate_variations or self._generate
 
     def run(self) -> None:
         while (job := self._take()) is not None:

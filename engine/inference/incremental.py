@@ -33,12 +33,16 @@ from engine.inference.onehot_conv import (
     clip,
     conv,
     gather_conv,
+    gather_index,
+    gather_rows,
     gather_table,
     grow,
     onehot_labels,
     pads,
     take,
 )
+from engine.inference.tokens import Tokens, token_table
+from engine.inference.trunk import make_trunk
 from engine.networks.blocks import SpadeResBlock, has_spectral_norm, resize_nearest
 from engine.networks.oasis import OasisGenerator
 from engine.scene import Scene
@@ -117,8 +121,15 @@ class _Head(_Level):
     def compute(self, target: Box, cond: _Conditioning) -> None:
         src = grow(target, self.pad)
         inside = clip(src, *self.size)
-        x = cond.window(self, inside)
-        out = conv(x, self.weight, self.bias, pads(inside, src))
+        if cond.tokens is not None:
+            index, shape = gather_index(
+                cond.token_window(self, inside, src), cond.tokens.count, 2 * self.pad + 1
+            )
+            out = (
+                gather_rows(index, shape, cond.table(self.weight)).add_(self.bias.view(-1, 1, 1)).contiguous()
+            )
+        else:
+            out = conv(cond.window(self, inside), self.weight, self.bias, pads(inside, src))
         if target == (0, 0, *self.size):
             self.out = out
         else:
@@ -151,6 +162,8 @@ class _Block(_Level):
             )
             for s in spades
         ]
+        self.shared_parts = [(c.weight, _bias(c).view(-1, 1, 1)) for c in shared]
+        self.compute_dtype = torch.float32
         self.mod: dict[str, torch.Tensor] = {}  # name → (B, 2C, h, w): [1 + γ ‖ β]
         self.shared_cost = self.shared_w.numel()
         self.cost_per_pixel = self.shared_cost + sum(w.numel() for w, _ in self.gb)
@@ -165,37 +178,66 @@ class _Block(_Level):
         src = grow(have, self.pad_shared)
         inside = clip(src, *self.size)
         pad = pads(inside, src)
-        if self.table is not None and cond.labels is not None:
-            actv = conv(cond.noise_window(self, inside), self.noise_w, self.shared_b, pad)
-            labels = F.pad(take(cond.labels, self.rows, self.cols, inside), pad, value=UNLABELLED)
-            actv += gather_conv(labels, self.table, self.classes, self.kernel)
+        if cond.tokens is not None:
+            # Each SPADE's shared conv as its own gather: contiguous, channels-last outputs.
+            index, shape = gather_index(cond.token_window(self, inside, src), cond.tokens.count, self.kernel)
+            actvs = [gather_rows(index, shape, cond.table(w)).add_(b).relu_() for w, b in self.shared_parts]
         else:
-            actv = conv(cond.window(self, inside), self.shared_w, self.shared_b, pad)
-        actv.relu_()
+            if self.table is not None and cond.labels is not None:
+                actv = conv(cond.noise_window(self, inside), self.noise_w, self.shared_b, pad)
+                labels = F.pad(take(cond.labels, self.rows, self.cols, inside), pad, value=UNLABELLED)
+                actv += gather_conv(labels, self.table, self.classes, self.kernel)
+            else:
+                actv = conv(cond.window(self, inside), self.shared_w, self.shared_b, pad)
+            actv.relu_()
+            starts = [sum(self.hidden[:i]) for i in range(len(self.hidden))]
+            actvs = [actv[:, a : a + h] for a, h in zip(starts, self.hidden)]
         whole = target == (0, 0, *self.size)
-        start = 0
-        for name, hidden, (weight, bias) in zip(self.names, self.hidden, self.gb):
-            out = conv(actv[:, start : start + hidden], weight, bias, pads(have, want))
-            start += hidden
+        for name, actv, (weight, bias) in zip(self.names, actvs, self.gb):
+            # The maps stay fp32 even when the convs run in bf16: rounding 1 + γ to bf16
+            # alone costs ~0.01 of the image's [-1, 1] range on the shipped model.
+            out = conv(actv.to(self.compute_dtype), weight, bias, pads(have, want)).float()
             out[:, : out.shape[1] // 2] += 1  # store 1 + γ, as the trunk multiplies by it
             if whole:
                 self.mod[name] = out
             else:
                 self.mod[name][..., target[0] : target[2], target[1] : target[3]] = out
 
-    def spade(self, block: SpadeResBlock, name: str, x: torch.Tensor) -> torch.Tensor:
-        """BN(x) · (1 + γ) + β with the cached maps, written over the fresh BN output."""
-        scale_shift = self.mod[name]
-        n = scale_shift.shape[1] // 2
-        normalized = getattr(block, name).first_norm(x)
-        return torch.addcmul(scale_shift[:, n:], normalized, scale_shift[:, :n], out=normalized)
+    def use_dtype(self, dtype: torch.dtype) -> None:
+        """Run the γ/β convs in ``dtype`` (the trunk's)."""
+        self.compute_dtype = dtype
+        if dtype != torch.float32:
+            self.gb = [
+                (w.to(dtype).contiguous(memory_format=torch.channels_last), b.to(dtype)) for w, b in self.gb
+            ]
 
 
 class _Conditioning:
-    """The new inputs of one call, read window by window at each level's resolution."""
+    """The new inputs of one call, read window by window at each level's resolution:
+    dense maps (``onehot``, ``noise``, optionally ``labels`` for the class gather) or
+    ``tokens``, with which every conv over the conditioning is a gather."""
 
-    def __init__(self, onehot: torch.Tensor, noise: torch.Tensor, labels: torch.Tensor | None) -> None:
-        self.onehot, self.noise, self.labels = onehot, noise, labels
+    def __init__(
+        self,
+        onehot: torch.Tensor | None,
+        noise: torch.Tensor | None,
+        labels: torch.Tensor | None,
+        tokens: Tokens | None = None,
+    ) -> None:
+        self.onehot, self.noise, self.labels, self.tokens = onehot, noise, labels, tokens
+        self._tables: dict[int, torch.Tensor] = {}
+
+    def table(self, weight: torch.Tensor) -> torch.Tensor:
+        """The gather table of a conv over the conditioning, for this call's token vectors."""
+        key = id(weight)
+        if key not in self._tables:
+            self._tables[key] = token_table(weight, self.tokens.vectors)
+        return self._tables[key]
+
+    def token_window(self, level: _Level, inside: Box, src: Box) -> torch.Tensor:
+        """Token indices of ``inside`` at the level's resolution, padded out to ``src``."""
+        index = take(self.tokens.index, level.rows, level.cols, inside)
+        return F.pad(index, pads(inside, src), value=UNLABELLED)
 
     def noise_window(self, level: _Level, box: Box) -> torch.Tensor:
         return take(self.noise, level.rows, level.cols, box)
@@ -213,13 +255,22 @@ class IncrementalOasis:
     its weights are read once here, so build a new instance after changing them.
     ``onehot_gather``: compute the label part of the SPADE shared convs as a per-class
     kernel gather whenever the label map is an exact one-hot map.
+    ``precision``: "fp32" equals the generator (≤ 1e-4); "bf16" runs every conv in
+    bfloat16 with channels-last tensors (AMX/AVX512-BF16 CPUs, GPUs) and keeps the
+    residual stream and BatchNorm in fp32 (:mod:`engine.inference.trunk`).
 
-    The cache costs 2 × (SPADE channels) floats per pixel of each level: ≈ 0.33 GB for
-    the paper model at 256², ≈ 1.3 GB at 512². Returned images are the cache's own
-    (``self.image``): do not modify them in place.
+    Conditioning comes either dense (:meth:`full`/:meth:`update`: one-hot labels and a
+    noise tensor) or as :class:`~engine.inference.tokens.Tokens`
+    (:meth:`full_tokens`/:meth:`update_tokens`), with which every conv over it is a gather.
+
+    The cache costs 2 × (SPADE channels) values per pixel of each level: ≈ 0.33 GB for
+    the paper model at 256² in fp32 (half in bf16), ≈ 1.3 GB at 512². Returned images are
+    the cache's own (``self.image``): do not modify them in place.
     """
 
-    def __init__(self, generator: OasisGenerator, *, onehot_gather: bool = True) -> None:
+    def __init__(
+        self, generator: OasisGenerator, *, onehot_gather: bool = True, precision: str = "fp32"
+    ) -> None:
         if generator.training:
             raise ValueError("IncrementalOasis needs the generator in eval mode (BatchNorm must be affine)")
         if any(has_spectral_norm(m) for m in generator.modules()):
@@ -228,40 +279,46 @@ class IncrementalOasis:
             raise ValueError("BatchNorm without running statistics normalises over the image, not per pixel")
         self.generator = generator
         self.onehot_gather = onehot_gather
+        self.precision = precision
         z_dim = generator.config.z_dim
         with torch.no_grad():
             self._head = _Head(generator.fc)
             self._blocks = [_Block(b, z_dim, onehot_gather) for b in generator.body]
+            self._trunk = make_trunk(generator, precision)
+        for block in self._blocks:
+            block.use_dtype(self._trunk.dtype)
         self._key: tuple | None = None  # shapes/dtype/device the cache was built for
         self._labels: torch.Tensor | None = None  # full-resolution class indices (gather path)
         self.image: torch.Tensor | None = None  # the last output
         self.last_was_full = False  # whether the last call recomputed everything (for callers' stats)
+
+    @property
+    def _levels(self) -> tuple[_Level, ...]:
+        return (self._head, *self._blocks)
 
     @staticmethod
     def _inputs(onehot: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, tuple]:
         z = z.to(onehot.dtype)
         if z.shape[0] != onehot.shape[0] or z.shape[-2:] != onehot.shape[-2:]:
             raise ValueError(f"noise {tuple(z.shape)} does not match labels {tuple(onehot.shape)}")
-        return z, (tuple(onehot.shape), tuple(z.shape), onehot.dtype, onehot.device)
+        return z, ("dense", tuple(onehot.shape), tuple(z.shape), onehot.dtype, onehot.device)
+
+    def _tokens_key(self, tokens: Tokens) -> tuple:
+        want = self.generator.config.z_dim + self._blocks[0].classes
+        if tokens.vectors.shape[1] != want:
+            raise ValueError(
+                f"token vectors have {tokens.vectors.shape[1]} channels, the generator reads {want}"
+            )
+        return ("tokens", tuple(tokens.index.shape), tokens.index.device)
+
+    # ------------------------------------------------------------------ dense conditioning
 
     @torch.no_grad()
     def full(self, onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The output for (B, C, H, W) one-hot labels and (B, z_dim, H, W) noise; fills the cache."""
         z, key = self._inputs(onehot, z)
-        height, width = onehot.shape[-2:]
-        latent = self.generator.latent_size(height, width)
-        self._head.place(height, width, latent, onehot.device)
-        for i, block in enumerate(self._blocks):
-            block.place(height, width, (latent[0] << i, latent[1] << i), onehot.device)
-            block.mod.clear()
         self._labels = onehot_labels(onehot) if self.onehot_gather else None
-        cond = _Conditioning(onehot, z, self._labels)
-        self._head.out = None
-        for level in (self._head, *self._blocks):
-            level.compute((0, 0, *level.size), cond)
-        self._key = key
-        self.last_was_full = True
-        return self._run_trunk()
+        return self._full(_Conditioning(onehot, z, self._labels), key, onehot.shape[-2:], onehot.device)
 
     @torch.no_grad()
     def update(self, onehot: torch.Tensor, z: torch.Tensor, box: Box | None) -> torch.Tensor:
@@ -272,50 +329,81 @@ class IncrementalOasis:
         back to :meth:`full` without a cache, on other shapes, or for large boxes.
         """
         z, key = self._inputs(onehot, z)
-        if box is None or key != self._key or self.image is None:
+        targets = self._targets(key, box, onehot.shape[-2:])
+        if targets is None:
             return self.full(onehot, z)
-        box = clip(box, *onehot.shape[-2:])
-        if area(box) == 0:
-            self.last_was_full = False
+        if targets == "same":
             return self.image
-        targets = []
-        for level in (self._head, *self._blocks):
-            hit = level.preimage(box)
-            targets.append(clip(grow(hit, level.grow_by), *level.size) if area(hit) else None)
-        work = self._head.cost_per_pixel * area(targets[0] or (0, 0, 0, 0))
-        work += sum(b.cost(t) for b, t in zip(self._blocks, targets[1:]) if t is not None)
-        total = sum(level.cost_per_pixel * area((0, 0, *level.size)) for level in (self._head, *self._blocks))
-        if work > FULL_FRACTION * total:
-            return self.full(onehot, z)
+        box = clip(box, *onehot.shape[-2:])
         if self._labels is not None:
             region = onehot_labels(onehot[..., box[0] : box[2], box[1] : box[3]])
             if region is None:  # no longer one-hot: the conv path from now on
                 self._labels = None
             else:
                 self._labels[..., box[0] : box[2], box[1] : box[3]] = region
-        cond = _Conditioning(onehot, z, self._labels)
-        for level, target in zip((self._head, *self._blocks), targets):
+        return self._update(_Conditioning(onehot, z, self._labels), targets)
+
+    # ------------------------------------------------------------------ token conditioning
+
+    @torch.no_grad()
+    def full_tokens(self, tokens: Tokens) -> torch.Tensor:
+        """The output for a token map (see :mod:`engine.inference.tokens`); fills the cache."""
+        key = self._tokens_key(tokens)
+        self._labels = None
+        cond = _Conditioning(None, None, None, tokens)
+        return self._full(cond, key, tokens.index.shape[-2:], tokens.index.device)
+
+    @torch.no_grad()
+    def update_tokens(self, tokens: Tokens, box: Box | None) -> torch.Tensor:
+        """As :meth:`update`, for token conditioning. Token numbers need not match the last
+        call's: only the vectors they stand for must be unchanged outside ``box``."""
+        targets = self._targets(self._tokens_key(tokens), box, tokens.index.shape[-2:])
+        if targets is None:
+            return self.full_tokens(tokens)
+        if targets == "same":
+            return self.image
+        return self._update(_Conditioning(None, None, None, tokens), targets)
+
+    # ------------------------------------------------------------------ shared
+
+    def _full(self, cond: _Conditioning, key: tuple, size: torch.Size, device: torch.device) -> torch.Tensor:
+        height, width = size
+        latent = self.generator.latent_size(height, width)
+        self._head.place(height, width, latent, device)
+        for i, block in enumerate(self._blocks):
+            block.place(height, width, (latent[0] << i, latent[1] << i), device)
+            block.mod.clear()
+        self._head.out = None
+        for level in self._levels:
+            level.compute((0, 0, *level.size), cond)
+        self._key = key
+        self.last_was_full = True
+        self.image = self._trunk.run(self._head.out, self._blocks)
+        return self.image
+
+    def _targets(self, key: tuple, box: Box | None, size: torch.Size) -> list[Box | None] | str | None:
+        """Per level, the box of γ, β to recompute; "same" if nothing changed; None for a full pass."""
+        if box is None or key != self._key or self.image is None:
+            return None
+        box = clip(box, *size)
+        if area(box) == 0:
+            self.last_was_full = False
+            return "same"
+        targets = []
+        for level in self._levels:
+            hit = level.preimage(box)
+            targets.append(clip(grow(hit, level.grow_by), *level.size) if area(hit) else None)
+        work = self._head.cost_per_pixel * area(targets[0] or (0, 0, 0, 0))
+        work += sum(b.cost(t) for b, t in zip(self._blocks, targets[1:]) if t is not None)
+        total = sum(level.cost_per_pixel * area((0, 0, *level.size)) for level in self._levels)
+        return None if work > FULL_FRACTION * total else targets
+
+    def _update(self, cond: _Conditioning, targets: list[Box | None]) -> torch.Tensor:
+        for level, target in zip(self._levels, targets):
             if target is not None:
                 level.compute(target, cond)
         self.last_was_full = False
-        return self._run_trunk()
-
-    def _run_trunk(self) -> torch.Tensor:
-        """The generator's forward pass with every SPADE's γ, β taken from the cache.
-
-        Mirrors SpadeResBlock.forward and OasisGenerator.forward (the tests hold them
-        equal); activations work in place on tensors made here, never on the cache.
-        """
-        g = self.generator
-        x = self._head.out
-        last = len(self._blocks) - 1
-        for i, (block, cache) in enumerate(zip(g.body, self._blocks)):
-            x_s = block.conv_s(cache.spade(block, "norm_s", x)) if block.learned_shortcut else x
-            dx = block.conv_0(F.leaky_relu_(cache.spade(block, "norm_0", x), 0.2))
-            x = block.conv_1(F.leaky_relu_(cache.spade(block, "norm_1", dx), 0.2)).add_(x_s)
-            if i < last:
-                x = g.up(x)
-        self.image = torch.tanh_(g.conv_img(F.leaky_relu_(x, 0.2)))
+        self.image = self._trunk.run(self._head.out, self._blocks)
         return self.image
 
 

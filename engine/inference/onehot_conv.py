@@ -15,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from engine.inference.tokens import token_table
+
 Box = tuple[int, int, int, int]
 
 UNLABELLED = -1
@@ -84,9 +86,27 @@ def onehot_labels(onehot: torch.Tensor) -> torch.Tensor | None:
 
 def gather_table(weight: torch.Tensor) -> torch.Tensor:
     """(out, C, k, k) one-hot conv weights → (k²·C + 1, out): row tap·C + c, last row zeros."""
-    out, classes, kh, kw = weight.shape
-    table = weight.permute(2, 3, 1, 0).reshape(kh * kw * classes, out)
-    return torch.cat((table, table.new_zeros(1, out)))
+    return token_table(weight, torch.eye(weight.shape[1], dtype=weight.dtype, device=weight.device))
+
+
+def gather_index(labels: torch.Tensor, stride: int, kernel: int) -> tuple[torch.Tensor, tuple[int, int, int]]:
+    """Rows of a gather table for a valid k×k conv over ``labels`` (B, h+k-1, w+k-1).
+
+    ``stride`` is the number of classes (or tokens) per tap in the table; negative labels
+    (UNLABELLED, padding) index the table's last, all-zero row. Returns the (B·h·w, k²)
+    index and (B, h, w).
+    """
+    window = labels.unfold(1, kernel, 1).unfold(2, kernel, 1)  # B, h, w, k, k
+    taps = torch.arange(kernel * kernel, device=labels.device).view(kernel, kernel) * stride
+    index = torch.where(window >= 0, window + taps, kernel * kernel * stride)
+    return index.reshape(-1, kernel * kernel), tuple(window.shape[:3])
+
+
+def gather_rows(index: torch.Tensor, shape: tuple[int, int, int], table: torch.Tensor) -> torch.Tensor:
+    """Sum the table rows of each pixel → (B, out, h, w), channels-last in memory."""
+    batch, h, w = shape
+    out = F.embedding_bag(index, table, mode="sum")
+    return out.view(batch, h, w, -1).permute(0, 3, 1, 2)
 
 
 def gather_conv(labels: torch.Tensor, table: torch.Tensor, classes: int, kernel: int) -> torch.Tensor:
@@ -94,10 +114,5 @@ def gather_conv(labels: torch.Tensor, table: torch.Tensor, classes: int, kernel:
 
     UNLABELLED (all-zero or padding) pixels contribute nothing: they index the zero row.
     """
-    batch = labels.shape[0]
-    window = labels.unfold(1, kernel, 1).unfold(2, kernel, 1)  # B, h, w, k, k
-    h, w = window.shape[1:3]
-    taps = torch.arange(kernel * kernel, device=labels.device).view(kernel, kernel) * classes
-    index = torch.where(window >= 0, window + taps, table.shape[0] - 1)
-    out = F.embedding_bag(index.reshape(-1, kernel * kernel), table, mode="sum")
-    return out.view(batch, h, w, -1).permute(0, 3, 1, 2)
+    index, shape = gather_index(labels, classes, kernel)
+    return gather_rows(index, shape, table)

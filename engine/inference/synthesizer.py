@@ -3,8 +3,11 @@
 Spectral norm is folded into plain weights once at load time, which is exact in eval
 mode and saves the per-call normalisation. The generator then runs on one of the
 backends in ``engine.inference.backends``: torch eager fp32 (the default and the
-reference), torch bf16 autocast, ONNX Runtime, or ``"auto"``, which measures them on the
-first image of each size and keeps the fastest that matches the reference.
+reference), torch bf16 autocast, the token-gather generator in fp32 or bf16, ONNX
+Runtime, or ``"auto"``, which measures them on the first image of each size and keeps the
+fastest that matches the reference. Every call turns (labels, noise) into tokens
+(:mod:`engine.inference.tokens`, < 1 ms); dense tensors are made only for backends
+that need them.
 
 An explicit ``backend="bf16"`` runs wherever torch can autocast, also on CPUs without
 native bf16 where ``auto`` does not try it (it is slower than fp32 there).
@@ -26,9 +29,10 @@ import torch.nn.functional as F
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError
 from engine.inference.backends import auto as auto_choice
-from engine.inference.backends.base import Backend, weights_hash
+from engine.inference.backends.base import Backend, Inputs, run_on, weights_hash
 from engine.inference.backends.names import DESCRIPTIONS
 from engine.inference.backends.registry import auto_candidates, build_backend, resolve_choice
+from engine.inference.tokens import Tokens, scene_tokens
 from engine.networks.blocks import fold_spectral_norm
 from engine.noise import NoiseField
 
@@ -114,8 +118,8 @@ class Synthesizer:
                 )
             return self._backends[name]
 
-    def _run_auto(self, onehot: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        h, w = onehot.shape[-2:]
+    def _run_auto(self, inputs: Inputs) -> torch.Tensor:
+        h, w = inputs.size
         decision = self._decisions.get((h, w))
         if decision is None:
             device = auto_choice.device_fingerprint(self.device)
@@ -128,14 +132,18 @@ class Synthesizer:
                     decision = None
             if decision is None:
                 builders = {n: (lambda n=n: self.backend_for(n)) for n in auto_candidates(self.device)}
-                chosen, measurements, out = auto_choice.measure(builders, onehot, z, runs=self.auto_runs)
+                chosen, measurements, out = auto_choice.measure(builders, inputs, runs=self.auto_runs)
                 decision = auto_choice.Decision(chosen, h, w, device, self.weights_hash, measurements)
                 auto_choice.store(key, decision)
                 self._decisions[(h, w)] = self._last = decision
                 return out
             self._decisions[(h, w)] = decision
         self._last = decision
-        return self._backends[decision.backend].run(onehot, z)
+        return run_on(self._backends[decision.backend], inputs)
+
+    def decision_for(self, height: int, width: int) -> auto_choice.Decision | None:
+        """The auto choice for this size, once an image of that size was made; else None."""
+        return self._decisions.get((height, width))
 
     @property
     def size_multiple(self) -> int:
@@ -166,14 +174,24 @@ class Synthesizer:
                 source=source,
                 fix="make the noise field for this label map and model",
             )
-        onehot = self.encoder.onehot(labels, source=source).to(self.device)
-        z = noise.to_tensor(device=self.device)[None]
         with self._lock:
+            inputs = self.inputs(labels, noise, source)
             if self.backend == "auto":
-                image = self._run_auto(onehot, z)
+                image = self._run_auto(inputs)
             else:
-                image = self._backends[self.backend].run(onehot, z)
+                image = run_on(self._backends[self.backend], inputs)
         return to_uint8_image(image)
+
+    def inputs(self, labels: np.ndarray, noise: NoiseField, source: str = "label map") -> Inputs:
+        """The generator input for a label map and its noise: tokens now, dense tensors on demand."""
+        tokens = scene_tokens(labels, noise, self.encoder, source)
+        tokens = Tokens(tokens.index.to(self.device), tokens.vectors.to(self.device))
+
+        def dense() -> tuple[torch.Tensor, torch.Tensor]:
+            onehot = self.encoder.onehot(labels, source=source).to(self.device)
+            return onehot, noise.to_tensor(device=self.device)[None]
+
+        return Inputs(tokens, make_dense=dense)
 
     @torch.no_grad()
     def segment(self, image: np.ndarray, work_size: int | None = None) -> np.ndarray:

@@ -15,7 +15,15 @@ from engine.checkpoints import load_weights, save_state_dict, save_weights
 from engine.encoding import default_channel_ids
 from engine.errors import InputError, WeightsError
 from engine.inference.backends import auto
-from engine.inference.backends.base import BackendUnavailable, example_inputs, max_abs_diff, weights_hash
+from engine.inference.backends.base import (
+    BackendUnavailable,
+    Inputs,
+    example_inputs,
+    example_scene,
+    max_abs_diff,
+    run_on,
+    weights_hash,
+)
 from engine.inference.backends.names import BF16_TOLERANCE, FP32_TOLERANCE
 from engine.inference.backends.onnx_folder import verify_folder_onnx
 from engine.inference.backends.onnx_runtime import FOLDER_FILE, OnnxRuntime, onnx_model_for, stamped_hash
@@ -191,6 +199,25 @@ def test_export_without_run_or_onnx_names_the_option(tmp_path: Path, capsys: pyt
     assert "--run" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", ["gather", "gather-bf16"])
+def test_gather_backends_match_eager(model: Path, name: str) -> None:
+    eager, gather = Synthesizer.from_folder(model), Synthesizer.from_folder(model, backend=name)
+    assert gather.backend_name.startswith("torch gather")
+    tolerance = BF16_TOLERANCE if "bf16" in name else FP32_TOLERANCE
+    for h, w in SIZES:
+        labels, noise = _scene(eager, h, w)
+        noise.resample(labels == labels[0, 0], seed=9)  # two noise regions
+        inputs = gather.inputs(labels, noise)
+        assert inputs._dense is None  # token backends never build the dense maps
+        out = run_on(gather.backend_for(name), inputs)
+        assert max_abs_diff(out, TorchEager(eager.generator).run(*inputs.dense)) <= tolerance
+    # Dense inputs (no tokens) take the same network's dense path.
+    scene = example_scene(eager.generator.config.semantic_nc, eager.z_dim, 32, 64)
+    dense = Inputs(dense=scene.dense)
+    out = run_on(gather.backend_for(name), dense)
+    assert max_abs_diff(out, run_on(gather.backend_for(name), scene)) <= tolerance
+
+
 def test_auto_picks_a_backend_that_passes_and_reports_timings(model: Path, user_cache: Path) -> None:
     synth = _auto(model)
     assert synth.backend_report is None and synth.backend_name.startswith("auto")
@@ -199,14 +226,14 @@ def test_auto_picks_a_backend_that_passes_and_reports_timings(model: Path, user_
     report = synth.backend_report
     assert report["height"] == 64 and report["width"] == 96 and not report["cached"]
     by_name = {m["backend"]: m for m in report["measurements"]}
-    assert {"eager", "onnx-cpu"} <= set(by_name)
+    assert {"eager", "gather", "onnx-cpu"} <= set(by_name)
     chosen = by_name[report["backend"]]
     assert chosen["passed"] and chosen["max_abs_diff"] <= chosen["tolerance"]
     assert all(m["p50_ms"] > 0 and len(m["times_ms"]) == 1 for m in report["measurements"] if m["passed"])
     assert synth.backend_name == f"{report['description']} (auto)"
     assert synth.last_decision.summary().endswith(f"→ {report['backend']}")
     eager = Synthesizer.from_folder(model).generate(labels, noise).astype(int)
-    assert np.abs(image.astype(int) - eager).max() <= (4 if report["backend"] == "bf16" else 1)
+    assert np.abs(image.astype(int) - eager).max() <= (4 if "bf16" in report["backend"] else 1)
 
     # Remembered: in memory, then on disk for the next process; another size measures again.
     again = _auto(model)
@@ -248,13 +275,13 @@ def test_auto_never_picks_a_fast_backend_that_fails_parity(model: Path) -> None:
         "onnx-cpu": lambda: _Canned("onnx-cpu", right + 1e-3),
         "onnx-cuda": broken,
     }
-    chosen, measurements, out = auto.measure(builders, onehot, noise, runs=2)
+    chosen, measurements, out = auto.measure(builders, Inputs(dense=(onehot, noise)), runs=2)
     assert chosen == "eager" and torch.equal(out, right)
     wrong, failed = measurements[1], measurements[2]
     assert not wrong.passed and wrong.max_abs_diff == pytest.approx(1e-3, rel=1e-3) and wrong.p50_ms is None
     assert not failed.passed and "no such library" in failed.error
     builders["onnx-cpu"] = lambda: _Canned("onnx-cpu", right + 1e-6)
-    assert auto.measure(builders, onehot, noise, runs=2)[0] == "onnx-cpu"
+    assert auto.measure(builders, Inputs(dense=(onehot, noise)), runs=2)[0] == "onnx-cpu"
 
 
 def test_generate_from_a_worker_thread_while_the_gui_thread_reads(model: Path) -> None:

@@ -20,7 +20,7 @@ import torch
 
 from engine.fileio import atomic_write_bytes
 from engine.hardware import cpu_model
-from engine.inference.backends.base import Backend, max_abs_diff
+from engine.inference.backends.base import Backend, Inputs, max_abs_diff, run_on
 from engine.inference.backends.names import DESCRIPTIONS, TOLERANCES
 from engine.paths import user_cache_dir
 
@@ -152,9 +152,9 @@ def forget_in_memory() -> None:
 # ---------------------------------------------------------------- measuring
 
 
-def _timed_run(backend: Backend, onehot: torch.Tensor, noise: torch.Tensor) -> tuple[torch.Tensor, float]:
+def _timed_run(backend: Backend, inputs: Inputs) -> tuple[torch.Tensor, float]:
     start = time.perf_counter()
-    out = backend.run(onehot, noise)
+    out = run_on(backend, inputs)
     if out.is_cuda:
         torch.cuda.synchronize(out.device)
     return out, (time.perf_counter() - start) * 1000
@@ -162,8 +162,7 @@ def _timed_run(backend: Backend, onehot: torch.Tensor, noise: torch.Tensor) -> t
 
 def measure(
     builders: dict[str, Callable[[], Backend]],
-    onehot: torch.Tensor,
-    noise: torch.Tensor,
+    inputs: Inputs,
     *,
     runs: int = 3,
     time_failures: bool = False,
@@ -176,18 +175,18 @@ def measure(
     ``time_failures`` (benchmarks), and never chosen. Returns the chosen name, the
     measurements and the chosen backend's image for this input.
     """
-    reference, _ = _timed_run(builders["eager"](), onehot, noise)
+    reference, _ = _timed_run(builders["eager"](), inputs)
     results: list[Measurement] = []
     outputs: dict[str, torch.Tensor] = {}
     for name, build in builders.items():
         try:
             backend = build()
             m = Measurement(name, backend.description, backend.tolerance)
-            out = reference if name == "eager" else _timed_run(backend, onehot, noise)[0]
+            out = reference if name == "eager" else _timed_run(backend, inputs)[0]
             m.max_abs_diff = 0.0 if name == "eager" else max_abs_diff(out, reference)
             m.passed = m.max_abs_diff <= m.tolerance
             if m.passed or time_failures:
-                m.times_ms = [round(_timed_run(backend, onehot, noise)[1], 2) for _ in range(runs)]
+                m.times_ms = [round(_timed_run(backend, inputs)[1], 2) for _ in range(runs)]
                 m.p50_ms = round(statistics.median(m.times_ms), 2)
             if m.passed:
                 outputs[name] = out

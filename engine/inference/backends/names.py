@@ -14,12 +14,14 @@ BF16_TOLERANCE = 0.03
 DESCRIPTIONS = {
     "eager": "torch-eager fp32",
     "bf16": "torch-bf16 autocast channels_last",
+    "gather": "torch gather fp32",
+    "gather-bf16": "torch gather bf16 channels_last",
     "onnx-cpu": "onnxruntime-cpu fp32",
     "onnx-cuda": "onnxruntime-cuda fp32",
     "onnx-tensorrt": "onnxruntime-tensorrt fp32",
 }
-TOLERANCES = {name: BF16_TOLERANCE if name == "bf16" else FP32_TOLERANCE for name in DESCRIPTIONS}
+TOLERANCES = {name: BF16_TOLERANCE if "bf16" in name else FP32_TOLERANCE for name in DESCRIPTIONS}
 
 # What a user may ask for: a backend name, "onnx" (the device's ONNX Runtime provider)
 # or "auto" (measure once per model, size and device; pick the fastest that matches eager).
-CHOICES = ("eager", "bf16", "onnx", "onnx-cpu", "onnx-cuda", "onnx-tensorrt", "auto")
+CHOICES = ("eager", "bf16", "gather", "gather-bf16", "onnx", "onnx-cpu", "onnx-cuda", "onnx-tensorrt", "auto")

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from engine.inference.backends.base import Backend, BackendUnavailable
+from engine.inference.backends.gather import GatherBackend
 from engine.inference.backends.names import CHOICES, DESCRIPTIONS
 from engine.inference.backends.onnx_runtime import PROVIDERS, OnnxRuntime, onnx_backend_names, onnx_model_for
 from engine.inference.backends.torch_backends import TorchBF16, TorchEager, bf16_sensible
@@ -28,7 +29,8 @@ def resolve_choice(choice: str, device: torch.device) -> str:
 
 def auto_candidates(device: torch.device) -> list[str]:
     """Backends ``auto`` measures on ``device``, the reference first."""
-    return ["eager", *(["bf16"] if bf16_sensible(device) else []), *onnx_backend_names(device)]
+    bf16 = ["gather-bf16", "bf16"] if bf16_sensible(device) else []
+    return ["eager", "gather", *bf16, *onnx_backend_names(device)]
 
 
 def build_backend(
@@ -48,6 +50,8 @@ def build_backend(
         return TorchEager(generator)
     if name == "bf16":
         return TorchBF16(generator, device)
+    if name in ("gather", "gather-bf16"):
+        return GatherBackend(generator, "fp32" if name == "gather" else "bf16")
     provider = name.removeprefix("onnx-")
     if name.startswith("onnx-") and provider in PROVIDERS:
         if provider != "cpu" and device.type != "cuda":
