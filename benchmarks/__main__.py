@@ -21,8 +21,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.incremental import bench_incremental
-from benchmarks.studio import bench_studio
+from benchmarks.studio import bench_studio_process
 from benchmarks.timing import percentiles, timed
+from benchmarks.training import bench_training
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +48,9 @@ def bench_landscapes(quick: bool) -> list[dict]:
     return cases
 
 
-def _backend_cases(name: str, synth, sizes: list[tuple[int, int]], repeats: int, only_best: bool = False):
+def _backend_cases(
+    name: str, synth, sizes: list[tuple[int, int]], repeats: int, only_best: bool = False, candidates=None
+):
     """Each backend ``auto`` would consider for ``synth``, timed on the same input in one go.
 
     Times the generator forward (one-hot and noise prepared, image back as an fp32 tensor)
@@ -60,7 +63,8 @@ def _backend_cases(name: str, synth, sizes: list[tuple[int, int]], repeats: int,
     from engine.inference.backends.registry import auto_candidates
 
     cfg = synth.generator.config
-    builders = {n: (lambda n=n: synth.backend_for(n)) for n in auto_candidates(synth.device)}
+    names = candidates or auto_candidates(synth.device)
+    builders = {n: (lambda n=n: synth.backend_for(n)) for n in names}
     cases = []
     for h, w in sizes:
         inputs = example_scene(cfg.semantic_nc, cfg.z_dim, h, w, device=synth.device)
@@ -124,8 +128,16 @@ def bench_paper_generator(quick: bool) -> list[dict]:
     with torch.no_grad():
         generator = refreshed_copy(generator, batches)
     weights = LoadedWeights(Path("oasis-paper-ade20k (random init)"), spec, {"generator": generator})
+    synth = Synthesizer(weights)
+    candidates = None
+    if quick:  # eager and the gather backend only: the others (and an ONNX export) take minutes here
+        from engine.inference.backends.torch_backends import bf16_sensible
+
+        candidates = ["eager", "gather-bf16" if bf16_sensible(synth.device) else "gather"]
     repeats = 3 if quick else 10
-    return _backend_cases("oasis-paper-ade20k", Synthesizer(weights), [(256, 256)], repeats, only_best=True)
+    return _backend_cases(
+        "oasis-paper-ade20k", synth, [(256, 256)], repeats, only_best=True, candidates=candidates
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         "cases": bench_landscapes(args.quick)
         + bench_generators(args.quick, args.weights)
         + bench_paper_generator(args.quick)
-        + bench_studio(args.quick)
+        + bench_studio_process(args.quick)
+        + bench_training(args.quick)
         # The paper-size incremental case takes about a minute: full runs only.
         + ([] if args.quick else bench_incremental(False)),
     }  # fmt: skip

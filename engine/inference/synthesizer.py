@@ -118,6 +118,14 @@ class Synthesizer:
                 )
             return self._backends[name]
 
+    def _drop_unused(self) -> None:
+        """Free the backends no size uses (an ONNX session, a bf16 copy, caches): measuring
+        builds them all once; keeping them would hold their memory for the session."""
+        used = {d.backend for d in self._decisions.values()} | ({self._last.backend} if self._last else set())
+        for name in list(self._backends):
+            if name not in used:
+                del self._backends[name]
+
     def _run_auto(self, inputs: Inputs) -> torch.Tensor:
         h, w = inputs.size
         decision = self._decisions.get((h, w))
@@ -136,6 +144,7 @@ class Synthesizer:
                 decision = auto_choice.Decision(chosen, h, w, device, self.weights_hash, measurements)
                 auto_choice.store(key, decision)
                 self._decisions[(h, w)] = self._last = decision
+                self._drop_unused()
                 return out
             self._decisions[(h, w)] = decision
         self._last = decision
