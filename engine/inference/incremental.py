@@ -21,6 +21,7 @@ gather (:mod:`engine.inference.onehot_conv`).
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections.abc import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -41,7 +42,7 @@ from engine.inference.onehot_conv import (
     pads,
     take,
 )
-from engine.inference.tokens import Tokens, token_table
+from engine.inference.tokens import TableCache, Tokens
 from engine.inference.trunk import make_trunk
 from engine.networks.blocks import SpadeResBlock, has_spectral_norm, resize_nearest
 from engine.networks.oasis import OasisGenerator
@@ -164,6 +165,8 @@ class _Block(_Level):
         ]
         self.shared_parts = [(c.weight, _bias(c).view(-1, 1, 1)) for c in shared]
         self.compute_dtype = torch.float32
+        # The trunk's layout: elementwise ops over maps in two layouts are several times slower.
+        self.memory_format = torch.contiguous_format
         self.mod: dict[str, torch.Tensor] = {}  # name → (B, 2C, h, w): [1 + γ ‖ β]
         self.shared_cost = self.shared_w.numel()
         self.cost_per_pixel = self.shared_cost + sum(w.numel() for w, _ in self.gb)
@@ -196,7 +199,8 @@ class _Block(_Level):
         for name, actv, (weight, bias) in zip(self.names, actvs, self.gb):
             # The maps stay fp32 even when the convs run in bf16: rounding 1 + γ to bf16
             # alone costs ~0.01 of the image's [-1, 1] range on the shipped model.
-            out = conv(actv.to(self.compute_dtype), weight, bias, pads(have, want)).float()
+            actv = actv.to(self.compute_dtype, memory_format=self.memory_format)
+            out = conv(actv, weight, bias, pads(have, want)).float()
             out[:, : out.shape[1] // 2] += 1  # store 1 + γ, as the trunk multiplies by it
             if whole:
                 self.mod[name] = out
@@ -207,6 +211,7 @@ class _Block(_Level):
         """Run the γ/β convs in ``dtype`` (the trunk's)."""
         self.compute_dtype = dtype
         if dtype != torch.float32:
+            self.memory_format = torch.channels_last
             self.gb = [
                 (w.to(dtype).contiguous(memory_format=torch.channels_last), b.to(dtype)) for w, b in self.gb
             ]
@@ -223,15 +228,18 @@ class _Conditioning:
         noise: torch.Tensor | None,
         labels: torch.Tensor | None,
         tokens: Tokens | None = None,
+        cache: TableCache | None = None,
     ) -> None:
         self.onehot, self.noise, self.labels, self.tokens = onehot, noise, labels, tokens
+        self._cache = cache or TableCache()
+        self._keys = TableCache.keys(tokens.vectors) if tokens is not None else []
         self._tables: dict[int, torch.Tensor] = {}
 
     def table(self, weight: torch.Tensor) -> torch.Tensor:
         """The gather table of a conv over the conditioning, for this call's token vectors."""
         key = id(weight)
         if key not in self._tables:
-            self._tables[key] = token_table(weight, self.tokens.vectors)
+            self._tables[key] = self._cache.table(weight, self.tokens.vectors, self._keys)
         return self._tables[key]
 
     def token_window(self, level: _Level, inside: Box, src: Box) -> torch.Tensor:
@@ -258,18 +266,26 @@ class IncrementalOasis:
     ``precision``: "fp32" equals the generator (≤ 1e-4); "bf16" runs every conv in
     bfloat16 with channels-last tensors (AMX/AVX512-BF16 CPUs, GPUs) and keeps the
     residual stream and BatchNorm in fp32 (:mod:`engine.inference.trunk`).
+    ``keep_cache=False``: full passes only (every update is one), holding one block's
+    modulation maps at a time — what a plain backend wants.
 
     Conditioning comes either dense (:meth:`full`/:meth:`update`: one-hot labels and a
     noise tensor) or as :class:`~engine.inference.tokens.Tokens`
     (:meth:`full_tokens`/:meth:`update_tokens`), with which every conv over it is a gather.
 
-    The cache costs 2 × (SPADE channels) values per pixel of each level: ≈ 0.33 GB for
-    the paper model at 256² in fp32 (half in bf16), ≈ 1.3 GB at 512². Returned images are
-    the cache's own (``self.image``): do not modify them in place.
+    The cache costs 2 × (SPADE channels) fp32 values per pixel of each level: ≈ 0.33 GB
+    for the paper model at 256², ≈ 1.3 GB at 512²; ≈ 80 MB for the shipped landscapes
+    model at 256². With the cache kept, returned images are the cache's own
+    (``self.image``): do not modify them in place.
     """
 
     def __init__(
-        self, generator: OasisGenerator, *, onehot_gather: bool = True, precision: str = "fp32"
+        self,
+        generator: OasisGenerator,
+        *,
+        onehot_gather: bool = True,
+        precision: str = "fp32",
+        keep_cache: bool = True,
     ) -> None:
         if generator.training:
             raise ValueError("IncrementalOasis needs the generator in eval mode (BatchNorm must be affine)")
@@ -280,6 +296,7 @@ class IncrementalOasis:
         self.generator = generator
         self.onehot_gather = onehot_gather
         self.precision = precision
+        self.keep_cache = keep_cache
         z_dim = generator.config.z_dim
         with torch.no_grad():
             self._head = _Head(generator.fc)
@@ -287,6 +304,7 @@ class IncrementalOasis:
             self._trunk = make_trunk(generator, precision)
         for block in self._blocks:
             block.use_dtype(self._trunk.dtype)
+        self._tables = TableCache()  # gather-table rows of the token vectors seen so far
         self._key: tuple | None = None  # shapes/dtype/device the cache was built for
         self._labels: torch.Tensor | None = None  # full-resolution class indices (gather path)
         self.image: torch.Tensor | None = None  # the last output
@@ -350,7 +368,7 @@ class IncrementalOasis:
         """The output for a token map (see :mod:`engine.inference.tokens`); fills the cache."""
         key = self._tokens_key(tokens)
         self._labels = None
-        cond = _Conditioning(None, None, None, tokens)
+        cond = _Conditioning(None, None, None, tokens, self._tables)
         return self._full(cond, key, tokens.index.shape[-2:], tokens.index.device)
 
     @torch.no_grad()
@@ -362,7 +380,7 @@ class IncrementalOasis:
             return self.full_tokens(tokens)
         if targets == "same":
             return self.image
-        return self._update(_Conditioning(None, None, None, tokens), targets)
+        return self._update(_Conditioning(None, None, None, tokens, self._tables), targets)
 
     # ------------------------------------------------------------------ shared
 
@@ -374,12 +392,25 @@ class IncrementalOasis:
             block.place(height, width, (latent[0] << i, latent[1] << i), device)
             block.mod.clear()
         self._head.out = None
+        self.last_was_full = True
+        if not self.keep_cache:  # one block's maps at a time, computed as the trunk reaches it
+            self._key = self.image = None
+            self._head.compute((0, 0, *self._head.size), cond)
+            image = self._trunk.run(self._head.out, self._streamed(cond))
+            self._head.out = None
+            self._blocks[-1].mod.clear()  # the trunk stops pulling after the last block
+            return image
         for level in self._levels:
             level.compute((0, 0, *level.size), cond)
         self._key = key
-        self.last_was_full = True
         self.image = self._trunk.run(self._head.out, self._blocks)
         return self.image
+
+    def _streamed(self, cond: _Conditioning) -> Iterator[_Block]:
+        for block in self._blocks:
+            block.compute((0, 0, *block.size), cond)
+            yield block
+            block.mod.clear()
 
     def _targets(self, key: tuple, box: Box | None, size: torch.Size) -> list[Box | None] | str | None:
         """Per level, the box of γ, β to recompute; "same" if nothing changed; None for a full pass."""

@@ -79,3 +79,37 @@ def token_table(weight: torch.Tensor, vectors: torch.Tensor) -> torch.Tensor:
         kh * kw * vectors.shape[0], out
     )
     return torch.cat((table, table.new_zeros(1, out)))
+
+
+class TableCache:
+    """Gather-table rows per (conv weight, token vector), kept from call to call.
+
+    Between two strokes the scene's tokens barely change (a new class or noise region
+    adds one or two), but their numbering may; rows are therefore keyed by the token's
+    vector itself. Without this, an update of the paper model (151 class tokens) spends
+    more time building tables than recomputing the dirty box.
+    """
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit  # distinct vectors per weight before the cache starts afresh
+        self._rows: dict[int, dict[bytes, torch.Tensor]] = {}
+
+    @staticmethod
+    def keys(vectors: torch.Tensor) -> list[bytes]:
+        return [row.tobytes() for row in vectors.detach().float().cpu().numpy()]
+
+    def table(self, weight: torch.Tensor, vectors: torch.Tensor, keys: list[bytes]) -> torch.Tensor:
+        """``token_table(weight, vectors)``, computing only rows not seen before."""
+        rows = self._rows.setdefault(id(weight), {})
+        missing = [i for i, key in enumerate(keys) if key not in rows]
+        if len(rows) + len(missing) > self.limit:
+            rows.clear()
+            missing = list(range(len(keys)))
+        if missing:
+            out, _, kh, kw = weight.shape
+            fresh = torch.einsum("ocyx,tc->tyxo", weight, vectors[missing].to(weight.dtype))
+            for i, taps in zip(missing, fresh.reshape(len(missing), kh * kw, out)):
+                rows[keys[i]] = taps
+        stacked = torch.stack([rows[key] for key in keys], dim=1)  # (k², T, out)
+        table = stacked.reshape(-1, stacked.shape[-1])
+        return torch.cat((table, table.new_zeros(1, table.shape[1])))

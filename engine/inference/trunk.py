@@ -9,6 +9,7 @@ tests hold them equal to the generator (fp32 ≤ 1e-4, bf16 ≤ the bf16 toleran
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,10 +44,10 @@ class Fp32Trunk:
     def _spade(block: nn.Module, cache: ModulationCache, name: str, x: torch.Tensor) -> torch.Tensor:
         return _modulate(getattr(block, name).first_norm(x), cache.mod[name])
 
-    def run(self, head: torch.Tensor, caches: list[ModulationCache]) -> torch.Tensor:
+    def run(self, head: torch.Tensor, caches: Iterable[ModulationCache]) -> torch.Tensor:
         g = self.generator
         x = head  # the cache's own tensor: every op below writes into tensors made here
-        last = len(caches) - 1
+        last = len(g.body) - 1
         for i, (block, cache) in enumerate(zip(g.body, caches)):
             mod = cache.mod
             x_s = (
@@ -132,10 +133,10 @@ class Bf16Trunk:
         a, b = affine
         return _modulate(torch.addcmul(b, x, a), scale_shift)
 
-    def run(self, head: torch.Tensor, caches: list[ModulationCache]) -> torch.Tensor:
+    def run(self, head: torch.Tensor, caches: Iterable[ModulationCache]) -> torch.Tensor:
         bf16 = torch.bfloat16
         x = head.float().contiguous(memory_format=torch.channels_last)  # one layout throughout
-        last = len(caches) - 1
+        last = len(self.blocks) - 1
         for i, ((norms, convs), cache) in enumerate(zip(self.blocks, caches)):
             mod = cache.mod
             x_s = x

@@ -8,7 +8,7 @@ import torch
 
 from engine.encoding import LabelEncoder
 from engine.inference.incremental import IncrementalOasis
-from engine.inference.tokens import Tokens, scene_tokens, token_table
+from engine.inference.tokens import TableCache, Tokens, scene_tokens, token_table
 from engine.networks.oasis import OasisConfig, OasisGenerator
 from engine.noise import NoiseField
 from tests.engine.test_incremental import NC, _generator, _reference
@@ -113,3 +113,27 @@ def test_tokens_of_another_model_are_refused(small: OasisGenerator) -> None:
     tokens = Tokens(torch.zeros(1, 8, 8, dtype=torch.int64), torch.zeros(1, 64 + NC + 1))
     with pytest.raises(ValueError, match="channels"):
         IncrementalOasis(small).full_tokens(tokens)
+
+
+def test_table_cache_reuses_rows_across_renumbering() -> None:
+    torch.manual_seed(1)
+    weight, vectors = torch.randn(6, 5, 3, 3), torch.randn(4, 5)
+    cache = TableCache(limit=6)
+    first = cache.table(weight, vectors, TableCache.keys(vectors))
+    torch.testing.assert_close(first, token_table(weight, vectors))
+    order = torch.tensor([2, 0, 3, 1])  # the same tokens, numbered differently, plus a new one
+    moved = torch.cat((vectors[order], torch.randn(1, 5)))
+    torch.testing.assert_close(cache.table(weight, moved, TableCache.keys(moved)), token_table(weight, moved))
+    more = torch.randn(3, 5)  # past the limit: starts afresh, still right
+    torch.testing.assert_close(cache.table(weight, more, TableCache.keys(more)), token_table(weight, more))
+
+
+def test_without_cache_only_full_passes_with_the_same_image(small: OasisGenerator) -> None:
+    labels, noise = _painting(64, 96, seed=5)
+    tokens = scene_tokens(labels, noise, ENCODER)
+    streamed = IncrementalOasis(small, keep_cache=False)
+    out = streamed.full_tokens(tokens)
+    torch.testing.assert_close(out, IncrementalOasis(small).full_tokens(tokens), atol=1e-6, rtol=0)
+    assert all(not block.mod for block in streamed._blocks) and streamed.image is None
+    streamed.update_tokens(tokens, (0, 0, 8, 8))
+    assert streamed.last_was_full
