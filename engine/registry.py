@@ -17,6 +17,15 @@ from torch import nn
 
 from engine.encoding import LabelEncoder
 from engine.labels import LabelSet
+from engine.networks.inade import (
+    InadeConfig,
+    InadeDiscriminator,
+    InadeDiscriminatorConfig,
+    InadeEncoder,
+    InadeEncoderConfig,
+    InadeGenerator,
+    InadeGeneratorConfig,
+)
 from engine.networks.oasis import (
     OasisConfig,
     OasisDiscriminator,
@@ -57,6 +66,14 @@ def _oasis_from_dict(d: dict) -> OasisConfig:
     )
 
 
+def _inade_from_dict(d: dict) -> InadeConfig:
+    return InadeConfig(
+        generator=_dc_from_dict(InadeGeneratorConfig, d["generator"]),
+        encoder=_dc_from_dict(InadeEncoderConfig, d["encoder"]),
+        discriminator=_dc_from_dict(InadeDiscriminatorConfig, d["discriminator"]),
+    )
+
+
 FAMILIES: dict[str, Family] = {
     "oasis": Family(
         name="oasis",
@@ -66,6 +83,16 @@ FAMILIES: dict[str, Family] = {
             "generator": lambda a: OasisGenerator(a.generator),
             "generator_live": lambda a: OasisGenerator(a.generator),
             "discriminator": lambda a: OasisDiscriminator(a.discriminator),
+        },
+    ),
+    "inade": Family(
+        name="inade",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_inade_from_dict,
+        builders={
+            "generator": lambda a: InadeGenerator(a.generator),
+            "encoder": lambda a: InadeEncoder(a.encoder),
+            "discriminator": lambda a: InadeDiscriminator(a.discriminator),
         },
     ),
     "segmenter": Family(
@@ -84,7 +111,7 @@ class ModelSpec:
     channel_ids: list[int]
     dontcare_channel: int | None
     image_size: tuple[int, int]  # (H, W) it was trained at; any multiple works
-    arch: Any  # the family's config dataclass, e.g. OasisConfig
+    arch: Any  # the family's config dataclass, e.g. OasisConfig or InadeConfig
     training: dict = field(default_factory=dict)  # provenance: data, command, steps, …
 
     @property

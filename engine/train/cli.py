@@ -260,25 +260,42 @@ def _segment(args: argparse.Namespace) -> int:
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="convert an official checkpoint into a weights folder")
-    p.add_argument("family", choices=["oasis"])
-    p.add_argument("checkpoint_dir", type=Path, help="official checkpoint folder (with models/*.pth)")
+    p.add_argument("family", choices=["oasis", "inade"])
+    p.add_argument(
+        "checkpoint_dir",
+        type=Path,
+        help="official checkpoint folder (OASIS: with models/*.pth; INADE: with best_net_G.pth)",
+    )
     p.add_argument(
         "--dataset",
         required=True,
-        help="ade20k | cityscapes | cocostuff, or a label-set JSON file for a custom dataset",
+        help="oasis: ade20k | cityscapes | cocostuff; inade: ade20k | cityscapes | celeba | deepfashion; "
+        "or a label-set JSON file for a custom dataset",
+    )
+    p.add_argument(
+        "--labels",
+        type=Path,
+        help="label-set JSON for a dataset without a built-in label set (INADE celeba, deepfashion)",
     )
     p.add_argument("--size", type=parse_size, help="training size of a custom dataset (default 256)")
     p.add_argument("--out", type=Path, required=True, help="weights folder to write")
 
 
 def _import(args: argparse.Namespace) -> int:
-    from engine.importers import import_oasis
+    from engine.importers import import_inade, import_oasis
     from engine.labels import LabelSet
 
     custom = args.dataset.endswith(".json")
     label_set = LabelSet.load(Path(args.dataset)) if custom else None
-    folder = import_oasis(
-        args.checkpoint_dir, args.dataset, args.out, label_set=label_set, image_size=args.size
+    if args.labels is not None:
+        label_set = LabelSet.load(args.labels)
+    importer = import_inade if args.family == "inade" else import_oasis
+    folder = importer(
+        args.checkpoint_dir,
+        args.dataset,
+        args.out,
+        label_set=label_set,
+        image_size=args.size,
     )
     print(f"imported {args.checkpoint_dir} → {folder}")
     return 0
