@@ -180,6 +180,11 @@ class NoiseField:
         """Each region's float32 CPU vector (seeds expanded)."""
         return {key: self._vector(key) for key in sorted(self._regions)}
 
+    def region_value(self, key: int) -> int | torch.Tensor:
+        """Region ``key``'s seed, or a copy of its explicit vector."""
+        value = self._regions[key]
+        return value if isinstance(value, int) else value.clone()
+
     def to_tensor(
         self, *, dtype: torch.dtype = torch.float32, device: str | torch.device = "cpu"
     ) -> torch.Tensor:

@@ -91,6 +91,7 @@ FAMILIES: dict[str, Family] = {
         arch_from_dict=_inade_from_dict,
         builders={
             "generator": lambda a: InadeGenerator(a.generator),
+            "generator_live": lambda a: InadeGenerator(a.generator),
             "encoder": lambda a: InadeEncoder(a.encoder),
             "discriminator": lambda a: InadeDiscriminator(a.discriminator),
         },

@@ -111,3 +111,53 @@ def write_tiny_oasis(folder: Path, label_set_name: str = "landscapes", seed: int
         init_official(net)
         states[part] = net.state_dict()
     return save_weights(folder, spec, states, "# tiny random OASIS for tests\n")
+
+
+def write_tiny_inade(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
+    """A random-weights INADE weights folder (small config, 64²): G, E and D, ready for the studio.
+
+    BatchNorm statistics are estimated on a few random layouts, so the image is not flat.
+    """
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.encoding import default_channel_ids
+    from engine.labels import LabelSet
+    from engine.networks.inade import InadeConfig, instance_onehot
+    from engine.registry import ModelSpec
+
+    label_set = LabelSet.builtin(label_set_name)
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec(
+        family="inade",
+        label_set=label_set,
+        channel_ids=ids,
+        dontcare_channel=0 if label_set.dontcare is not None else None,
+        image_size=(64, 64),
+        arch=InadeConfig.small(len(ids), ngf=4, size=(64, 64)),
+        training={"steps": 0, "command": "tests.helpers.write_tiny_inade"},
+    )
+    torch.manual_seed(seed)
+    g = spec.build("generator")
+    for m in g.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+    cfg = spec.arch.generator
+    with torch.no_grad():
+        g.train()
+        for s in range(3):
+            gen = torch.Generator().manual_seed(s)
+            channels = torch.randint(0, len(ids), (2, 8, 8), generator=gen).repeat_interleave(8, 1)
+            channels = channels.repeat_interleave(8, 2)
+            onehot = torch.zeros(2, len(ids), 64, 64).scatter_(1, channels[:, None], 1.0)
+            inst = instance_onehot(channels, len(ids))
+            g(
+                onehot,
+                inst,
+                torch.randn(2, len(ids), 2, cfg.noise_nc, generator=gen),
+                torch.randn(2, cfg.z_dim),
+            )
+    states = {"generator": g.state_dict()}
+    for part in ("encoder", "discriminator"):
+        states[part] = spec.build(part).state_dict()
+    return save_weights(folder, spec, states, "# tiny random INADE for tests\n")

@@ -41,6 +41,15 @@ class StylePanel(QWidget):
         self.lock = QPushButton("Lock")
         self.unlock = QPushButton("Unlock")
         self.variations_button = QPushButton("Variations")
+        self.copy_style = QPushButton("Copy style")
+        self.copy_style.setToolTip("Remember the look of the selected object or region")
+        self.paste_style = QPushButton("Paste style")
+        self.paste_style.setToolTip("Give the selection the look copied last")
+        self.photo_style = QPushButton("Style from photo…")
+        self.photo_style.setToolTip(
+            "Give the selected object the look its class has in a photo (INADE models: the photo is "
+            "segmented, then encoded)"
+        )
         self.count = QSpinBox()
         self.count.setRange(2, 12)
         self.count.setValue(6)
@@ -50,6 +59,9 @@ class StylePanel(QWidget):
         grid.addWidget(self.reroll_selection, 0, 1)
         grid.addWidget(self.lock, 1, 0)
         grid.addWidget(self.unlock, 1, 1)
+        grid.addWidget(self.copy_style, 2, 0)
+        grid.addWidget(self.paste_style, 2, 1)
+        grid.addWidget(self.photo_style, 3, 0, 1, 2)
         row = QHBoxLayout()
         row.addWidget(self.variations_button, 1)
         row.addWidget(self.count)
@@ -90,8 +102,11 @@ class StylePanel(QWidget):
             f"Selected: <b>{text}</b>" if has else "Nothing selected: click a region with the picker (V)."
         )
         # Variations work without a selection too (of everything not locked).
-        for button in (self.reroll_selection, self.lock, self.unlock):
+        for button in (self.reroll_selection, self.lock, self.unlock, self.copy_style, self.paste_style):
             button.setEnabled(has)
+        self.photo_style.setEnabled(has and self.per_instance)
+
+    per_instance = False  # the model has per-instance styles (INADE): "style from photo" works
 
     def show_variations(self, images: list[np.ndarray]) -> None:
         self.strip.clear()

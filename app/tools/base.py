@@ -24,6 +24,9 @@ class ToolContext:
     pick_class: Callable[[int], None] = lambda class_id: None
     select: Callable[[np.ndarray | None, str], None] = lambda mask, text: None
     status: Callable[[str], None] = lambda text: None
+    # Whether the model styles each instance (INADE): then a class's pixels outside any
+    # object are one "stuff" instance, and the picker selects all of them.
+    per_instance: Callable[[], bool] = lambda: False
     # Kept so the tool options panel can show what the current tool uses.
     extras: dict = field(default_factory=dict)
 

@@ -37,6 +37,11 @@ class RegionPickerTool(Tool):
             self.ctx.select(doc.scene.region_at(*at, kind="class"), f"all {name}")
             return
         instance = int(doc.instances[at])
+        if not instance and self.ctx.per_instance():
+            # INADE styles all of a class's pixels outside objects as one instance.
+            mask = (doc.labels == doc.labels[at]) & (doc.instances == 0)
+            self.ctx.select(mask, f"{name} (all, outside objects)")
+            return
         kind = "instance" if instance else "component"
         what = f"{name} #{instance}" if instance else f"{name} region"
         self.ctx.select(doc.scene.region_at(*at, kind=kind), what)

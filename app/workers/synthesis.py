@@ -19,7 +19,8 @@ from PySide6.QtCore import QMutex, QMutexLocker, QThread, QWaitCondition, Signal
 from engine.errors import TesseraError
 from engine.noise import NoiseField
 
-Generate = Callable[[np.ndarray, NoiseField], np.ndarray]
+# (labels, noise, instance ids or None) → image; OASIS models ignore the instances.
+Generate = Callable[[np.ndarray, NoiseField, np.ndarray | None], np.ndarray]
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Request:
     labels: np.ndarray
     noise: list[NoiseField]  # one field for an image; several for a variations strip
     tag: object = None  # passed back untouched (e.g. the seeds of the variations)
+    instances: np.ndarray | None = None
     submitted: float = field(default_factory=time.perf_counter)
 
 
@@ -63,12 +65,18 @@ class SynthesisWorker(QThread):
             self._generate = generate
             self._generate_variations = variations
 
-    def submit(self, labels: np.ndarray, noise: NoiseField) -> int:
+    def submit(self, labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None = None) -> int:
         """Queue an image for these inputs (copied here); returns the request id."""
-        return self._queue("image", labels, [noise.copy()], None)
+        return self._queue("image", labels, [noise.copy()], None, instances)
 
-    def submit_variations(self, labels: np.ndarray, noises: list[NoiseField], tag: object = None) -> int:
-        return self._queue("variations", labels, [n.copy() for n in noises], tag)
+    def submit_variations(
+        self,
+        labels: np.ndarray,
+        noises: list[NoiseField],
+        tag: object = None,
+        instances: np.ndarray | None = None,
+    ) -> int:
+        return self._queue("variations", labels, [n.copy() for n in noises], tag, instances)
 
     def stop(self) -> None:
         """Finish the current request, drop the rest, and end the thread."""
@@ -78,10 +86,18 @@ class SynthesisWorker(QThread):
             self._wake.wakeAll()
         self.wait()
 
-    def _queue(self, kind: str, labels: np.ndarray, noise: list[NoiseField], tag: object) -> int:
+    def _queue(
+        self,
+        kind: str,
+        labels: np.ndarray,
+        noise: list[NoiseField],
+        tag: object,
+        instances: np.ndarray | None,
+    ) -> int:
         with QMutexLocker(self._mutex):
             self._next_id += 1
-            request = Request(self._next_id, labels.copy(), noise, tag)
+            copied = None if instances is None else instances.copy()
+            request = Request(self._next_id, labels.copy(), noise, tag, instances=copied)
             if kind == "image":
                 self._image = request
             else:
@@ -112,7 +128,7 @@ class SynthesisWorker(QThread):
             self.busy_changed.emit(True)
             try:
                 start = time.perf_counter()
-                images = [generate(request.labels, n) for n in request.noise]
+                images = [generate(request.labels, n, request.instances) for n in request.noise]
                 ms = (time.perf_counter() - start) * 1000
             except TesseraError as error:
                 self.failed.emit(request.id, str(error).replace("\n", " "))

@@ -70,7 +70,13 @@ class LiveSynthesis:
         return Scene.bbox(changed) or (0, 0, 0, 0)
 
     @torch.no_grad()
-    def generate(self, labels: np.ndarray, noise: NoiseField, source: str = "canvas") -> np.ndarray:
+    def generate(
+        self,
+        labels: np.ndarray,
+        noise: NoiseField,
+        source: str = "canvas",
+        instances: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The image for this label map and noise, as ``Synthesizer.generate`` returns it."""
         synth = self.synth
         h, w = labels.shape

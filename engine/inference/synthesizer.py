@@ -43,6 +43,8 @@ def to_uint8_image(x: torch.Tensor) -> np.ndarray:
 
 
 class Synthesizer:
+    family = "oasis"
+
     def __init__(
         self,
         weights: LoadedWeights,
@@ -173,8 +175,14 @@ class Synthesizer:
             )
 
     @torch.no_grad()
-    def generate(self, labels: np.ndarray, noise: NoiseField, source: str = "label map") -> np.ndarray:
-        """H×W label ids + a matching noise field → H×W×3 uint8 image."""
+    def generate(
+        self,
+        labels: np.ndarray,
+        noise: NoiseField,
+        source: str = "label map",
+        instances: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """H×W label ids + a matching noise field → H×W×3 uint8 image (OASIS reads no instances)."""
         h, w = labels.shape
         self.check_size(h, w, source)
         if (noise.height, noise.width) != (h, w) or noise.z_dim != self.z_dim:
@@ -201,6 +209,14 @@ class Synthesizer:
             return onehot, noise.to_tensor(device=self.device)[None]
 
         return Inputs(tokens, make_dense=dense)
+
+    def style_of(
+        self, labels: np.ndarray, instances: np.ndarray | None, noise: NoiseField, mask: np.ndarray
+    ) -> torch.Tensor:
+        """The noise vector of the region that covers most of ``mask`` ("copy style")."""
+        ids = np.array(noise.region_ids)
+        counts = np.bincount(np.searchsorted(ids, noise.region_map[mask]), minlength=len(ids))
+        return noise.vectors()[int(ids[int(counts.argmax())])]
 
     @torch.no_grad()
     def segment(self, image: np.ndarray, work_size: int | None = None) -> np.ndarray:

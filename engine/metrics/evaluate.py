@@ -31,6 +31,9 @@ from PIL import Image
 
 from engine.checkpoints import load_weights
 from engine.data import EvalTransform, open_dataset
+from engine.inference.inade_noise import instance_layout
+from engine.inference.inade_synth import InadeSynthesizer
+from engine.inference.open import open_synthesizer
 from engine.inference.synthesizer import Synthesizer
 from engine.metrics.distributions import ColourTextureStats, frechet_distance
 from engine.metrics.inception import FID_WEIGHTS_NAME, FidFeatures
@@ -66,7 +69,7 @@ def evaluate(
     settings = settings or EvalSettings()
     # Loaded first, so a bad weights file fails before minutes of synthesis.
     fid_net = FidFeatures(inception) if inception is not None else None
-    synth = Synthesizer.from_folder(weights)
+    synth = open_synthesizer(weights)
     seg_weights = load_weights(segmenter, family="segmenter", parts=("segmenter",))
     seg_net = seg_weights.nets["segmenter"].eval()
     if seg_weights.spec.label_set != synth.spec.label_set:
@@ -81,6 +84,8 @@ def evaluate(
     cm_fake = ConfusionMatrix(seg_encoder.num_channels, ignore)
     stats_real, stats_fake = ColourTextureStats(), ColourTextureStats()
     feats_real, feats_fake, picture, diversity = [], [], [], []
+    isd: list[float] = []
+    oid: list[float] = []
     incep_real, incep_fake = [], []
 
     def segment(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -92,7 +97,9 @@ def evaluate(
         sample = transform(dataset[i])
         labels = sample.labels
         h, w = labels.shape
-        fake = synth.generate(labels, NoiseField.uniform(h, w, seed=settings.seed + i, z_dim=synth.z_dim))
+        inst = sample.instances
+        noise = NoiseField.uniform(h, w, seed=settings.seed + i, z_dim=synth.z_dim)
+        fake = synth.generate(labels, noise, instances=inst)
         (pred_real, pred_fake), (f_real, f_fake) = segment([sample.image, fake])
         target = seg_encoder.channels(labels).numpy()
         cm_real.update(target, pred_real)
@@ -107,13 +114,20 @@ def evaluate(
         stats_fake.add(fake)
         if i < settings.diversity_maps:
             samples = [fake] + [
-                synth.generate(labels, NoiseField.uniform(h, w, seed=10_000 * (k + 1) + i, z_dim=synth.z_dim))
+                synth.generate(
+                    labels,
+                    NoiseField.uniform(h, w, seed=10_000 * (k + 1) + i, z_dim=synth.z_dim),
+                    instances=inst,
+                )
                 for k in range(settings.diversity_samples - 1)
             ]
             pairs = list(itertools.combinations(range(len(samples)), 2))
             x = _to_tensor([samples[a] for a, _ in pairs])
             y = _to_tensor([samples[b] for _, b in pairs])
             diversity.append(float(ms_ssim(x, y).mean()))
+            inside, outside = _local_reroll(synth, labels, inst, noise, fake, seed=20_000 + i)
+            isd += inside
+            oid += outside
             if i < 4:
                 colour = synth.spec.label_set.colorize(labels)
                 picture.append(np.concatenate([colour, sample.image, *samples[:3]], axis=1))
@@ -134,6 +148,8 @@ def evaluate(
         "pixel_accuracy_real": round(cm_real.pixel_accuracy(), 4),
         "fsd": round(frechet_distance(np.stack(feats_real), np.stack(feats_fake)), 4) if count > 1 else None,
         "ms_ssim": round(float(np.mean(diversity)), 4) if diversity else None,
+        "misd": round(float(np.mean(isd)), 4) if isd else None,
+        "moid": round(float(np.mean(oid)), 4) if oid else None,
         "colour_emd": round(stats_real.colour_emd(stats_fake), 4),
         "texture_chi2": round(stats_real.texture_chi2(stats_fake), 4),
         **_fid(fid_net, incep_real, incep_fake),
@@ -146,6 +162,35 @@ def evaluate(
             Image.fromarray(np.concatenate(picture, axis=0)).save(out / "eval.png")
         (out / "eval.md").write_text(markdown_report(report, "eval.png" if picture else None))
     return report
+
+
+def _local_reroll(
+    synth: Synthesizer | InadeSynthesizer,
+    labels: np.ndarray,
+    instances: np.ndarray | None,
+    noise: NoiseField,
+    image: np.ndarray,
+    seed: int,
+) -> tuple[list[float], list[float]]:
+    """INADE's instance-level diversity, in pixels: re-roll one instance's noise (the up
+    to three largest instances, objects or a class's stuff) and measure the mean absolute
+    change (0–1 scale) inside it (ISD) and outside it (OID). The paper uses LPIPS, whose
+    weights cannot be downloaded here. A model that re-rolls locally has OID ≪ ISD."""
+    layout = instance_layout(labels, instances)
+    areas = np.bincount(layout.ids.ravel(), minlength=layout.count)
+    inside, outside = [], []
+    for k in np.argsort(areas)[::-1][:3]:
+        mask = layout.mask(int(k))
+        if mask.all():
+            continue
+        rerolled = noise.copy()
+        rerolled.resample(mask, seed + int(k))
+        changed = (
+            np.abs(synth.generate(labels, rerolled, instances=instances).astype(np.float32) - image) / 255
+        )
+        inside.append(float(changed[mask].mean()))
+        outside.append(float(changed[~mask].mean()))
+    return inside, outside
 
 
 def _fid(net: FidFeatures | None, real: list[np.ndarray], fake: list[np.ndarray]) -> dict:
@@ -169,6 +214,8 @@ def markdown_report(report: dict, picture: str | None) -> str:
         ("mIoU on real images (ceiling)", report["miou_real"], "↑"),
         ("FSD: Fréchet distance in segmenter features", report["fsd"], "↓"),
         ("MS-SSIM between noise samples (diversity)", report["ms_ssim"], "↓"),
+        ("mISD: change inside one re-rolled instance (pixel L1)", report.get("misd"), "↑"),
+        ("mOID: change outside it (pixel L1)", report.get("moid"), "↓"),
         ("LAB colour-histogram EMD (bins)", report["colour_emd"], "↓"),
         ("LBP texture χ²", report["texture_chi2"], "↓"),
         ("FID (Inception)", report["fid"] if report["fid"] is not None else "skipped", "↓"),

@@ -190,6 +190,22 @@ def instance_onehot(ids: torch.Tensor, num: int | None = None) -> torch.Tensor:
     return out.scatter_(1, ids[:, None], 1.0)
 
 
+def number_instances(channels: torch.Tensor, instances: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Per image, ids 0 … K−1: each object instance (id > 0) is one instance, and the
+    rest of every class is that class's one "stuff" instance (as the official code
+    treats datasets without instance maps). ``channels``, ``instances``: (B, H, W).
+    Returns the ids (B, H, W) and K, the largest count in the batch.
+    """
+    stuff = int(channels.max()) + 1
+    key = torch.where(instances > 0, instances + stuff, channels)
+    ids = torch.empty_like(key)
+    count = 0
+    for b in range(key.shape[0]):
+        used, ids[b] = torch.unique(key[b], return_inverse=True)
+        count = max(count, int(used.numel()))
+    return ids, count
+
+
 def instance_edges(ids: torch.Tensor) -> torch.Tensor:
     """The instance-edge channel (B, 1, H, W): 1 where a 4-neighbour has another id.
 
@@ -311,12 +327,15 @@ class InadeGenerator(nn.Module):
     def forward(
         self, onehot: torch.Tensor, instances: torch.Tensor, noise: torch.Tensor, z: torch.Tensor
     ) -> torch.Tensor:
-        """Synthesise (B, 3, *config.output_size) in [-1, 1].
+        """Synthesise a (B, 3, H', W') image in [-1, 1].
 
         onehot (B, semantic_nc, H, W) without the edge channel; instances (B, K, H, W);
         noise (B, K, 2, noise_nc), e.g. standard normal or ``remap_noise`` of it;
-        z (B, z_dim). H, W may differ from the output size: the maps are nearest-resized
-        to each layer, as in the official code; the output size is fixed by ``fc``.
+        z (B, z_dim). In the official code ``fc`` fixes the output size and other label
+        sizes are nearest-resized to it; we keep that when H, W are not multiples of
+        ``config.scale``. When they are, the image comes out at H × W: ``fc``'s latent
+        grid is resized (bilinear) to H/scale × W/scale first — beyond the paper, so one
+        model paints any canvas size; at the trained size nothing changes.
         """
         cfg = self.config
         if onehot.shape[1] != cfg.semantic_nc:
@@ -330,6 +349,9 @@ class InadeGenerator(nn.Module):
         dtype = self.fc.weight.dtype
         onehot, instances, noise = onehot.to(dtype), instances.to(dtype), noise.to(dtype)
         x = self.fc(z.to(dtype)).view(z.shape[0], cfg.widths[0], *cfg.latent_size)
+        h, w = onehot.shape[-2:]
+        if h % cfg.scale == 0 and w % cfg.scale == 0 and (h // cfg.scale, w // cfg.scale) != cfg.latent_size:
+            x = F.interpolate(x, size=(h // cfg.scale, w // cfg.scale), mode="bilinear", align_corners=False)
         resized: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
         for name in self.BLOCKS:
             if name != "head_0" and (name != "G_middle_1" or cfg.num_upsampling == "more"):

@@ -41,10 +41,21 @@ def _data_recipe(data: str) -> str | None:
     return f"app-train data landscapes --out DIR --count {last - first + 1} --size {size} --seed {first}"
 
 
+OBJECTIVES = {
+    "oasis": "OASIS (paper): adversarial loss through the segmenting (N+1)-class discriminator, LabelMix",
+    "inade": (
+        "INADE (paper): hinge GAN on a two-scale PatchGAN, feature matching ×10 on its deepest features,"
+        " KL ×0.05 on the encoder's per-instance distributions (training noise = the encoder's remapping);"
+        " **without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here;"
+        " plus an EMA of the generator (beyond the paper)"
+    ),
+}
+
+
 def _objective(spec: ModelSpec, options: dict) -> list[str]:
-    if spec.family != "oasis":
+    if spec.family not in OBJECTIVES:
         return []
-    text = "OASIS (paper): adversarial loss through the segmenting (N+1)-class discriminator, LabelMix"
+    text = OBJECTIVES[spec.family]
     if options.get("lambda_pair_l1"):
         text += (
             f"; **plus, beyond the paper,** an L1 loss ×{options['lambda_pair_l1']} between the generated and"
@@ -81,7 +92,7 @@ def _card(spec: ModelSpec, provenance: dict) -> str:
                 f"re-estimated on {provenance['bn_batches']} training batches.",
                 "",
             ]
-            if spec.family == "oasis"
+            if spec.family in ("oasis", "inade")
             else []
         ),
         "Continue training with:",

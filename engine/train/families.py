@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from engine.registry import ModelSpec
+from engine.train.inade_step import InadeTraining
 from engine.train.oasis_step import OasisTraining
 from engine.train.options import FitOptions
 from engine.train.segmenter_step import SegmenterTraining
@@ -31,9 +32,10 @@ class Training(Protocol):
     def export_states(self, refresh: Iterator[dict]) -> dict[str, dict]: ...
 
 
-TRAINERS: dict[str, type] = {"oasis": OasisTraining, "segmenter": SegmenterTraining}
+TRAINERS: dict[str, type] = {"oasis": OasisTraining, "inade": InadeTraining, "segmenter": SegmenterTraining}
 # Weights files --init-from reads: required, then optional.
 INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "oasis": (("generator",), ("generator_live", "discriminator")),
+    "inade": (("generator",), ("generator_live", "encoder", "discriminator")),
     "segmenter": (("segmenter",), ()),
 }

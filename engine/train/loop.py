@@ -239,6 +239,8 @@ def fit(
             f"{options.size[0]}×{options.size[1]}, batch {options.batch}, {options.precision}, "
             f"{hardware_summary(ctx.device, ctx.world)}; steps {start} → {options.steps}"
         )
+        for note in getattr(training, "notes", []):  # e.g. a loss of the paper that is off, and why
+            log(note)
     sample_batch = next(
         iter(
             _loader(

@@ -23,14 +23,14 @@ class SlowGenerator:
         self.seen: list[int] = []
         self.gate = threading.Event()
 
-    def __call__(self, labels: np.ndarray, noise: NoiseField) -> np.ndarray:
+    def __call__(self, labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
         self.seen.append(int(labels[0, 0]))
         self.gate.wait(5)
         return np.full((8, 8, 3), labels[0, 0], np.uint8)
 
 
 def test_delivers_an_image(qtbot) -> None:
-    worker = SynthesisWorker(lambda labels, noise: np.zeros((*labels.shape, 3), np.uint8))
+    worker = SynthesisWorker(lambda labels, noise, instances: np.zeros((*labels.shape, 3), np.uint8))
     worker.start()
     try:
         with qtbot.waitSignal(worker.image_ready, timeout=5000) as blocker:
@@ -80,7 +80,7 @@ def test_inputs_are_copied_at_submit(qtbot) -> None:
 
 
 def test_errors_become_messages(qtbot) -> None:
-    def broken(labels: np.ndarray, noise: NoiseField) -> np.ndarray:
+    def broken(labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
         raise InputError("the label map is 8×8; this model needs multiples of 64", source="canvas")
 
     worker = SynthesisWorker(broken)
@@ -90,7 +90,7 @@ def test_errors_become_messages(qtbot) -> None:
             worker.submit(*_inputs())
         assert "multiples of 64" in blocker.args[1]
         with qtbot.waitSignal(worker.failed, timeout=5000):
-            worker.set_generator(lambda labels, noise: 1 / 0)
+            worker.set_generator(lambda labels, noise, instances: 1 / 0)
             worker.submit(*_inputs())
         assert worker.isRunning()  # still alive after a crash inside the model
     finally:
@@ -98,7 +98,9 @@ def test_errors_become_messages(qtbot) -> None:
 
 
 def test_variations_come_back_with_their_tag(qtbot) -> None:
-    worker = SynthesisWorker(lambda labels, noise: np.full((8, 8, 3), noise.region_ids[0], np.uint8))
+    worker = SynthesisWorker(
+        lambda labels, noise, instances: np.full((8, 8, 3), noise.region_ids[0], np.uint8)
+    )
     worker.start()
     try:
         labels, noise = _inputs()
@@ -106,5 +108,24 @@ def test_variations_come_back_with_their_tag(qtbot) -> None:
             worker.submit_variations(labels, [noise, noise], tag=[11, 12])
         _, images, tag = blocker.args
         assert len(images) == 2 and tag == [11, 12]
+    finally:
+        worker.stop()
+
+
+def test_instances_travel_with_the_request(qtbot) -> None:
+    got: list[np.ndarray | None] = []
+
+    def generate(labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
+        got.append(instances)
+        return np.zeros((*labels.shape, 3), np.uint8)
+
+    worker = SynthesisWorker(generate)
+    worker.start()
+    try:
+        instances = np.arange(16, dtype=np.int32).reshape(4, 4)
+        with qtbot.waitSignal(worker.image_ready, timeout=5000):
+            worker.submit(np.zeros((4, 4), np.uint16), NoiseField.uniform(4, 4, seed=0), instances)
+        instances[0, 0] = 99  # the worker holds its own copy
+        assert got[0] is not None and got[0][0, 0] == 0 and got[0][3, 3] == 15
     finally:
         worker.stop()

@@ -66,7 +66,9 @@ def test_prepare_resizes_and_scales() -> None:
     images[1] = 255
     x = prepare(images)
     assert x.shape == (2, 3, 299, 299)
-    assert float(x[0].max()) == -1.0 and float(x[1].min()) == 1.0
+    # Bilinear resizing of a constant image may round by an ulp, depending on thread count.
+    assert float(x[0].max()) == pytest.approx(-1.0, abs=1e-6)
+    assert float(x[1].min()) == pytest.approx(1.0, abs=1e-6)
     with pytest.raises(ValueError, match="uint8"):
         prepare(images.astype(np.float32))
 

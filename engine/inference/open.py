@@ -1,0 +1,26 @@
+"""Open a weights folder for painting, whatever its family."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.checkpoints import read_spec
+from engine.errors import InputError
+from engine.inference.inade_synth import InadeSynthesizer
+from engine.inference.synthesizer import Synthesizer
+
+SYNTHESIZERS = {"oasis": Synthesizer, "inade": InadeSynthesizer}
+
+
+def open_synthesizer(
+    folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
+) -> Synthesizer | InadeSynthesizer:
+    """The synthesizer for ``folder``'s family (config.json decides)."""
+    family = read_spec(folder).family
+    if family not in SYNTHESIZERS:
+        raise InputError(
+            f"'{family}' weights cannot paint",
+            source=str(folder),
+            fix=f"pick a weights folder of one of: {', '.join(SYNTHESIZERS)}",
+        )
+    return SYNTHESIZERS[family].from_folder(folder, device=device, segmenter=segmenter, backend=backend)

@@ -1,0 +1,48 @@
+"""INADE's objective: hinge GAN on a multi-scale discriminator, feature matching on its
+deepest features and the KL term of the noise-remapping encoder (the official
+pix2pix_model / loss code, in our words).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from engine.networks.inade import InstanceStyle
+
+# The supplement: "we only use high-level features and set S_D to 3" — of the four
+# intermediate outputs of each PatchGAN scale, only index 3 enters feature matching.
+FEATURE_START = 3
+
+
+def hinge_d(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
+    """Mean over scales of mean(relu(1 − D(real))) + mean(relu(1 + D(fake)))."""
+    loss = sum(F.relu(1 - r[-1]).mean() + F.relu(1 + f[-1]).mean() for r, f in zip(real, fake))
+    return loss / len(real)
+
+
+def hinge_g(fake: list[list[torch.Tensor]]) -> torch.Tensor:
+    return -sum(f[-1].mean() for f in fake) / len(fake)
+
+
+def feature_matching(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
+    """L1 between D's features of real and fake from FEATURE_START on, averaged over scales."""
+    total = fake[0][-1].new_zeros(())
+    for r, f in zip(real, fake):
+        for j in range(FEATURE_START, len(f) - 1):
+            total = total + F.l1_loss(f[j], r[j].detach())
+    return total / len(fake)
+
+
+def kl_divergence(style: InstanceStyle, present: torch.Tensor) -> torch.Tensor:
+    """0.5 · (KL(q_γ ‖ N(0, I)) + KL(q_β ‖ N(0, I))), summed over instances and dims.
+
+    ``present`` (B, K) marks instances that have pixels: padding instances of a batch
+    (images have different K) contribute nothing.
+    """
+    mask = present[..., None].to(style.scale_mu.dtype)
+
+    def kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        return -0.5 * ((1 + logvar - mu.pow(2) - logvar.exp()) * mask).sum()
+
+    return 0.5 * (kl(style.scale_mu, style.scale_logvar) + kl(style.bias_mu, style.bias_logvar))

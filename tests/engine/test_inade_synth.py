@@ -1,0 +1,109 @@
+"""INADE inference: instance noise from the noise field, local re-rolls, styles from photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import InputError
+from engine.inference.inade_noise import instance_layout, instance_noise
+from engine.inference.inade_synth import InadeSynthesizer
+from engine.inference.open import open_synthesizer
+from engine.inference.synthesizer import Synthesizer
+from engine.noise import NoiseField
+from tests.helpers import write_tiny_inade, write_tiny_oasis
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> InadeSynthesizer:
+    return InadeSynthesizer.from_folder(write_tiny_inade(tmp_path_factory.mktemp("w") / "tiny-inade"))
+
+
+def _scene(synth: InadeSynthesizer) -> tuple[np.ndarray, np.ndarray]:
+    """Sky over grass with two trees (instances 1 and 2) of one class."""
+    ls = synth.spec.label_set
+    labels = np.full((64, 64), ls.by_name("sky").id, np.uint16)
+    labels[32:] = ls.by_name("grass").id
+    tree = ls.by_name("tree").id
+    instances = np.zeros((64, 64), np.int32)
+    labels[20:44, 8:24], instances[20:44, 8:24] = tree, 1
+    labels[20:44, 40:56], instances[20:44, 40:56] = tree, 2
+    return labels, instances
+
+
+def test_layout_numbers_objects_and_stuff(synth: InadeSynthesizer) -> None:
+    labels, instances = _scene(synth)
+    layout = instance_layout(labels, instances)
+    tree = synth.spec.label_set.by_name("tree").id
+    assert sorted(layout.keys) == sorted([
+        (synth.spec.label_set.by_name("sky").id, 0), (synth.spec.label_set.by_name("grass").id, 0),
+        (tree, 1), (tree, 2),
+    ])  # fmt: skip
+    assert layout.keys[layout.index_at(30, 10)] == (tree, 1)
+
+
+def test_noise_rows_per_instance(synth: InadeSynthesizer) -> None:
+    labels, instances = _scene(synth)
+    layout = instance_layout(labels, instances)
+    noise = NoiseField.uniform(64, 64, seed=1, z_dim=synth.z_dim)
+    rows, z = instance_noise(layout, noise, synth.noise_nc, synth.generator.config.z_dim)
+    assert rows.shape == (1, 4, 2, synth.noise_nc) and z.shape == (1, synth.generator.config.z_dim)
+    one, two = layout.index_at(30, 10), layout.index_at(30, 45)
+    assert not torch.equal(rows[0, one], rows[0, two])  # two trees under one region still differ
+    # Re-rolling one tree changes its row only, and not the global vector.
+    noise.resample(layout.mask(one), seed=99)
+    rows2, z2 = instance_noise(layout, noise, synth.noise_nc, synth.generator.config.z_dim)
+    changed = [k for k in range(4) if not torch.equal(rows[0, k], rows2[0, k])]
+    assert changed == [one] and torch.equal(z, z2)
+    # An explicit vector on an instance is used exactly (copy style / style from a photo).
+    vector = torch.arange(synth.z_dim, dtype=torch.float32)
+    noise.set_vector(layout.mask(two), vector)
+    rows3, _ = instance_noise(layout, noise, synth.noise_nc, synth.generator.config.z_dim)
+    assert torch.equal(rows3[0, two].reshape(-1), vector)
+    noise.resample_all(5)
+    assert not torch.equal(instance_noise(layout, noise, synth.noise_nc, synth.generator.config.z_dim)[1], z)
+
+
+def test_rerolling_one_tree_changes_mostly_that_tree(synth: InadeSynthesizer) -> None:
+    labels, instances = _scene(synth)
+    noise = NoiseField.uniform(64, 64, seed=3, z_dim=synth.z_dim)
+    before = synth.generate(labels, noise, instances=instances).astype(float)
+    assert before.shape == (64, 64, 3) and before.std() > 1
+    tree = instances == 1
+    noise.resample(tree, seed=1234)
+    after = synth.generate(labels, noise, instances=instances).astype(float)
+    diff = np.abs(after - before).mean(-1)
+    assert diff[tree].mean() > 2 * diff[~tree].mean(), (diff[tree].mean(), diff[~tree].mean())
+    assert np.array_equal(after, synth.generate(labels, noise, instances=instances))  # deterministic
+
+
+def test_style_from_a_photo(synth: InadeSynthesizer) -> None:
+    labels, instances = _scene(synth)
+    photo = np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    styles = synth.encode_style(photo, labels, instances)
+    tree = synth.spec.label_set.by_name("tree").id
+    assert set(styles) >= {(tree, 1), (tree, 2)}
+    assert all(v.shape == (synth.z_dim,) for v in styles.values())
+    noise = NoiseField.uniform(64, 64, seed=3, z_dim=synth.z_dim)
+    noise.set_vector(instances == 2, styles[(tree, 1)])  # tree 2 takes tree 1's style from the photo
+    assert synth.generate(labels, noise, instances=instances).shape == (64, 64, 3)
+    with pytest.raises(InputError, match="multiples"):
+        synth.encode_style(photo[:60], labels[:60], instances[:60])
+
+
+def test_bad_inputs_are_named(synth: InadeSynthesizer) -> None:
+    labels, _ = _scene(synth)
+    with pytest.raises(InputError, match="noise field"):
+        synth.generate(labels, NoiseField.uniform(64, 64, seed=0, z_dim=64 if synth.z_dim != 64 else 32))
+    with pytest.raises(InputError, match="multiples of 32"):
+        synth.generate(labels[:48], NoiseField.uniform(48, 64, seed=0, z_dim=synth.z_dim))
+    with pytest.raises(InputError, match="cannot turn a photo"):
+        synth.segment(np.zeros((64, 64, 3), np.uint8))
+
+
+def test_open_synthesizer_picks_the_family(tmp_path: Path, synth: InadeSynthesizer) -> None:
+    assert isinstance(open_synthesizer(write_tiny_oasis(tmp_path / "o")), Synthesizer)
+    assert isinstance(open_synthesizer(synth.weights.folder), InadeSynthesizer)
