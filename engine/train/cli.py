@@ -386,6 +386,21 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_samples(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("samples", help="contact sheet of the sample scenes: two seeds and one local re-roll")
+    p.add_argument("--weights", type=Path, required=True, help="weights folder")
+    p.add_argument("--out", type=Path, required=True, help="image to write (JPEG or PNG)")
+    p.add_argument("--scenes", type=Path, nargs="*", help="label maps (default: resources/scenes/*.png)")
+    p.add_argument("--fallback", default="water", help="class to re-roll in scenes without objects")
+
+
+def _samples(args: argparse.Namespace) -> int:
+    from engine.metrics.showcase import showcase
+
+    print(f"wrote {showcase(args.weights, args.out, args.scenes, args.fallback)}")
+    return 0
+
+
 COMMANDS = {
     "fit": _fit,
     "export": _export,
@@ -394,13 +409,24 @@ COMMANDS = {
     "import": _import,
     "data": _data,
     "eval": _eval,
+    "samples": _samples,
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app-train", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
-    for add in (_add_fit, _add_export, _add_generate, _add_segment, _add_import, _add_data, _add_eval):
+    adders = (
+        _add_fit,
+        _add_export,
+        _add_generate,
+        _add_segment,
+        _add_import,
+        _add_data,
+        _add_eval,
+        _add_samples,
+    )
+    for add in adders:
         add(sub)
     return parser
 

@@ -107,3 +107,22 @@ def test_bad_inputs_are_named(synth: InadeSynthesizer) -> None:
 def test_open_synthesizer_picks_the_family(tmp_path: Path, synth: InadeSynthesizer) -> None:
     assert isinstance(open_synthesizer(write_tiny_oasis(tmp_path / "o")), Synthesizer)
     assert isinstance(open_synthesizer(synth.weights.folder), InadeSynthesizer)
+
+
+def test_samples_sheet(tmp_path: Path, synth: InadeSynthesizer) -> None:
+    from PIL import Image
+
+    from engine.labels import read_label_png
+    from engine.metrics.showcase import SCENES, thing_instances
+    from engine.train.cli import main
+
+    labels = read_label_png(SCENES / "mountain_lake.png", synth.spec.label_set)
+    instances = thing_instances(labels, synth.spec.label_set)
+    things = [c.id for c in synth.spec.label_set.classes if c.thing]
+    assert np.array_equal(instances > 0, np.isin(labels, things))
+    tree = synth.spec.label_set.by_name("tree").id
+    assert len(np.unique(instances[labels == tree])) >= 2  # each tree its own instance
+    out = tmp_path / "sheet.jpg"
+    assert main(["samples", "--weights", str(synth.weights.folder), "--out", str(out), "--scenes",
+                 str(SCENES / "mountain_lake.png"), str(SCENES / "painted.png")]) == 0  # fmt: skip
+    assert Image.open(out).size == (5 * labels.shape[1], 2 * labels.shape[0])
