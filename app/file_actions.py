@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
-import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
@@ -20,7 +19,7 @@ from app.document.io import export_image, export_label_map, export_ora, import_l
 from app.document.project import apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, RecoveryStore, restore
 from engine.errors import TesseraError
-from engine.scene import Scene
+from engine.scene import Scene, thing_instances
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -205,12 +204,15 @@ class FileActions(QObject):
                 raise
             self._error("Cannot import label map", error)
             return False
+        # A label map has no instance map: every connected tree, rock … becomes one object,
+        # so per-instance models (INADE) can restyle each on its own.
+        instances = thing_instances(labels, doc.label_set)
         if not as_new and labels.shape == doc.size:
-            doc.set_maps(f"Import {path.name}", labels=labels, instances=np.zeros(doc.size, np.int32))
+            doc.set_maps(f"Import {path.name}", labels=labels, instances=instances)
             return True
         if title and not self.confirm_discard():
             return False
-        doc.start(Scene(labels))
+        doc.start(Scene(labels, instances))
         return True
 
     def open_photo(self, path: Path | None = None) -> bool:

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from engine.errors import InputError
+from engine.labels import LabelSet
 
 RegionKind = Literal["class", "component", "instance"]
 BBox = tuple[int, int, int, int]
@@ -187,3 +188,17 @@ class Scene:
         lookup[ids] = np.arange(len(ids))
         channel = lookup[self.labels]
         return (channel[None] == np.arange(len(ids))[:, None, None]).astype(np.float32)
+
+
+def thing_instances(labels: np.ndarray, label_set: LabelSet) -> np.ndarray:
+    """Instance ids for a label map that has none: each connected region of a thing class."""
+    scene = Scene(labels)
+    instances = np.zeros(labels.shape, np.int32)
+    next_id = 1
+    for cls in label_set.classes:
+        if not cls.thing or not (labels == cls.id).any():
+            continue
+        count, components = scene.connected_components(cls.id)
+        instances[components > 0] = components[components > 0] + next_id - 1
+        next_id += count
+    return instances

@@ -16,25 +16,11 @@ from PIL import Image
 
 from engine.errors import InputError
 from engine.inference.open import open_synthesizer
-from engine.labels import LabelSet, read_label_png
+from engine.labels import read_label_png
 from engine.noise import NoiseField
-from engine.scene import Scene
+from engine.scene import thing_instances
 
 SCENES = Path(__file__).resolve().parents[2] / "resources" / "scenes"
-
-
-def thing_instances(labels: np.ndarray, label_set: LabelSet) -> np.ndarray:
-    """Instance ids for a label map that has none: each connected region of a thing class."""
-    scene = Scene(labels)
-    instances = np.zeros(labels.shape, np.int32)
-    next_id = 1
-    for cls in label_set.classes:
-        if not cls.thing or not (labels == cls.id).any():
-            continue
-        count, components = scene.connected_components(cls.id)
-        instances[components > 0] = components[components > 0] + next_id - 1
-        next_id += count
-    return instances
 
 
 def _outline(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
