@@ -245,6 +245,34 @@ def remap_noise(noise: torch.Tensor, style: InstanceStyle) -> torch.Tensor:
 
 
 # ------------------------------------------------------------------------ generator
+@dataclass(frozen=True)
+class Pairs:
+    """The (image, class, instance) triples of a batch and, at one resolution, which
+    triple each pixel has: ``index`` (B, h, w) into the other three (T,) tensors."""
+
+    index: torch.Tensor
+    images: torch.Tensor
+    classes: torch.Tensor
+    instances: torch.Tensor
+
+    @classmethod
+    def of(cls, onehot: torch.Tensor, instances: torch.Tensor) -> Pairs | None:
+        """The triples of exact one-hot maps; None when either map is soft or empty somewhere."""
+        for m in (onehot, instances):
+            top, _ = m.max(dim=1)
+            if not bool((top == 1).all()) or not bool((m.sum(dim=1) == 1).all()):
+                return None
+        b, k = instances.shape[0], instances.shape[1]
+        classes, ids = onehot.argmax(1), instances.argmax(1)
+        key = (torch.arange(b, device=ids.device).view(b, 1, 1) * onehot.shape[1] + classes) * k + ids
+        used, index = torch.unique(key, return_inverse=True)
+        return cls(index, used // (onehot.shape[1] * k), used // k % onehot.shape[1], used % k)
+
+    def resized(self, size: tuple[int, int]) -> Pairs:
+        index = resize_nearest(self.index[:, None].float(), size)[:, 0].long()
+        return Pairs(index, self.images, self.classes, self.instances)
+
+
 class Ilade(nn.Module):
     """One ILADE layer (official class ``ILADE``); see the module docstring."""
 
@@ -260,12 +288,31 @@ class Ilade(nn.Module):
         nn.init.zeros_(self.bias)
 
     def forward(
-        self, x: torch.Tensor, onehot: torch.Tensor, instances: torch.Tensor, noise: torch.Tensor
+        self,
+        x: torch.Tensor,
+        onehot: torch.Tensor | Pairs,
+        instances: torch.Tensor | None,
+        noise: torch.Tensor,
     ) -> torch.Tensor:
-        """x (B, C, h, w); onehot, instances already resized to (h, w); noise (B, K, 2, d)."""
+        """x (B, C, h, w); onehot, instances already resized to (h, w); noise (B, K, 2, d).
+
+        With exact one-hot maps the generator passes :class:`Pairs` instead (``instances``
+        None): γ and β are then computed once per (image, class, instance) that occurs
+        and gathered — the same numbers without the per-pixel products.
+        """
         normalized = self.param_free_norm(x)
         c = x.shape[1]
         projected = self.fc_noise(noise)  # (B, K, 2, C)
+        if isinstance(onehot, Pairs):
+            p = onehot
+            scale = self.weight[p.classes].transpose(1, 2)  # (T, 2, C)
+            shift = self.bias[p.classes].transpose(1, 2)
+            rows = (scale * projected[p.images, p.instances] + shift).reshape(len(p.classes), 2 * c)
+            # Gather columns of the (2C, T) table straight into channel-first maps.
+            b, h, w = p.index.shape
+            mod = rows.t().contiguous().index_select(1, p.index.reshape(-1)).view(2 * c, b, h, w)
+            mod = mod.transpose(0, 1)  # (B, 2C, h, w); a view, contiguous when B = 1
+            return torch.addcmul(mod[:, c:], mod[:, :c], normalized)
         # Per-pixel class parameters in one product: [w_γ, w_β, b_γ, b_β] (each C wide).
         table = torch.cat((self.weight.unbind(-1) + self.bias.unbind(-1)), dim=1)  # (L, 4C)
         per_class = torch.einsum("lc,blhw->bchw", table, onehot)
@@ -294,7 +341,11 @@ class InadeResBlock(nn.Module):
             self.norm_s = Ilade(norm_nc=fin, **norm)
 
     def forward(
-        self, x: torch.Tensor, onehot: torch.Tensor, instances: torch.Tensor, noise: torch.Tensor
+        self,
+        x: torch.Tensor,
+        onehot: torch.Tensor | Pairs,
+        instances: torch.Tensor | None,
+        noise: torch.Tensor,
     ) -> torch.Tensor:
         cond = (onehot, instances, noise)
         x_s = self.conv_s(self.norm_s(x, *cond)) if self.learned_shortcut else x
@@ -352,13 +403,17 @@ class InadeGenerator(nn.Module):
         h, w = onehot.shape[-2:]
         if h % cfg.scale == 0 and w % cfg.scale == 0 and (h // cfg.scale, w // cfg.scale) != cfg.latent_size:
             x = F.interpolate(x, size=(h // cfg.scale, w // cfg.scale), mode="bilinear", align_corners=False)
-        resized: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+        pairs = Pairs.of(onehot, instances)
+        resized: dict[tuple[int, int], tuple] = {}
         for name in self.BLOCKS:
             if name != "head_0" and (name != "G_middle_1" or cfg.num_upsampling == "more"):
                 x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             size = (x.shape[-2], x.shape[-1])
             if size not in resized:  # every layer of a block (and of G_middle_*) shares it
-                resized[size] = (resize_nearest(onehot, size), resize_nearest(instances, size))
+                if pairs is not None:
+                    resized[size] = (pairs.resized(size), None)
+                else:
+                    resized[size] = (resize_nearest(onehot, size), resize_nearest(instances, size))
             x = getattr(self, name)(x, *resized[size], noise)
         return torch.tanh(self.conv_img(F.leaky_relu(x, 0.2)))
 

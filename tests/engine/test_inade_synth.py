@@ -126,3 +126,21 @@ def test_samples_sheet(tmp_path: Path, synth: InadeSynthesizer) -> None:
     assert main(["samples", "--weights", str(synth.weights.folder), "--out", str(out), "--scenes",
                  str(SCENES / "mountain_lake.png"), str(SCENES / "painted.png")]) == 0  # fmt: skip
     assert Image.open(out).size == (5 * labels.shape[1], 2 * labels.shape[0])
+
+
+def test_ilade_gather_equals_the_official_products() -> None:
+    from engine.networks.inade import Ilade, Pairs, instance_onehot
+
+    torch.manual_seed(0)
+    layer = Ilade(norm_nc=6, classes=5, noise_nc=4).eval()
+    torch.nn.init.normal_(layer.bias)
+    classes = torch.randint(0, 5, (2, 9, 7))
+    onehot = torch.zeros(2, 5, 9, 7).scatter_(1, classes[:, None], 1.0)
+    inst = instance_onehot(torch.randint(0, 3, (2, 9, 7)), 3)
+    x, noise = torch.randn(2, 6, 9, 7), torch.randn(2, 3, 2, 4)
+    pairs = Pairs.of(onehot, inst)
+    assert pairs is not None and Pairs.of(onehot * 0.5, inst) is None
+    with torch.no_grad():
+        torch.testing.assert_close(
+            layer(x, pairs, None, noise), layer(x, onehot, inst, noise), atol=1e-6, rtol=0
+        )
