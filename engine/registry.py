@@ -26,6 +26,7 @@ from engine.networks.inade import (
     InadeGenerator,
     InadeGeneratorConfig,
 )
+from engine.networks.msca import MscaConfig, MscaGenerator, MscaModelConfig
 from engine.networks.oasis import (
     OasisConfig,
     OasisDiscriminator,
@@ -66,6 +67,13 @@ def _oasis_from_dict(d: dict) -> OasisConfig:
     )
 
 
+def _msca_from_dict(d: dict) -> MscaModelConfig:
+    return MscaModelConfig(
+        generator=_dc_from_dict(MscaConfig, d["generator"]),
+        discriminator=_dc_from_dict(InadeDiscriminatorConfig, d["discriminator"]),
+    )
+
+
 def _inade_from_dict(d: dict) -> InadeConfig:
     return InadeConfig(
         generator=_dc_from_dict(InadeGeneratorConfig, d["generator"]),
@@ -93,6 +101,16 @@ FAMILIES: dict[str, Family] = {
             "generator": lambda a: InadeGenerator(a.generator),
             "generator_live": lambda a: InadeGenerator(a.generator),
             "encoder": lambda a: InadeEncoder(a.encoder),
+            "discriminator": lambda a: InadeDiscriminator(a.discriminator),
+        },
+    ),
+    "msca": Family(
+        name="msca",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_msca_from_dict,
+        builders={
+            "generator": lambda a: MscaGenerator(a.generator),
+            "generator_live": lambda a: MscaGenerator(a.generator),
             "discriminator": lambda a: InadeDiscriminator(a.discriminator),
         },
     ),

@@ -52,11 +52,12 @@ def showcase(
         second = synth.generate(
             labels, NoiseField.uniform(h, w, seed=1, z_dim=synth.z_dim), instances=instances
         )
-        objects = (
-            instances * (labels == label_set.by_name(prefer).id) if prefer in label_set.names else instances
-        )
-        if not objects.any():
-            objects = instances
+        # The largest ``prefer`` object big enough to see (0.5 % of the image), else the largest object.
+        objects = instances
+        if prefer in label_set.names:
+            preferred = instances * (labels == label_set.by_name(prefer).id)
+            if preferred.any() and np.bincount(preferred[preferred > 0]).max() >= 0.005 * h * w:
+                objects = preferred
         if objects.any():
             mask = instances == np.bincount(objects[objects > 0]).argmax()
         else:

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.networks.blocks import SpadeResBlock
+from engine.networks.inade import InadeDiscriminatorConfig  # the SPADE-style multi-scale PatchGAN
 
 ATTENTIONS = ("msca", "gap")
 
@@ -272,3 +273,20 @@ class MscaGenerator(nn.Module):
             else:
                 fx1.append(att.blend_global(c, pa, pb, float(gamma)))
         return self.synthesise(fc1, fx1)
+
+
+@dataclass
+class MscaModelConfig:
+    """What an MSCA weights folder holds: the generator and its multi-scale PatchGAN."""
+
+    generator: MscaConfig
+    discriminator: InadeDiscriminatorConfig
+
+    @classmethod
+    def paper(cls, semantic_nc: int) -> MscaModelConfig:
+        return cls(MscaConfig(semantic_nc), InadeDiscriminatorConfig(semantic_nc, instance_edges=False))
+
+    @classmethod
+    def small(cls, semantic_nc: int) -> MscaModelConfig:
+        g = MscaConfig(semantic_nc, base=8, scales=3, slots=4, mask_hidden=8, spade_hidden=8)
+        return cls(g, InadeDiscriminatorConfig(semantic_nc, instance_edges=False, ndf=8))

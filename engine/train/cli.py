@@ -27,7 +27,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="train a model", description="Train a model. --resume continues a run.")
     p.add_argument("--data", help="training data as KIND:PATH (folder, ade20k, cityscapes, cocostuff)")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
-    p.add_argument("--family", help="oasis (default), inade, or segmenter (the evaluation U-Net)")
+    p.add_argument("--family", help="oasis (default), inade, msca, or segmenter (the evaluation U-Net)")
     p.add_argument("--size", type=parse_size, help="training size H or HxW (default 256)")
     p.add_argument("--load-size", type=int, help="resize shorter side to this, then random-crop --size")
     p.add_argument("--batch", type=int, help="global batch size (default 8)")

@@ -49,6 +49,12 @@ OBJECTIVES = {
         " **without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here;"
         " plus an EMA of the generator (beyond the paper)"
     ),
+    "msca": (
+        "MSCA (our reading of the paper, which states no losses): patch cross-reconstruction —"
+        " hinge GAN on a two-scale PatchGAN, feature matching ×10, L1 reconstruction ×10;"
+        " **without** VGG perceptual loss and VGG-feature pretraining (no VGG-19 weights here);"
+        " global-scale stage in the second half; EMA"
+    ),
 }
 
 
@@ -92,7 +98,7 @@ def _card(spec: ModelSpec, provenance: dict) -> str:
                 f"re-estimated on {provenance['bn_batches']} training batches.",
                 "",
             ]
-            if spec.family in ("oasis", "inade")
+            if spec.family in ("oasis", "inade", "msca")
             else []
         ),
         "Continue training with:",

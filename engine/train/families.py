@@ -11,6 +11,7 @@ from torch import nn
 
 from engine.registry import ModelSpec
 from engine.train.inade_step import InadeTraining
+from engine.train.msca_step import MscaTraining
 from engine.train.oasis_step import OasisTraining
 from engine.train.options import FitOptions
 from engine.train.segmenter_step import SegmenterTraining
@@ -32,10 +33,16 @@ class Training(Protocol):
     def export_states(self, refresh: Iterator[dict]) -> dict[str, dict]: ...
 
 
-TRAINERS: dict[str, type] = {"oasis": OasisTraining, "inade": InadeTraining, "segmenter": SegmenterTraining}
+TRAINERS: dict[str, type] = {
+    "oasis": OasisTraining,
+    "inade": InadeTraining,
+    "msca": MscaTraining,
+    "segmenter": SegmenterTraining,
+}
 # Weights files --init-from reads: required, then optional.
 INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "oasis": (("generator",), ("generator_live", "discriminator")),
     "inade": (("generator",), ("generator_live", "encoder", "discriminator")),
+    "msca": (("generator",), ("generator_live", "discriminator")),
     "segmenter": (("segmenter",), ()),
 }

@@ -86,11 +86,11 @@ class FitOptions:
             raise InputError(f"{self.pair_pool} is below 1", source="--pair-pool", fix="use e.g. 8")
         if not 0 <= self.ema_decay < 1:
             raise InputError(f"{self.ema_decay} is out of range", source="--ema-decay", fix="use e.g. 0.999")
-        if self.family not in ("oasis", "inade", "segmenter"):
+        if self.family not in ("oasis", "inade", "msca", "segmenter"):
             raise InputError(
                 f"family {self.family!r} is not trainable yet",
                 source="--family",
-                fix="use oasis, inade or segmenter",
+                fix="use oasis, inade, msca or segmenter",
             )
         choices = {
             "--precision": (self.precision, ("auto", "fp32", "bf16")),

@@ -1,0 +1,201 @@
+"""One MSCA training iteration: self-supervised patch cross-reconstruction.
+
+Two patches of one training image are the target (its labels, and its pixels as ground
+truth) and the exemplar (:mod:`engine.train.patches`); the generator reconstructs the
+target from its labels and the exemplar. The paper does not state its losses; ours:
+hinge GAN on a two-scale PatchGAN of [labels ‖ image], feature matching ×10 on all its
+intermediate features, and L1 reconstruction ×10 of the target patch. The paper's VGG
+perceptual loss and its auxiliary-decoder pretraining (supplement Sec. 8, which predicts
+VGG features) need VGG-19 weights that cannot be downloaded here; both are off and the
+run log says so. The global-scale stage (¾ crops and whole images) starts halfway
+through ``--steps``. An EMA of the generator is exported, as for the other families.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from typing import ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.networks.inade import InadeDiscriminator
+from engine.networks.msca import MscaGenerator, MscaModelConfig
+from engine.registry import ModelSpec
+from engine.train.ema import ema_decay_at, ema_update
+from engine.train.inade_losses import hinge_d, hinge_g
+from engine.train.options import FitOptions
+from engine.train.patches import patch_pairs
+from engine.train.sampling import step_generator
+from engine.train.visuals import grid_rows, to_uint8
+
+LAMBDA_FEAT, LAMBDA_REC = 10.0, 10.0
+
+
+def _features_l1(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
+    """Feature matching on every intermediate PatchGAN output, averaged over scales."""
+    total = fake[0][-1].new_zeros(())
+    for r, f in zip(real, fake):
+        for j in range(len(f) - 1):
+            total = total + F.l1_loss(f[j], r[j].detach())
+    return total / len(fake)
+
+
+class MscaTraining:
+    loss_names: ClassVar[list[str]] = ["loss_g", "loss_feat", "loss_rec", "loss_d", "stage"]
+    notes: ClassVar[list[str]] = [
+        "VGG perceptual loss and VGG-feature pretraining: off (VGG-19 weights cannot be downloaded here)",
+    ]
+
+    @staticmethod
+    def build_arch(options: FitOptions, semantic_nc: int) -> MscaModelConfig:
+        paper = options.arch == "paper"
+        config = MscaModelConfig.paper(semantic_nc) if paper else MscaModelConfig.small(semantic_nc)
+        if options.channels_g is not None:
+            config.generator.base = options.channels_g
+        if options.spade_hidden is not None:
+            config.generator.spade_hidden = options.spade_hidden
+        if options.d_widths is not None:
+            config.discriminator.ndf = options.d_widths[0]
+        return config
+
+    def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:
+        self.spec, self.options, self.device = spec, options, device
+        arch: MscaModelConfig = spec.arch
+        torch.manual_seed(options.seed)
+        self.g = MscaGenerator(arch.generator).to(device)
+        self.d = InadeDiscriminator(arch.discriminator).to(device)
+        self.ema = copy.deepcopy(self.g).eval().requires_grad_(False)
+        self.G: nn.Module = self.g
+        self.D: nn.Module = self.d
+        betas = (options.beta1, options.beta2)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=options.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
+        self.encoder = spec.encoder
+
+    def wrap_ddp(self) -> None:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        if self.device.type == "cuda":
+            self.g = nn.SyncBatchNorm.convert_sync_batchnorm(self.g)
+        self.G = DDP(self.g, device_ids=ids)
+        self.D = DDP(self.d, device_ids=ids)
+
+    def state_dict(self) -> dict:
+        return {
+            "G": self.g.state_dict(),
+            "D": self.d.state_dict(),
+            "EMA": self.ema.state_dict(),
+            "opt_G": self.opt_g.state_dict(),
+            "opt_D": self.opt_d.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.g.load_state_dict(state["G"])
+        self.d.load_state_dict(state["D"])
+        self.ema.load_state_dict(state["EMA"])
+        self.opt_g.load_state_dict(state["opt_G"])
+        self.opt_d.load_state_dict(state["opt_D"])
+
+    def load_weights(self, parts: dict[str, nn.Module]) -> None:
+        ema = parts["generator"].state_dict()
+        self.g.load_state_dict(parts["generator_live"].state_dict() if "generator_live" in parts else ema)
+        self.ema.load_state_dict(ema)
+        if "discriminator" in parts:
+            self.d.load_state_dict(parts["discriminator"].state_dict())
+
+    def _autocast(self) -> AbstractContextManager:
+        if self.options.precision == "bf16":
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
+        return nullcontext()
+
+    def stage(self, step: int) -> int:
+        """1: half-size patches kept apart; 2 (second half of --steps): larger crops and whole images."""
+        return 1 if step < self.options.steps // 2 else 2
+
+    @staticmethod
+    def _split(both: list[list[torch.Tensor]]) -> tuple[list[list[torch.Tensor]], list[list[torch.Tensor]]]:
+        fake = [[t.chunk(2)[0].float() for t in scale] for scale in both]
+        real = [[t.chunk(2)[1].float() for t in scale] for scale in both]
+        return fake, real
+
+    def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
+        image = batch["image"].to(self.device, non_blocking=True)
+        onehot = self.encoder.onehot(batch["labels"]).to(self.device)
+        gen = step_generator(self.options.seed, step, rank)
+        stage = self.stage(step)
+        target, labels, ex_image, ex_labels = patch_pairs(image, onehot, stage, gen)
+
+        self.d.requires_grad_(False)
+        with self._autocast():
+            fake = self.G(labels, ex_image, ex_labels)
+            fake_out, real_out = self._split(self.D(torch.cat((labels, labels)), torch.cat((fake, target))))
+            loss_g = hinge_g(fake_out)
+            loss_feat = LAMBDA_FEAT * _features_l1(real_out, fake_out)
+            loss_rec = LAMBDA_REC * F.l1_loss(fake.float(), target)
+        self.opt_g.zero_grad(set_to_none=True)
+        (loss_g + loss_feat + loss_rec).backward()
+        self.opt_g.step()
+        self.d.requires_grad_(True)
+
+        with self._autocast():
+            both = self.D(torch.cat((labels, labels)), torch.cat((fake.detach().to(target.dtype), target)))
+            fake_out, real_out = self._split(both)
+            loss_d = hinge_d(real_out, fake_out)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+
+        ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))
+        return {
+            "loss_g": loss_g.item(),
+            "loss_feat": loss_feat.item(),
+            "loss_rec": loss_rec.item(),
+            "loss_d": loss_d.item(),
+            "stage": float(stage),
+        }
+
+    def _refreshed(self, batches: Iterator[dict[str, torch.Tensor]]) -> nn.Module:
+        """The EMA generator with BatchNorm statistics re-estimated on training patches."""
+        net = copy.deepcopy(self.ema)
+        bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+        for bn in bns:
+            bn.reset_running_stats()
+            bn.momentum = None
+        net.train()
+        with torch.no_grad(), self._autocast():
+            for k, batch in enumerate(batches):
+                onehot = self.encoder.onehot(batch["labels"]).to(self.device)
+                image = batch["image"].to(self.device)
+                gen = step_generator(0, k, 0, stream=2)
+                _, labels, ex_image, ex_labels = patch_pairs(image, onehot, 1, gen)
+                net(labels, ex_image, ex_labels)
+        for bn in bns:
+            bn.momentum = 0.1
+        return net.eval()
+
+    def sample_grid(
+        self, batch: dict[str, torch.Tensor], refresh: Iterator[dict[str, torch.Tensor]]
+    ) -> np.ndarray:
+        """Rows: target labels, its photo, the exemplar (the next image of the batch), the output."""
+        ema = self._refreshed(refresh)
+        small = {k: v[:8] for k, v in batch.items()}
+        onehot = self.encoder.onehot(small["labels"]).to(self.device)
+        image = small["image"].to(self.device)
+        exemplar = image.roll(1, dims=0)
+        with torch.no_grad():
+            fake = ema(onehot, exemplar, onehot.roll(1, dims=0)).float().cpu()
+        colours = self.spec.label_set.colorize(small["labels"].numpy())
+        return grid_rows(colours, to_uint8(small["image"]), to_uint8(exemplar.cpu()), to_uint8(fake))
+
+    def export_states(self, refresh: Iterator[dict[str, torch.Tensor]]) -> dict[str, dict]:
+        return {
+            "generator": self._refreshed(refresh).state_dict(),
+            "generator_live": self.g.state_dict(),
+            "discriminator": self.d.state_dict(),
+        }
