@@ -349,12 +349,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _add_data(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("data", help="render a procedural dataset")
-    p.add_argument("domain", choices=["landscapes"])
+    p = sub.add_parser("data", help="render a procedural dataset, or the exemplar gallery")
+    p.add_argument("domain", choices=["landscapes", "exemplars"])
     p.add_argument("--out", type=Path, required=True, help="dataset folder to write")
-    p.add_argument(
-        "--count", type=int, required=True, help="number of scenes (8/10 train, 1/10 val, 1/10 test)"
-    )
+    p.add_argument("--count", type=int, help="landscapes: number of scenes (8/10 train, 1/10 val, 1/10 test)")
     p.add_argument("--size", type=parse_size, default=(256, 256), help="H or HxW (default 256)")
     p.add_argument("--seed", type=int, default=0, help="first seed; scene i uses seed + i")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
@@ -366,7 +364,12 @@ def _data(args: argparse.Namespace) -> int:
     from engine.data.landscapes.generate import write_dataset
     from engine.errors import InputError
 
-    if args.count < 1:
+    if args.domain == "exemplars":
+        from engine.data.landscapes.exemplars import GALLERY, write_gallery
+
+        print(f"wrote {len(GALLERY)} exemplars to {write_gallery(args.out, args.size)}")
+        return 0
+    if args.count is None or args.count < 1:
         raise InputError(
             f"must be at least 1, got {args.count}", source="--count", fix="pass a positive number"
         )
