@@ -12,12 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import qtawesome as qta
-import torch
 from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -30,7 +28,6 @@ from app.canvas.image_view import ImageView
 from app.canvas.label_canvas import LabelCanvas
 from app.canvas.view_state import ViewState
 from app.document.document import Document
-from app.document.io import open_photo
 from app.document.remap import remap_by_name
 from app.file_actions import FileActions
 from app.panels.models import ModelPanel
@@ -38,6 +35,7 @@ from app.panels.palette import PalettePanel
 from app.panels.style import StylePanel
 from app.panels.tool_options import ToolOptionsPanel
 from app.settings import user_weights_folder
+from app.style_actions import StyleActions
 from app.tools.base import ToolContext
 from app.tools.registry import TOOL_CLASSES, make_tools
 from app.workers.synthesis import SynthesisWorker
@@ -45,7 +43,6 @@ from engine.errors import TesseraError
 from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.live import LiveSynthesis
 from engine.inference.open import open_synthesizer
-from engine.inference.photo_style import PhotoSegmenter, find_segmenter, style_from_photo
 from engine.inference.synthesizer import Synthesizer
 from engine.labels import LabelSet
 from engine.noise import NoiseField, random_seed
@@ -73,7 +70,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Tessera")
         self.setDockNestingEnabled(True)
         self.synth: Synthesizer | InadeSynthesizer | None = None
-        self.copied_style: torch.Tensor | None = None
         self.model_folder: Path | None = None
         self.output: np.ndarray | None = None
         self.selection: np.ndarray | None = None
@@ -113,6 +109,7 @@ class MainWindow(QMainWindow):
         self._build_panels(weights_folders or [WEIGHTS, user_weights_folder()])
         self._build_status_bar()
         self.files = FileActions(self, recovery_folder)
+        self.styles = StyleActions(self)
         self._build_actions()
         self._attach_document(self.doc)
 
@@ -155,9 +152,9 @@ class MainWindow(QMainWindow):
         self.style_panel.unlock.clicked.connect(lambda: self.lock_selection(False))
         self.style_panel.variations_button.clicked.connect(self.request_variations)
         self.style_panel.variation_chosen.connect(self.adopt_variation)
-        self.style_panel.copy_style.clicked.connect(self.copy_style)
-        self.style_panel.paste_style.clicked.connect(self.paste_style)
-        self.style_panel.photo_style.clicked.connect(lambda: self.style_from_photo())
+        self.style_panel.copy_style.clicked.connect(lambda: self.styles.copy())
+        self.style_panel.paste_style.clicked.connect(lambda: self.styles.paste())
+        self.style_panel.photo_style.clicked.connect(lambda: self.styles.from_photo())
         self.style_panel.seed_edited.connect(self._seed_edited)
         self.style_dock = self._dock("Style and variations", self.style_panel, left, "style")
         self.history = QUndoView()
@@ -416,9 +413,8 @@ class MainWindow(QMainWindow):
         self.model_folder = Path(folder).resolve()
         self.doc.model_name = folder.name
         self.worker.set_generator(*self._generate_fns(synth))
-        self.style_panel.per_instance = synth.family == "inade"
-        self.copied_style = None
-        self.set_selection(self.selection, self.style_panel.selection_label.text() and "selection")
+        self.style_panel.set_per_instance(synth.family == "inade")
+        self.styles.copied = None  # a look of another model means nothing to this one
         self.models.mark_current(self.model_folder)
         self._show_backend()
         self.settings.setValue("model", str(self.model_folder))
@@ -540,58 +536,6 @@ class MainWindow(QMainWindow):
             return
         mask = None if self.selection is None else self.selection
         self.doc.reroll(mask, seed=self.variation_seeds[index], text=f"Adopt variation {index + 1}")
-
-    def copy_style(self) -> None:
-        if self.synth is None or self.selection is None:
-            return
-        self.copied_style = self.synth.style_of(
-            self.doc.labels, self.doc.instances, self.doc.noise, self.selection
-        )
-        self.statusBar().showMessage("Copied the style: select another object and paste it", 4000)
-
-    def paste_style(self) -> None:
-        if self.selection is None or self.copied_style is None:
-            self.statusBar().showMessage("Copy a style first: select an object, then Copy style.", 4000)
-            return
-        self._set_style(self.copied_style, "Paste style")
-
-    def _set_style(self, vector: torch.Tensor, text: str) -> None:
-        noise = self.doc.noise.copy()
-        noise.set_vector(self.selection & ~self.doc.locked, vector)  # locked pixels keep their look
-        self.doc.set_noise(noise, text)
-
-    def style_from_photo(self, path: Path | None = None) -> bool:
-        """Give the selected object the look its class has in a photo (INADE models)."""
-        synth = self.synth
-        if synth is None or synth.family != "inade" or self.selection is None:
-            self.statusBar().showMessage("Select an object of an INADE model first.", 4000)
-            return False
-        if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Style from photo", "", "Images (*.png *.jpg *.jpeg)")
-            if not name:
-                return False
-            path = Path(name)
-        folder = find_segmenter(self.models.folders, synth.spec.label_set)
-        if folder is None:
-            QMessageBox.warning(
-                self,
-                "Style from photo",
-                f"No segmenter for '{synth.spec.label_set.name}' was found in weights/.",
-            )
-            return False
-        labels = self.doc.labels[self.selection]
-        class_id = int(np.bincount(labels.astype(np.int64)).argmax())
-        try:
-            photo = open_photo(path)
-            vector = style_from_photo(synth, PhotoSegmenter(folder), photo, class_id)
-        except TesseraError as error:
-            QMessageBox.warning(self, "Style from photo", str(error))
-            return False
-        self._set_style(vector, f"Style from {path.name}")
-        self.statusBar().showMessage(
-            f"Took the {self.doc.label_set.by_id(class_id).name} style of {path.name}", 5000
-        )
-        return True
 
     def _seed_edited(self, region_id: int, seed: int) -> None:
         try:

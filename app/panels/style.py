@@ -85,6 +85,8 @@ class StylePanel(QWidget):
         self.seeds.setToolTip("Noise seeds in use; double-click a seed to type your own")
         self.seeds.itemChanged.connect(self._seed_changed)
         self._filling = False
+        self._has_selection = False
+        self._per_instance = False
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -97,16 +99,19 @@ class StylePanel(QWidget):
         self.set_selection_text("")
 
     def set_selection_text(self, text: str) -> None:
-        has = bool(text)
+        self._has_selection = bool(text)
         self.selection_label.setText(
-            f"Selected: <b>{text}</b>" if has else "Nothing selected: click a region with the picker (V)."
+            f"Selected: <b>{text}</b>" if text else "Nothing selected: click a region with the picker (V)."
         )
         # Variations work without a selection too (of everything not locked).
         for button in (self.reroll_selection, self.lock, self.unlock, self.copy_style, self.paste_style):
-            button.setEnabled(has)
-        self.photo_style.setEnabled(has and self.per_instance)
+            button.setEnabled(self._has_selection)
+        self.photo_style.setEnabled(self._has_selection and self._per_instance)
 
-    per_instance = False  # the model has per-instance styles (INADE): "style from photo" works
+    def set_per_instance(self, on: bool) -> None:
+        """Whether the model styles each instance (INADE): only then can a photo lend a style."""
+        self._per_instance = on
+        self.photo_style.setEnabled(self._has_selection and on)
 
     def show_variations(self, images: list[np.ndarray]) -> None:
         self.strip.clear()

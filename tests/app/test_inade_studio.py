@@ -98,9 +98,9 @@ def test_copy_and_paste_style_between_trees(qtbot, w) -> None:
     _, instances = _two_trees(w)
     _settle(qtbot, w)
     w.set_selection(instances == 1, "tree 1")
-    w.copy_style()
+    w.styles.copy()
     w.set_selection(instances == 2, "tree 2")
-    w.paste_style()
+    w.styles.paste()
     layout = instance_layout(w.doc.labels, w.doc.instances)
     rows, _ = instance_noise(layout, w.doc.noise, w.synth.noise_nc, w.synth.generator.config.z_dim)
     one, two = layout.index_at(30, 10), layout.index_at(30, 45)
@@ -122,7 +122,7 @@ def test_style_from_a_photo(qtbot, w, inade_folder: Path, tmp_path: Path, dialog
     painted[40:] = class_id
     w.doc.set_maps("Photo class", painted)
     w.set_selection(w.doc.labels == class_id, "photo class")
-    assert w.style_from_photo(path)
+    assert w.styles.from_photo(path)
     assert w.doc.undo_stack.undoText().startswith("Style from photo.png")
     region = w.doc.noise.region_map[w.doc.labels == class_id]
     assert len(np.unique(region)) == 1 and not isinstance(w.doc.noise.region_value(int(region[0])), int)
@@ -130,5 +130,5 @@ def test_style_from_a_photo(qtbot, w, inade_folder: Path, tmp_path: Path, dialog
     missing = next(c.id for c in w.doc.label_set.classes if c.id not in np.unique(seen))
     w.doc.set_maps("Missing", np.where(w.doc.labels == class_id, missing, w.doc.labels).astype(np.uint16))
     w.set_selection(w.doc.labels == missing, "missing")
-    assert not w.style_from_photo(path)
+    assert not w.styles.from_photo(path)
     assert "shows no" in dialogs.shown[-1][1]

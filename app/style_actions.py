@@ -1,0 +1,78 @@
+"""Style actions of the window: copy and paste a look, take one from a photo.
+
+Looks live in the document's noise field; each action writes an explicit vector over
+the selection (one undo step), leaving locked pixels alone. Every handler takes an
+optional path so tests and drag and drop can skip the dialogs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app.document.io import open_photo
+from engine.errors import TesseraError
+from engine.inference.photo_style import PhotoSegmenter, find_segmenter, style_from_photo
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+PHOTO_FILTER = "Images (*.png *.jpg *.jpeg)"
+
+
+class StyleActions:
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+        self.copied: torch.Tensor | None = None
+
+    def _status(self, text: str, ms: int = 4000) -> None:
+        self.w.statusBar().showMessage(text, ms)
+
+    def copy(self) -> None:
+        w = self.w
+        if w.synth is None or w.selection is None:
+            return
+        self.copied = w.synth.style_of(w.doc.labels, w.doc.instances, w.doc.noise, w.selection)
+        self._status("Copied the style: select another object and paste it")
+
+    def paste(self) -> None:
+        if self.w.selection is None or self.copied is None:
+            self._status("Copy a style first: select an object, then Copy style.")
+            return
+        self._set(self.copied, "Paste style")
+
+    def _set(self, vector: torch.Tensor, text: str) -> None:
+        doc = self.w.doc
+        noise = doc.noise.copy()
+        noise.set_vector(self.w.selection & ~doc.locked, vector)  # locked pixels keep their look
+        doc.set_noise(noise, text)
+
+    def from_photo(self, path: Path | None = None) -> bool:
+        """Give the selected object the look its class has in a photo (INADE models)."""
+        w, synth = self.w, self.w.synth
+        if synth is None or synth.family != "inade" or w.selection is None:
+            self._status("Select an object of an INADE model first.")
+            return False
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(w, "Style from photo", "", PHOTO_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+        folder = find_segmenter(w.models.folders, synth.spec.label_set)
+        if folder is None:
+            name = synth.spec.label_set.name
+            QMessageBox.warning(w, "Style from photo", f"No segmenter for '{name}' was found in weights/.")
+            return False
+        class_id = int(np.bincount(w.doc.labels[w.selection].astype(np.int64)).argmax())
+        try:
+            vector = style_from_photo(synth, PhotoSegmenter(folder), open_photo(path), class_id)
+        except TesseraError as error:
+            QMessageBox.warning(w, "Style from photo", str(error))
+            return False
+        self._set(vector, f"Style from {path.name}")
+        self._status(f"Took the {w.doc.label_set.by_id(class_id).name} style of {path.name}", 5000)
+        return True
