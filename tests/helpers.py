@@ -161,3 +161,40 @@ def write_tiny_inade(folder: Path, label_set_name: str = "landscapes", seed: int
     for part in ("encoder", "discriminator"):
         states[part] = spec.build(part).state_dict()
     return save_weights(folder, spec, states, "# tiny random INADE for tests\n")
+
+
+def write_tiny_msca(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
+    """A random-weights MSCA weights folder (small config) with BatchNorm statistics estimated."""
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.encoding import default_channel_ids
+    from engine.labels import LabelSet
+    from engine.networks.msca import MscaModelConfig
+    from engine.registry import ModelSpec
+
+    label_set = LabelSet.builtin(label_set_name)
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec(
+        family="msca",
+        label_set=label_set,
+        channel_ids=ids,
+        dontcare_channel=0 if label_set.dontcare is not None else None,
+        image_size=(64, 64),
+        arch=MscaModelConfig.small(len(ids)),
+        training={"steps": 0, "command": "tests.helpers.write_tiny_msca"},
+    )
+    torch.manual_seed(seed)
+    g = spec.build("generator")
+    for m in g.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+    with torch.no_grad():
+        for s in range(3):
+            gen = torch.Generator().manual_seed(s)
+            ch = torch.randint(0, len(ids), (2, 8, 8), generator=gen)
+            ch = ch.repeat_interleave(8, 1).repeat_interleave(8, 2)
+            onehot = torch.zeros(2, len(ids), 64, 64).scatter_(1, ch[:, None], 1.0)
+            g(onehot, torch.rand(2, 3, 64, 64, generator=gen) * 2 - 1, onehot.flip(-1))
+    states = {"generator": g.eval().state_dict(), "discriminator": spec.build("discriminator").state_dict()}
+    return save_weights(folder, spec, states, "# tiny random MSCA for tests\n")

@@ -1,0 +1,150 @@
+"""MSCA inference: label map + exemplar photo(s) → image in the exemplar's style.
+
+An :class:`Exemplar` is a photo with its label map (the gallery's come with one; for any
+other photo, :class:`engine.inference.photo_style.PhotoSegmenter` makes it). Encoding an
+exemplar (features and spatial attention at every scale) is the expensive half and does
+not depend on the painting, so it is cached per exemplar: while the painter paints, only
+the target side runs. ``blend`` mixes two exemplars globally (a number) or spatially (a
+weight map the size of the canvas: 1 = first exemplar, 0 = second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+
+from engine.checkpoints import LoadedWeights, load_weights
+from engine.errors import InputError
+from engine.inference.synthesizer import to_uint8_image
+from engine.networks.msca import Exemplar as EncodedExemplar
+from engine.networks.msca import MscaGenerator
+
+
+@dataclass(frozen=True)
+class Exemplar:
+    """A style source: RGB photo (H×W×3 uint8) and its label ids (H×W)."""
+
+    image: np.ndarray
+    labels: np.ndarray
+    name: str = "exemplar"
+    key: str = field(default="", compare=False)  # content digest, filled in by __post_init__
+
+    def __post_init__(self) -> None:
+        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.shape[:2] != self.labels.shape:
+            raise InputError(
+                f"exemplar photo {self.image.shape} and labels {self.labels.shape} do not match",
+                source=self.name,
+                fix="give the photo and its label map the same size",
+            )
+        digest = hashlib.blake2b(digest_size=12)
+        digest.update(np.ascontiguousarray(self.image).tobytes())
+        digest.update(np.ascontiguousarray(self.labels).astype(np.uint16).tobytes())
+        object.__setattr__(self, "key", digest.hexdigest())
+
+
+@dataclass(frozen=True)
+class StyleMix:
+    """What styles a painting: one exemplar, or two blended by ``gamma`` (a number in
+    [0, 1], or an H×W float map of the canvas size; 1 = ``first``)."""
+
+    first: Exemplar
+    second: Exemplar | None = None
+    gamma: float | np.ndarray = 1.0
+
+
+class MscaSynthesizer:
+    family = "msca"
+    backend = "eager"
+    backend_name = "torch-eager fp32"
+    backend_report = None
+    last_decision = None
+    discriminator = None
+    z_dim = 1  # MSCA has no noise: style comes from exemplars (the studio keeps a 1-d field)
+
+    def __init__(self, weights: LoadedWeights, device: str | torch.device = "cpu", cache: int = 8) -> None:
+        self.weights = weights
+        self.spec = weights.spec
+        self.device = torch.device(device)
+        self.encoder = self.spec.encoder
+        self.generator: MscaGenerator = weights.nets["generator"].to(self.device).eval()
+        self._cache: dict[str, EncodedExemplar] = {}
+        self._cache_size = cache
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_folder(
+        cls, folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
+    ) -> MscaSynthesizer:
+        return cls(load_weights(folder, family="msca", parts=("generator",)), device)
+
+    @property
+    def size_multiple(self) -> int:
+        return self.generator.config.size_multiple
+
+    def check_size(self, height: int, width: int, source: str) -> None:
+        m = self.size_multiple
+        if height % m or width % m:
+            fit_h, fit_w = max(m, round(height / m) * m), max(m, round(width / m) * m)
+            raise InputError(
+                f"the label map is {width}×{height}; this model needs sides that are multiples of {m}",
+                source=source,
+                fix=f"resize or crop it, e.g. to {fit_w}×{fit_h}",
+            )
+
+    def decision_for(self, height: int, width: int) -> None:
+        return None
+
+    @torch.no_grad()
+    def encode(self, exemplar: Exemplar) -> EncodedExemplar:
+        """The exemplar's features at every scale (cached: the painting does not change them)."""
+        if exemplar.key in self._cache:
+            return self._cache[exemplar.key]
+        m = self.size_multiple
+        h, w = exemplar.labels.shape
+        th, tw = max(m, round(h / m) * m), max(m, round(w / m) * m)
+        image, labels = exemplar.image, exemplar.labels
+        if (th, tw) != (h, w):
+            image = cv2.resize(image, (tw, th), interpolation=cv2.INTER_AREA)
+            labels = cv2.resize(labels.astype(np.uint16), (tw, th), interpolation=cv2.INTER_NEAREST)
+        x = torch.from_numpy(image.astype(np.float32)).permute(2, 0, 1)[None].div(127.5).sub(1)
+        x = x.to(self.device)
+        onehot = self.encoder.onehot(labels, source=exemplar.name).to(self.device)
+        encoded = self.generator.encode_exemplar(x, onehot)
+        if len(self._cache) >= self._cache_size:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[exemplar.key] = encoded
+        return encoded
+
+    @torch.no_grad()
+    def generate(
+        self,
+        labels: np.ndarray,
+        style: StyleMix,
+        source: str = "label map",
+    ) -> np.ndarray:
+        """H×W label ids styled by ``style`` → H×W×3 uint8."""
+        h, w = labels.shape
+        self.check_size(h, w, source)
+        target = self.encoder.onehot(labels, source=source).to(self.device)
+        with self._lock:
+            first = self.encode(style.first)
+            if style.second is None:
+                image = self.generator.synthesise(*self.generator.aligned(target, first))
+            else:
+                gamma = style.gamma
+                if isinstance(gamma, np.ndarray):
+                    if gamma.shape != (h, w):
+                        raise InputError(
+                            f"the blend map is {gamma.shape[1]}×{gamma.shape[0]}, the canvas {w}×{h}",
+                            source=source,
+                            fix="paint the blend map on this canvas",
+                        )
+                    gamma = torch.from_numpy(gamma.astype(np.float32))[None, None].to(self.device)
+                image = self.generator.blend(target, first, self.encode(style.second), gamma)
+        return to_uint8_image(image)

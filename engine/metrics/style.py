@@ -1,0 +1,60 @@
+"""How well an output took an exemplar's style, without VGG (MSCA supplement, Table 1).
+
+The paper measures style transfer by a Gram-matrix style loss on VGG features and by the
+average nearest-neighbour distance from each output location to the exemplar, in pixel
+space and in VGG conv1 space. No VGG weights can be downloaded here, so we keep the pixel
+version as it is and compute the other two on our own segmenter's features.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.networks.segmenter import Segmenter
+
+
+def _pixels(image: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(image.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+
+
+def nn_pixel_distance(output: np.ndarray, exemplar: np.ndarray, samples: int = 4096) -> float:
+    """Mean over output locations of the squared distance (RGB in [0, 1]) to the nearest
+    exemplar location; at most ``samples`` locations each side (evenly strided)."""
+    a = _pixels(output)[0].flatten(1).T  # (P, 3)
+    b = _pixels(exemplar)[0].flatten(1).T
+    a = a[:: max(1, len(a) // samples)]
+    b = b[:: max(1, len(b) // samples)]
+    return float(torch.cdist(a, b).pow(2).min(dim=1).values.mean() / 3)
+
+
+def _features(net: Segmenter, image: np.ndarray) -> list[torch.Tensor]:
+    """The segmenter's encoder features at every level (its "conv1 … conv4")."""
+    x = _pixels(image) * 2 - 1
+    m = net.config.size_multiple
+    h, w = x.shape[-2:]
+    x = F.interpolate(x, size=(max(m, h // m * m), max(m, w // m * m)), mode="bilinear", align_corners=False)
+    feats = []
+    for i, block in enumerate(net.down):
+        x = block(x if i == 0 else F.max_pool2d(x, 2))
+        feats.append(x)
+    return feats
+
+
+def _gram(f: torch.Tensor) -> torch.Tensor:
+    b, c, h, w = f.shape
+    flat = f.reshape(b, c, h * w)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+@torch.no_grad()
+def style_distances(net: Segmenter, output: np.ndarray, exemplar: np.ndarray) -> dict[str, float]:
+    """Gram style loss on the first two segmenter levels, NN distance on the first level, NN in pixels."""
+    fo, fe = _features(net, output), _features(net, exemplar)
+    gram = sum(float((_gram(a) - _gram(b)).pow(2).mean()) for a, b in zip(fo[:2], fe[:2]))
+    a = fo[0][0].flatten(1).T
+    b = fe[0][0].flatten(1).T
+    a, b = a[:: max(1, len(a) // 4096)], b[:: max(1, len(b) // 4096)]
+    nn_feat = float(torch.cdist(a, b).pow(2).min(dim=1).values.mean() / a.shape[1])
+    return {"style_gram": gram, "nn_feature": nn_feat, "nn_pixel": nn_pixel_distance(output, exemplar)}
