@@ -16,12 +16,13 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from app.document.io import export_image, export_label_map, export_ora, import_label_map, open_photo
-from app.document.project import apply_to, load_project, save_project, state_of
+from app.document.project import ProjectState, apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, RecoveryStore, restore
 from engine.errors import TesseraError
 from engine.scene import Scene, thing_instances
 
 if TYPE_CHECKING:
+    from app.document.document import Document
     from app.main_window import MainWindow
 
 PROJECT_FILTER = "Tessera project (*.tessera)"
@@ -49,7 +50,7 @@ class FileActions(QObject):
         self.w = window
         self.store = RecoveryStore(recovery_folder)
         # Parented to the document (the default) so both go away together.
-        self.autosaver = Autosaver(window.doc, self.store, lambda: self.w.output)
+        self.autosaver = Autosaver(window.doc, self.store, lambda: self.w.output, snapshot=self.snapshot)
         self.autosaver.failed.connect(lambda msg: self.w.statusBar().showMessage(msg, 8000))
 
     # ------------------------------------------------------------------ menu
@@ -174,8 +175,21 @@ class FileActions(QObject):
         if model is not None and model != self.w.model_folder:
             self.w.load_model(model)
         apply_to(self.w.doc, state, path)
+        self._restore_exemplars(state, path)
         self._remember(path)
         return True
+
+    def snapshot(self, doc: Document) -> ProjectState:
+        """The document plus what lives outside it (the exemplars and their mix)."""
+        refs, files, settings = self.w.exemplars.project_parts()
+        return state_of(doc, exemplars=refs, exemplar_files=files, settings=settings)
+
+    def _restore_exemplars(self, state: ProjectState, path: Path) -> None:
+        if state.exemplars:
+            try:
+                self.w.exemplars.restore(state.exemplars, state.exemplar_files, state.settings, path)
+            except TesseraError as error:
+                self._error("Exemplars not restored", error)
 
     def _model_for(self, name: str | None) -> Path | None:
         for entry in self.w.models.entries:
@@ -262,7 +276,7 @@ class FileActions(QObject):
 
     def _write(self, path: Path) -> bool:
         try:
-            save_project(path, state_of(self.w.doc), self.w.output)
+            save_project(path, self.snapshot(self.w.doc), self.w.output)
         except (TesseraError, OSError) as error:
             self._error("Cannot save", error)
             return False
@@ -335,10 +349,11 @@ class FileActions(QObject):
             self.store.discard()
             return False
         try:
-            restore(self.w.doc, self.store)
+            state = restore(self.w.doc, self.store)
         except TesseraError as error:
             self._error("Cannot restore", error)
             return False
+        self._restore_exemplars(state, self.store.project_path)
         return True
 
     def shutdown(self) -> None:

@@ -30,6 +30,7 @@ from app.canvas.view_state import ViewState
 from app.document.document import Document
 from app.document.remap import remap_by_name
 from app.file_actions import FileActions
+from app.panels.exemplars import ExemplarPanel
 from app.panels.models import ModelPanel
 from app.panels.palette import PalettePanel
 from app.panels.style import StylePanel
@@ -39,9 +40,10 @@ from app.style_actions import StyleActions
 from app.tools.base import ToolContext
 from app.tools.registry import TOOL_CLASSES, make_tools
 from app.workers.synthesis import SynthesisWorker
-from engine.errors import TesseraError
+from engine.errors import InputError, TesseraError
 from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.live import LiveSynthesis
+from engine.inference.msca_synth import MscaSynthesizer
 from engine.inference.open import open_synthesizer
 from engine.inference.synthesizer import Synthesizer
 from engine.labels import LabelSet
@@ -69,7 +71,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("Tessera", "Tessera Studio")
         self.setWindowTitle("Tessera")
         self.setDockNestingEnabled(True)
-        self.synth: Synthesizer | InadeSynthesizer | None = None
+        self.synth: Synthesizer | InadeSynthesizer | MscaSynthesizer | None = None
         self.model_folder: Path | None = None
         self.output: np.ndarray | None = None
         self.selection: np.ndarray | None = None
@@ -157,6 +159,10 @@ class MainWindow(QMainWindow):
         self.style_panel.photo_style.clicked.connect(lambda: self.styles.from_photo())
         self.style_panel.seed_edited.connect(self._seed_edited)
         self.style_dock = self._dock("Style and variations", self.style_panel, left, "style")
+        self.exemplars = ExemplarPanel()
+        self.exemplars.style_changed.connect(self._exemplars_changed)
+        self.exemplars.photo_requested.connect(lambda second: self.styles.exemplar_photo(second=second))
+        self.exemplars_dock = self._dock("Exemplars", self.exemplars, left, "exemplars")
         self.history = QUndoView()
         self.history.setEmptyLabel("Opened")
         self.history_dock = self._dock("History", self.history, left, "history")
@@ -165,7 +171,8 @@ class MainWindow(QMainWindow):
         self.models_dock = self._dock("Model", self.models, left, "models")
         # Left column: palette and options above, style / history / model as tabs below;
         # the result gets the whole right half, the same size as the canvas.
-        self.tabifyDockWidget(self.style_dock, self.history_dock)
+        self.tabifyDockWidget(self.style_dock, self.exemplars_dock)
+        self.tabifyDockWidget(self.exemplars_dock, self.history_dock)
         self.tabifyDockWidget(self.history_dock, self.models_dock)
         self.style_dock.raise_()
         self.resizeDocks(
@@ -415,6 +422,11 @@ class MainWindow(QMainWindow):
         self.worker.set_generator(*self._generate_fns(synth))
         self.style_panel.set_per_instance(synth.family == "inade")
         self.styles.copied = None  # a look of another model means nothing to this one
+        # MSCA takes its style from exemplars, not from noise: one panel or the other.
+        self.style_panel.setEnabled(synth.family != "msca")
+        if synth.family == "msca":
+            self.exemplars.set_label_set(spec.label_set)
+            self.exemplars_dock.raise_()
         self.models.mark_current(self.model_folder)
         self._show_backend()
         self.settings.setValue("model", str(self.model_folder))
@@ -427,17 +439,26 @@ class MainWindow(QMainWindow):
             self.backend_label.setText(f"{self.model_folder.name} · {self.synth.backend_name} · {device}")
 
     @staticmethod
-    def _generate_fns(synth: Synthesizer | InadeSynthesizer):
+    def _generate_fns(synth: Synthesizer | InadeSynthesizer | MscaSynthesizer):
         """The worker's functions: images (OASIS: live, incremental) and variations (full passes)."""
 
-        def variation(labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
+        if synth.family == "msca":
+
+            def styled(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
+                if style is None:
+                    raise InputError("no exemplar is chosen", fix="pick one in the Exemplars panel")
+                return synth.generate(labels, style, "canvas")
+
+            return styled, styled
+
+        def variation(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
             return synth.generate(labels, noise, "canvas", instances)
 
         if synth.family != "oasis":
             return variation, variation
         live = LiveSynthesis(synth)
 
-        def image(labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
+        def image(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
             return live.generate(labels, noise, "canvas")
 
         return image, variation
@@ -454,7 +475,8 @@ class MainWindow(QMainWindow):
     def synthesize(self) -> int | None:
         if self.synth is None:
             return None
-        self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances)
+        style = self.exemplars.style() if self.synth.family == "msca" else None
+        self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
         return self.requested
 
     @property
@@ -536,6 +558,12 @@ class MainWindow(QMainWindow):
             return
         mask = None if self.selection is None else self.selection
         self.doc.reroll(mask, seed=self.variation_seeds[index], text=f"Adopt variation {index + 1}")
+
+    def _exemplars_changed(self) -> None:
+        if hasattr(self, "files"):
+            self.files.autosaver.note_change()  # exemplars live outside the undo stack
+        if self.synth is not None and self.synth.family == "msca":
+            self.schedule(0)
 
     def _seed_edited(self, region_id: int, seed: int) -> None:
         try:

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.document.io import open_photo
 from engine.errors import TesseraError
+from engine.inference.msca_synth import Exemplar
 from engine.inference.photo_style import PhotoSegmenter, find_segmenter, style_from_photo
 
 if TYPE_CHECKING:
@@ -75,4 +76,30 @@ class StyleActions:
             return False
         self._set(vector, f"Style from {path.name}")
         self._status(f"Took the {w.doc.label_set.by_id(class_id).name} style of {path.name}", 5000)
+        return True
+
+    def exemplar_photo(self, path: Path | None = None, *, second: bool = False) -> bool:
+        """Any photo as an MSCA exemplar: segmented with the label set's segmenter first."""
+        w = self.w
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(w, "Exemplar photo", "", PHOTO_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+        label_set = w.doc.label_set
+        folder = find_segmenter(w.models.folders, label_set)
+        if folder is None:
+            QMessageBox.warning(
+                w, "Exemplar photo", f"No segmenter for '{label_set.name}' was found in weights/."
+            )
+            return False
+        try:
+            photo = open_photo(path)
+            labels = PhotoSegmenter(folder).segment(photo)
+            exemplar = Exemplar(photo, labels, path.stem)
+        except TesseraError as error:
+            QMessageBox.warning(w, "Exemplar photo", str(error))
+            return False
+        w.exemplars.use(exemplar, second=second)
+        self._status(f"{path.name} is the {'second ' if second else ''}style now")
         return True

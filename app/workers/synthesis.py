@@ -19,8 +19,9 @@ from PySide6.QtCore import QMutex, QMutexLocker, QThread, QWaitCondition, Signal
 from engine.errors import TesseraError
 from engine.noise import NoiseField
 
-# (labels, noise, instance ids or None) → image; OASIS models ignore the instances.
-Generate = Callable[[np.ndarray, NoiseField, np.ndarray | None], np.ndarray]
+# (labels, noise, instance ids or None, style or None) → image. Each family reads what it
+# needs: OASIS the noise, INADE the noise and instances, MSCA the style (its exemplars).
+Generate = Callable[[np.ndarray, NoiseField, np.ndarray | None, object], np.ndarray]
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Request:
     noise: list[NoiseField]  # one field for an image; several for a variations strip
     tag: object = None  # passed back untouched (e.g. the seeds of the variations)
     instances: np.ndarray | None = None
+    style: object = None  # immutable (e.g. an MSCA StyleMix), so it needs no copy
     submitted: float = field(default_factory=time.perf_counter)
 
 
@@ -65,9 +67,15 @@ class SynthesisWorker(QThread):
             self._generate = generate
             self._generate_variations = variations
 
-    def submit(self, labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None = None) -> int:
+    def submit(
+        self,
+        labels: np.ndarray,
+        noise: NoiseField,
+        instances: np.ndarray | None = None,
+        style: object = None,
+    ) -> int:
         """Queue an image for these inputs (copied here); returns the request id."""
-        return self._queue("image", labels, [noise.copy()], None, instances)
+        return self._queue("image", labels, [noise.copy()], None, instances, style)
 
     def submit_variations(
         self,
@@ -76,7 +84,7 @@ class SynthesisWorker(QThread):
         tag: object = None,
         instances: np.ndarray | None = None,
     ) -> int:
-        return self._queue("variations", labels, [n.copy() for n in noises], tag, instances)
+        return self._queue("variations", labels, [n.copy() for n in noises], tag, instances, None)
 
     def stop(self) -> None:
         """Finish the current request, drop the rest, and end the thread."""
@@ -93,11 +101,12 @@ class SynthesisWorker(QThread):
         noise: list[NoiseField],
         tag: object,
         instances: np.ndarray | None,
+        style: object,
     ) -> int:
         with QMutexLocker(self._mutex):
             self._next_id += 1
             copied = None if instances is None else instances.copy()
-            request = Request(self._next_id, labels.copy(), noise, tag, instances=copied)
+            request = Request(self._next_id, labels.copy(), noise, tag, instances=copied, style=style)
             if kind == "image":
                 self._image = request
             else:
@@ -128,7 +137,9 @@ class SynthesisWorker(QThread):
             self.busy_changed.emit(True)
             try:
                 start = time.perf_counter()
-                images = [generate(request.labels, n, request.instances) for n in request.noise]
+                images = [
+                    generate(request.labels, n, request.instances, request.style) for n in request.noise
+                ]
                 ms = (time.perf_counter() - start) * 1000
             except TesseraError as error:
                 self.failed.emit(request.id, str(error).replace("\n", " "))

@@ -23,14 +23,16 @@ class SlowGenerator:
         self.seen: list[int] = []
         self.gate = threading.Event()
 
-    def __call__(self, labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
+    def __call__(
+        self, labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None, style: object
+    ) -> np.ndarray:
         self.seen.append(int(labels[0, 0]))
         self.gate.wait(5)
         return np.full((8, 8, 3), labels[0, 0], np.uint8)
 
 
 def test_delivers_an_image(qtbot) -> None:
-    worker = SynthesisWorker(lambda labels, noise, instances: np.zeros((*labels.shape, 3), np.uint8))
+    worker = SynthesisWorker(lambda labels, noise, instances, style: np.zeros((*labels.shape, 3), np.uint8))
     worker.start()
     try:
         with qtbot.waitSignal(worker.image_ready, timeout=5000) as blocker:
@@ -80,7 +82,9 @@ def test_inputs_are_copied_at_submit(qtbot) -> None:
 
 
 def test_errors_become_messages(qtbot) -> None:
-    def broken(labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
+    def broken(
+        labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None, style: object
+    ) -> np.ndarray:
         raise InputError("the label map is 8×8; this model needs multiples of 64", source="canvas")
 
     worker = SynthesisWorker(broken)
@@ -90,7 +94,7 @@ def test_errors_become_messages(qtbot) -> None:
             worker.submit(*_inputs())
         assert "multiples of 64" in blocker.args[1]
         with qtbot.waitSignal(worker.failed, timeout=5000):
-            worker.set_generator(lambda labels, noise, instances: 1 / 0)
+            worker.set_generator(lambda labels, noise, instances, style: 1 / 0)
             worker.submit(*_inputs())
         assert worker.isRunning()  # still alive after a crash inside the model
     finally:
@@ -99,7 +103,7 @@ def test_errors_become_messages(qtbot) -> None:
 
 def test_variations_come_back_with_their_tag(qtbot) -> None:
     worker = SynthesisWorker(
-        lambda labels, noise, instances: np.full((8, 8, 3), noise.region_ids[0], np.uint8)
+        lambda labels, noise, instances, style: np.full((8, 8, 3), noise.region_ids[0], np.uint8)
     )
     worker.start()
     try:
@@ -115,7 +119,9 @@ def test_variations_come_back_with_their_tag(qtbot) -> None:
 def test_instances_travel_with_the_request(qtbot) -> None:
     got: list[np.ndarray | None] = []
 
-    def generate(labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None) -> np.ndarray:
+    def generate(
+        labels: np.ndarray, noise: NoiseField, instances: np.ndarray | None, style: object
+    ) -> np.ndarray:
         got.append(instances)
         return np.zeros((*labels.shape, 3), np.uint8)
 

@@ -1,0 +1,91 @@
+"""The studio with an MSCA model: the image takes the exemplar's style; two blend; projects keep them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from engine.checkpoints import save_weights
+from engine.encoding import default_channel_ids
+from engine.labels import LabelSet
+from engine.networks.segmenter import SegmenterConfig
+from engine.registry import ModelSpec
+from tests.helpers import write_tiny_msca
+
+
+@pytest.fixture(scope="module")
+def msca_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("weights")
+    write_tiny_msca(root / "landscapes-msca-tiny")
+    label_set = LabelSet.builtin("landscapes")
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec("segmenter", label_set, ids, None, (64, 64), SegmenterConfig(len(ids), widths=(4, 8)))
+    torch.manual_seed(0)
+    state = {"segmenter": spec.build("segmenter").state_dict()}
+    save_weights(root / "landscapes-seg-tiny", spec, state, "# tiny random segmenter\n")
+    return root
+
+
+@pytest.fixture
+def w(qtbot, msca_folder: Path, tmp_path: Path, dialogs):
+    from app.main_window import MainWindow
+
+    window = MainWindow(
+        weights_folders=[msca_folder],
+        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+        recovery_folder=tmp_path / "recovery",
+        restore_session=False,
+        model=msca_folder / "landscapes-msca-tiny",
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    yield window
+    window.doc.undo_stack.setClean()
+    window.close()
+
+
+def _settle(qtbot, w) -> np.ndarray:
+    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
+    return w.output.astype(int)
+
+
+def test_exemplars_style_blend_and_survive_a_project(qtbot, w, tmp_path: Path) -> None:
+    assert w.synth.family == "msca" and not w.style_panel.isEnabled()
+    panel = w.exemplars
+    assert len(panel.gallery) == 12 and panel.first is panel.gallery[0]  # the gallery's first: noon
+    w.new_document((64, 64))
+    first = _settle(qtbot, w)
+    panel.list.setCurrentRow(2)
+    panel.use_button.click()  # sunset
+    assert panel.first.name == "sunset"
+    sunset = _settle(qtbot, w)
+    assert np.abs(sunset - first).mean() > 0
+    panel.list.setCurrentRow(0)
+    panel.blend_button.click()  # + noon
+    assert panel.second.name == "noon" and panel.mix.isEnabled()
+    panel.mix.setValue(100)
+    assert np.abs(_settle(qtbot, w) - sunset).max() <= 1  # 100 % = only the first
+    panel.mix.setValue(30)
+    _settle(qtbot, w)
+    path = tmp_path / "styled.tessera"
+    assert w.files.save_as(path)
+    panel.use(None, second=True)
+    panel.use(panel.gallery[5])
+    assert w.files.open_project(path)
+    assert panel.first.name == "sunset" and panel.second.name == "noon" and panel.mix.value() == 30
+
+
+def test_any_photo_can_be_the_exemplar(qtbot, w, tmp_path: Path) -> None:
+    photo = np.random.default_rng(0).integers(0, 255, (72, 88, 3), dtype=np.uint8)
+    path = tmp_path / "holiday.png"
+    Image.fromarray(photo).save(path)
+    assert w.styles.exemplar_photo(path)
+    assert w.exemplars.first.name == "holiday" and w.exemplars.first.labels.shape == (72, 88)
+    assert _settle(qtbot, w).shape == (*w.doc.size, 3)
+    assert w.styles.exemplar_photo(path, second=True) and w.exemplars.second is not None
