@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import cv2
 import numpy as np
 import qtawesome as qta
 from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
@@ -43,7 +44,7 @@ from app.workers.synthesis import SynthesisWorker
 from engine.errors import InputError, TesseraError
 from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.live import LiveSynthesis
-from engine.inference.msca_synth import MscaSynthesizer
+from engine.inference.msca_synth import MscaSynthesizer, StyleMix
 from engine.inference.open import open_synthesizer
 from engine.inference.synthesizer import Synthesizer
 from engine.labels import LabelSet
@@ -475,7 +476,7 @@ class MainWindow(QMainWindow):
     def synthesize(self) -> int | None:
         if self.synth is None:
             return None
-        style = self.exemplars.style() if self.synth.family == "msca" else None
+        style = self._msca_style() if self.synth.family == "msca" else None
         self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
         return self.requested
 
@@ -558,6 +559,15 @@ class MainWindow(QMainWindow):
             return
         mask = None if self.selection is None else self.selection
         self.doc.reroll(mask, seed=self.variation_seeds[index], text=f"Adopt variation {index + 1}")
+
+    def _msca_style(self) -> StyleMix | None:
+        """The exemplars' mix, and where the style brush painted, the second style alone
+        (edges softened over a few pixels so the two looks meet smoothly)."""
+        style = self.exemplars.style()
+        if style is None or style.second is None or not self.doc.style_mask.any():
+            return style
+        soft = cv2.GaussianBlur(self.doc.style_mask.astype(np.float32), (0, 0), sigmaX=3.0)
+        return StyleMix(style.first, style.second, (style.gamma * (1.0 - soft)).astype(np.float32))
 
     def _exemplars_changed(self) -> None:
         if hasattr(self, "files"):

@@ -51,6 +51,7 @@ class LabelCanvas(ImageView):
         return [
             (self.doc.labels_changed, self.redraw),
             (self.doc.lock_changed, self.rebuild),
+            (self.doc.style_mask_changed, self.rebuild),
             (self.doc.reset, self.rebuild),
         ]
 
@@ -115,6 +116,11 @@ class LabelCanvas(ImageView):
             yy, xx = np.mgrid[y0:y1, x0:x1]
             hatch = locked & (((yy + xx) % 8) < 2)
             rgb[hatch] = rgb[hatch] * 0.4
+        styled = doc.style_mask[y0:y1, x0:x1]
+        if styled.any():  # the other diagonal, tinted: where the second exemplar applies
+            yy, xx = np.mgrid[y0:y1, x0:x1]
+            stripe = styled & (((yy - xx) % 8) < 2)
+            rgb[stripe] = rgb[stripe] * 0.3 + np.array((255.0, 170.0, 40.0)) * 0.7
         out[y0:y1, x0:x1] = rgb.clip(0, 255).astype(np.uint8)
         self.refresh((y0, x0, y1, x1))
 

@@ -69,6 +69,7 @@ class Document(QObject):
     labels_changed = Signal(object)  # BBox (y0, x0, y1, x1) of changed labels/instances
     noise_changed = Signal(object)  # BBox of changed noise, or None for "anywhere"
     lock_changed = Signal()
+    style_mask_changed = Signal()  # where an example-guided model uses its second exemplar
     reset = Signal()  # size, label set or whole content replaced: rebuild views
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
@@ -93,6 +94,7 @@ class Document(QObject):
         self.scene = Scene.blank(h, w, fill_id)
         self.noise = NoiseField.uniform(h, w, random_seed() if seed is None else seed, z_dim)
         self.locked = np.zeros((h, w), bool)
+        self.style_mask = np.zeros((h, w), bool)
         self.model_name = model
         self.path: Path | None = None
         self.underlay: np.ndarray | None = None  # photo shown faintly under the labels (not saved)
@@ -250,6 +252,16 @@ class Document(QObject):
         self.undo_stack.push(_EditCommand(self, text, {"locked": patch}, None, applied=False))
         return True
 
+    def set_style_mask(self, mask: np.ndarray, value: bool, text: str) -> bool:
+        """Mark (or clear) where the second exemplar's style applies (MSCA's spatial blend)."""
+        new = self.style_mask.copy()
+        new[mask] = value
+        patch = MapPatch.between(self.style_mask, new)
+        if patch is None:
+            return False
+        self.undo_stack.push(_EditCommand(self, text, {"style_mask": patch}, None, applied=False))
+        return True
+
     def _push_noise(self, after: NoiseField, text: str) -> None:
         patch = _NoisePatch(self.noise, after)
         self.undo_stack.push(_EditCommand(self, text, {}, patch, applied=False))
@@ -265,6 +277,7 @@ class Document(QObject):
         model: str | None = None,
         path: Path | None = None,
         underlay: np.ndarray | None = None,
+        style_mask: np.ndarray | None = None,
     ) -> None:
         """Load new content (open, new, resize): clears history and rebuilds views."""
         if noise.size != scene.size:
@@ -273,6 +286,7 @@ class Document(QObject):
         self.label_set = label_set or self.label_set
         self.scene, self.noise = scene, noise
         self.locked = np.zeros(scene.size, bool) if locked is None else locked.astype(bool)
+        self.style_mask = np.zeros(scene.size, bool) if style_mask is None else style_mask.astype(bool)
         self.model_name = model if model is not None else self.model_name
         self.underlay = underlay
         self.undo_stack.clear()
@@ -299,15 +313,17 @@ class Document(QObject):
     def _apply(self, maps: dict[str, MapPatch], noise: _NoisePatch | None, forward: bool) -> None:
         self.cancel_edit()
         box: BBox | None = None
+        masks = {"locked": self.locked, "style_mask": self.style_mask}
         for name, patch in maps.items():
-            target = self.locked if name == "locked" else getattr(self.scene, name)
-            patch.apply(target, forward)
-            if name != "locked":
+            patch.apply(masks[name] if name in masks else getattr(self.scene, name), forward)
+            if name not in masks:
                 box = union(box, patch.bbox)
         if box is not None:
             self.labels_changed.emit(box)
         if "locked" in maps:
             self.lock_changed.emit()
+        if "style_mask" in maps:
+            self.style_mask_changed.emit()
         if noise is not None:
             self.noise = noise.apply(self.noise, forward)
             self.noise_changed.emit(noise.maps.bbox if noise.maps is not None else None)

@@ -11,6 +11,7 @@ Layout (version 1)::
                       16 bits while the description keeps the original ids and the
                       reopened field is equal, bit for bit (24-bit RGB if n > 65536)
     locked.png        1-bit mask of pixels locked against re-rolls
+    style_mask.png    optional: 1-bit mask of where the second exemplar's style applies (MSCA)
     render.png        optional: the last output image (RGB)
     exemplars/…       optional: exemplar images that references point to with "file"
 
@@ -52,6 +53,7 @@ LABELS_PNG = "labels.png"
 INSTANCES_PNG = "instances.png"
 NOISE_PNG = "noise.png"
 LOCKED_PNG = "locked.png"
+STYLE_MASK_PNG = "style_mask.png"
 RENDER_PNG = "render.png"
 EXEMPLARS_DIR = "exemplars/"
 
@@ -71,6 +73,7 @@ class ProjectState:
     exemplar_files: dict[str, bytes] = field(default_factory=dict)  # name under exemplars/ → bytes
     settings: dict[str, Any] = field(default_factory=dict)  # interpolation weights etc., JSON-able
     render: np.ndarray | None = None  # H×W×3 uint8
+    style_mask: np.ndarray | None = None  # H×W bool, where the second exemplar applies
 
     @property
     def size(self) -> tuple[int, int]:
@@ -101,6 +104,7 @@ def state_of(
         exemplar_files=dict(exemplar_files or {}),
         settings=dict(settings or {}),
         render=None if render is None else np.array(render, copy=True),
+        style_mask=doc.style_mask.copy() if doc.style_mask.any() else None,
     )
 
 
@@ -118,6 +122,7 @@ def apply_to(doc: Document, state: ProjectState, path: Path | str | None) -> Non
         locked=state.locked.copy(),
         model=state.model,
         path=None if path is None else Path(path),
+        style_mask=None if state.style_mask is None else state.style_mask.copy(),
     )
 
 
@@ -180,6 +185,10 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
     }
     if render is not None:
         members[RENDER_PNG] = (pngmaps.encode_rgb(render, "render"), False)
+    if state.style_mask is not None:
+        if state.style_mask.shape != (h, w):
+            raise ValueError(f"style mask is {state.style_mask.shape}, scene is {(h, w)}")
+        members[STYLE_MASK_PNG] = (pngmaps.encode_mask(state.style_mask), False)
     for name, data in files.items():
         members[EXEMPLARS_DIR + name] = (bytes(data), True)
     return members
@@ -238,6 +247,10 @@ def load_project(path: Path | str) -> ProjectState:
         locked = _sized(
             pngmaps.decode_mask(_member(zf, LOCKED_PNG, p), LOCKED_PNG, p), LOCKED_PNG, h, w, p
         ).astype(bool)
+        style_mask = None
+        if STYLE_MASK_PNG in zf.namelist():
+            mask = pngmaps.decode_mask(_member(zf, STYLE_MASK_PNG, p), STYLE_MASK_PNG, p)
+            style_mask = _sized(mask, STYLE_MASK_PNG, h, w, p).astype(bool)
         render = None
         if RENDER_PNG in zf.namelist():
             render = pngmaps.decode_rgb(_member(zf, RENDER_PNG, p), RENDER_PNG, p)
@@ -258,6 +271,7 @@ def load_project(path: Path | str) -> ProjectState:
         exemplar_files=files,
         settings=meta["settings"],
         render=render,
+        style_mask=style_mask,
     )
 
 

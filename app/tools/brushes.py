@@ -81,11 +81,9 @@ class InstanceBrushTool(BrushTool):
     new_instance_per_stroke = True
 
 
-class RerollBrushTool(Tool):
-    """Brush an area; on release that area gets new noise (OASIS local 3D noise)."""
+class _AreaBrush(Tool):
+    """Brush an area (shown as a translucent stroke); :meth:`apply` gets it on release."""
 
-    name, title, shortcut, icon = "reroll", "Re-roll brush", "J", "fa5s.dice"
-    tip = "Brush over an area to give it a new look; the rest stays."
     uses_size = True
 
     def __init__(self, ctx) -> None:  # noqa: ANN001
@@ -93,11 +91,13 @@ class RerollBrushTool(Tool):
         self._mask: np.ndarray | None = None
         self._last: tuple[float, float] | None = None
         self._path = QPainterPath()
+        self._modifiers = Qt.KeyboardModifier.NoModifier
 
     def press(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
         self._mask = np.zeros(self.ctx.doc.size, bool)
         self._last = (y, x)
         self._path = QPainterPath(QPointF(x, y))
+        self._modifiers = modifiers
         self._add((y, x), (y, x))
 
     def move(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
@@ -110,8 +110,10 @@ class RerollBrushTool(Tool):
         mask, self._mask, self._last = self._mask, None, None
         self._path = QPainterPath()
         if mask is not None and mask.any():
-            seed = self.ctx.doc.reroll(mask, text="Re-roll brushed area")
-            self.ctx.status(f"Re-rolled the brushed area (seed {seed})")
+            self.apply(mask, self._modifiers)
+
+    def apply(self, mask: np.ndarray, modifiers: Qt.KeyboardModifier) -> None:
+        raise NotImplementedError
 
     def cancel(self) -> None:
         self._mask, self._last, self._path = None, None, QPainterPath()
@@ -134,6 +136,31 @@ class RerollBrushTool(Tool):
             painter.drawPath(self._path)
             painter.resetTransform()
         draw_brush_outline(painter, view, self.cursor_radius())
+
+
+class StyleBrushTool(_AreaBrush):
+    """Example-guided models (MSCA): brush where the second exemplar's style applies."""
+
+    name, title, shortcut, icon = "style", "Style brush", "K", "fa5s.paint-brush"
+    tip = "Brush where the second exemplar's style applies (MSCA, two exemplars); Shift+brush erases."
+
+    def apply(self, mask: np.ndarray, modifiers: Qt.KeyboardModifier) -> None:
+        erase = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        self.ctx.doc.set_style_mask(mask, not erase, "Erase style area" if erase else "Style brush")
+        self.ctx.status(
+            "Second style removed there" if erase else "The second exemplar's style applies there"
+        )
+
+
+class RerollBrushTool(_AreaBrush):
+    """Brush an area; on release that area gets new noise (OASIS local 3D noise)."""
+
+    name, title, shortcut, icon = "reroll", "Re-roll brush", "J", "fa5s.dice"
+    tip = "Brush over an area to give it a new look; the rest stays."
+
+    def apply(self, mask: np.ndarray, modifiers: Qt.KeyboardModifier) -> None:
+        seed = self.ctx.doc.reroll(mask, text="Re-roll brushed area")
+        self.ctx.status(f"Re-rolled the brushed area (seed {seed})")
 
 
 def draw_brush_outline(painter: QPainter, view: object, radius: float) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.tools.base import Tool, ToolContext
-from app.tools.brushes import BrushTool, EraserTool, InstanceBrushTool, RerollBrushTool
+from app.tools.brushes import BrushTool, EraserTool, InstanceBrushTool, RerollBrushTool, StyleBrushTool
 from app.tools.fills import FillTool, LassoTool, RectangleTool
 from app.tools.pickers import EyedropperTool, RegionPickerTool
 
@@ -17,6 +17,7 @@ TOOL_CLASSES: tuple[type[Tool], ...] = (
     EyedropperTool,
     RegionPickerTool,
     RerollBrushTool,
+    StyleBrushTool,
 )
 
 

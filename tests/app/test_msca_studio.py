@@ -89,3 +89,33 @@ def test_any_photo_can_be_the_exemplar(qtbot, w, tmp_path: Path) -> None:
     assert w.exemplars.first.name == "holiday" and w.exemplars.first.labels.shape == (72, 88)
     assert _settle(qtbot, w).shape == (*w.doc.size, 3)
     assert w.styles.exemplar_photo(path, second=True) and w.exemplars.second is not None
+
+
+def test_style_brush_paints_where_the_second_style_applies(qtbot, w, tmp_path: Path) -> None:
+    from PySide6.QtCore import Qt
+
+    w.new_document((64, 64))
+    panel = w.exemplars
+    panel.use(panel.gallery[2])  # sunset everywhere …
+    panel.list.setCurrentRow(6)
+    panel.blend_button.click()  # … winter as the second style
+    panel.mix.setValue(100)
+    only_first = _settle(qtbot, w)
+    w.set_tool("style")
+    brush = w.tools["style"]
+    w.options.set_size(24)
+    brush.press(32, 4, Qt.KeyboardModifier.NoModifier)
+    brush.move(32, 20, Qt.KeyboardModifier.NoModifier)
+    brush.release(32, 20, Qt.KeyboardModifier.NoModifier)
+    assert w.doc.style_mask[32, 10] and not w.doc.style_mask[32, 60]
+    assert w.doc.undo_stack.undoText() == "Style brush"
+    style = w._msca_style()
+    assert isinstance(style.gamma, np.ndarray) and style.gamma[32, 10] < 0.1 and style.gamma[32, 60] == 1
+    brushed = _settle(qtbot, w)
+    diff = np.abs(brushed - only_first).mean(-1)
+    assert diff[20:44, :20].mean() > diff[:, 44:].mean()
+    path = tmp_path / "brushed.tessera"
+    assert w.files.save_as(path)
+    w.doc.undo_stack.undo()
+    assert not w.doc.style_mask.any()
+    assert w.files.open_project(path) and w.doc.style_mask[32, 10]
