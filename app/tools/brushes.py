@@ -141,7 +141,7 @@ class _AreaBrush(Tool):
 class StyleBrushTool(_AreaBrush):
     """Example-guided models (MSCA): brush where the second exemplar's style applies."""
 
-    name, title, shortcut, icon = "style", "Style brush", "K", "fa5s.paint-brush"
+    name, title, shortcut, icon = "style", "Style brush", "K", "fa5s.swatchbook"
     tip = "Brush where the second exemplar's style applies (MSCA, two exemplars); Shift+brush erases."
 
     def apply(self, mask: np.ndarray, modifiers: Qt.KeyboardModifier) -> None:
