@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import qtawesome as qta
-from PySide6.QtCore import QByteArray, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -52,6 +52,7 @@ from engine.noise import NoiseField, random_seed
 from engine.paths import RESOURCES, WEIGHTS
 
 DEFAULT_MODEL = "landscapes-oasis"
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
 
 
@@ -88,6 +89,8 @@ class MainWindow(QMainWindow):
         self.canvas.setToolTip("")
         self.result_view = ImageView(self.view_state, smooth=True)
         self.result_view.placeholder = "The generated image appears here while you paint."
+        self.result_view.setAcceptDrops(True)
+        self.result_view.installEventFilter(self)
         self.setCentralWidget(self.canvas)
 
         self.worker = SynthesisWorker()
@@ -673,6 +676,20 @@ class MainWindow(QMainWindow):
         event.accept()
 
     # ================================================================== drag and drop
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Photos dropped on the result view restyle the painting with an MSCA model
+        (Shift: as the second exemplar); other drops go to the window (open the file)."""
+        if watched is self.result_view and event.type() in (QEvent.Type.DragEnter, QEvent.Type.Drop):
+            urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+            photo = bool(urls) and Path(urls[0].toLocalFile()).suffix.lower() in PHOTO_SUFFIXES
+            if self.synth is not None and self.synth.family == "msca" and photo:
+                event.acceptProposedAction()
+                if event.type() == QEvent.Type.Drop:
+                    second = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                    self.styles.exemplar_photo(Path(urls[0].toLocalFile()), second=second)
+                return True
+        return super().eventFilter(watched, event)
+
     def dragEnterEvent(self, event) -> None:  # noqa: ANN001
         if event.mimeData().hasUrls():
             event.acceptProposedAction()

@@ -119,3 +119,23 @@ def test_style_brush_paints_where_the_second_style_applies(qtbot, w, tmp_path: P
     w.doc.undo_stack.undo()
     assert not w.doc.style_mask.any()
     assert w.files.open_project(path) and w.doc.style_mask[32, 10]
+
+
+def test_dropping_a_photo_on_the_result_restyles(qtbot, w, tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    photo = np.random.default_rng(3).integers(0, 255, (64, 64, 3), dtype=np.uint8)
+    path = tmp_path / "dropped.jpg"
+    Image.fromarray(photo).save(path)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        data,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    assert w.eventFilter(w.result_view, event)
+    assert w.exemplars.first.name == "dropped"
