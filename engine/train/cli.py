@@ -334,10 +334,25 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
 def _eval(args: argparse.Namespace) -> int:
     import json
 
+    from engine.checkpoints import read_spec
     from engine.metrics.evaluate import EvalSettings, evaluate
 
-    settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
     out = args.out if args.out is not None or not args.card else args.weights / "eval"
+    if read_spec(args.weights).family == "msca":  # example-guided: how well styles transfer
+        from engine.metrics.style_eval import evaluate_style
+
+        report = evaluate_style(
+            args.weights,
+            args.data,
+            args.segmenter,
+            pairs=args.limit or 100,
+            split=args.split,
+            seed=args.seed,
+            out=out,
+        )
+        print(json.dumps(report, indent=2))
+        return 0
+    settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
     report = evaluate(args.weights, args.data, args.segmenter, settings, out=out, inception=args.inception)
     print(json.dumps(report, indent=2))
     if args.card:
