@@ -43,6 +43,13 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         "and paired real images (needs exactly paired data, e.g. landscapes)",
     )
     p.add_argument("--pair-pool", type=int, help="pooling factor of --lambda-pair-l1 (default 8)")
+    p.add_argument(
+        "--feature-net",
+        type=Path,
+        help="msca: segmenter weights whose features replace VGG-19 (pretraining, feature loss)",
+    )
+    p.add_argument("--pretrain-steps", type=int, help="msca: auxiliary-decoder pretraining steps (0)")
+    p.add_argument("--lambda-feature", type=float, help="msca: weight of the --feature-net feature loss (0)")
     p.add_argument("--ema-decay", type=float, help="EMA decay of G (paper 0.9999)")
     p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")
     p.add_argument("--arch", choices=["paper", "small"], help="base architecture (paper: channels_G 64)")

@@ -62,6 +62,12 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
     if spec.family not in OBJECTIVES:
         return []
     text = OBJECTIVES[spec.family]
+    if spec.family == "msca" and options.get("feature_net"):
+        text += (
+            f"; in place of VGG-19, the features of `{options['feature_net']}` (a segmenter we trained):"
+            f" auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)} steps and an L1 feature"
+            f" loss ×{options.get('lambda_feature', 0)}"
+        )
     if options.get("lambda_pair_l1"):
         text += (
             f"; **plus, beyond the paper,** an L1 loss ×{options['lambda_pair_l1']} between the generated and"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
@@ -23,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.checkpoints import load_weights
 from engine.networks.inade import InadeDiscriminator
 from engine.networks.msca import MscaGenerator, MscaModelConfig
 from engine.registry import ModelSpec
@@ -45,10 +47,35 @@ def _features_l1(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]])
     return total / len(fake)
 
 
+class FeatureNet(nn.Module):
+    """A frozen segmenter's encoder levels, standing in for VGG-19 features."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__()
+        self.net = load_weights(folder, family="segmenter", parts=("segmenter",)).nets["segmenter"]
+        self.net.eval().requires_grad_(False)
+        self.widths = list(self.net.config.widths)
+
+    def train(self, mode: bool = True) -> FeatureNet:  # always eval: BatchNorm statistics stay
+        return super().train(False)
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        feats, x = [], image
+        for i, block in enumerate(self.net.down):
+            x = block(x if i == 0 else F.max_pool2d(x, 2))
+            feats.append(x)
+        return feats
+
+
 class MscaTraining:
-    loss_names: ClassVar[list[str]] = ["loss_g", "loss_feat", "loss_rec", "loss_d", "stage"]
-    notes: ClassVar[list[str]] = [
-        "VGG perceptual loss and VGG-feature pretraining: off (VGG-19 weights cannot be downloaded here)",
+    loss_names: ClassVar[list[str]] = [
+        "loss_g",
+        "loss_feat",
+        "loss_rec",
+        "loss_perc",
+        "loss_pre",
+        "loss_d",
+        "stage",
     ]
 
     @staticmethod
@@ -73,7 +100,18 @@ class MscaTraining:
         self.G: nn.Module = self.g
         self.D: nn.Module = self.d
         betas = (options.beta1, options.beta2)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=options.lr_g, betas=betas)
+        # Supplement Sec. 8: at each scale a 1×1 conv predicts the target's (here: the
+        # feature net's) features from [F_x1 ‖ F_c1], to pretrain extractors and MSCA.
+        self.features = FeatureNet(options.feature_net).to(device) if options.feature_net else None
+        self.aux = nn.ModuleList()
+        if self.features is not None:
+            last = len(self.features.widths) - 1
+            for s, width in enumerate(arch.generator.widths):
+                self.aux.append(nn.Conv2d(2 * width, self.features.widths[min(s + 1, last)], 1))
+            self.aux.to(device)
+        self.opt_g = torch.optim.Adam(
+            [*self.g.parameters(), *self.aux.parameters()], lr=options.lr_g, betas=betas
+        )
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
         self.encoder = spec.encoder
 
@@ -86,8 +124,20 @@ class MscaTraining:
         self.G = DDP(self.g, device_ids=ids)
         self.D = DDP(self.d, device_ids=ids)
 
+    @property
+    def notes(self) -> list[str]:
+        if self.features is None:
+            return [
+                "VGG perceptual loss and VGG-feature pretraining: off (no VGG-19 here; see --feature-net)"
+            ]
+        return [
+            f"VGG-19 replaced by the features of {self.options.feature_net}: pretraining "
+            f"{self.options.pretrain_steps} steps, feature loss ×{self.options.lambda_feature}"
+        ]
+
     def state_dict(self) -> dict:
         return {
+            "aux": self.aux.state_dict(),
             "G": self.g.state_dict(),
             "D": self.d.state_dict(),
             "EMA": self.ema.state_dict(),
@@ -96,6 +146,8 @@ class MscaTraining:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        if state.get("aux"):
+            self.aux.load_state_dict(state["aux"])
         self.g.load_state_dict(state["G"])
         self.d.load_state_dict(state["D"])
         self.ema.load_state_dict(state["EMA"])
@@ -115,8 +167,9 @@ class MscaTraining:
         return nullcontext()
 
     def stage(self, step: int) -> int:
-        """1: half-size patches kept apart; 2 (second half of --steps): larger crops and whole images."""
-        return 1 if step < self.options.steps // 2 else 2
+        """1: half-size patches kept apart; 2 (second half of the GAN steps): larger crops, whole images."""
+        start = self.options.pretrain_steps
+        return 1 if step < start + (self.options.steps - start) // 2 else 2
 
     @staticmethod
     def _split(both: list[list[torch.Tensor]]) -> tuple[list[list[torch.Tensor]], list[list[torch.Tensor]]]:
@@ -124,10 +177,39 @@ class MscaTraining:
         real = [[t.chunk(2)[1].float() for t in scale] for scale in both]
         return fake, real
 
+    def _targets(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """The feature net's features of ``image`` at each MSCA scale (1/2 … 1/2^scales)."""
+        feats = self.features(image)
+        out = []
+        for s in range(len(self.aux)):
+            f = feats[min(s + 1, len(feats) - 1)]
+            size = (image.shape[-2] >> (s + 1), image.shape[-1] >> (s + 1))
+            out.append(f if f.shape[-2:] == size else F.adaptive_avg_pool2d(f, size))
+        return out
+
+    def _pretrain(
+        self, target: torch.Tensor, labels: torch.Tensor, ex_image: torch.Tensor, ex_labels: torch.Tensor
+    ) -> dict:
+        g = self.g
+        fc1, fx1 = g.aligned(labels, g.encode_exemplar(ex_image, ex_labels))
+        with torch.no_grad():
+            wanted = self._targets(target)
+        # Finer scales weigh more, as the features there carry the texture.
+        loss = sum(
+            F.l1_loss(aux(torch.cat((x, c), 1)), t) / 2**s
+            for s, (aux, x, c, t) in enumerate(zip(self.aux, fx1, fc1, wanted))
+        )
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        return {name: 0.0 for name in self.loss_names} | {"loss_pre": loss.item()}
+
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
         onehot = self.encoder.onehot(batch["labels"]).to(self.device)
         gen = step_generator(self.options.seed, step, rank)
+        if step < self.options.pretrain_steps:
+            return self._pretrain(*patch_pairs(image, onehot, 1, gen))
         stage = self.stage(step)
         target, labels, ex_image, ex_labels = patch_pairs(image, onehot, stage, gen)
 
@@ -138,8 +220,14 @@ class MscaTraining:
             loss_g = hinge_g(fake_out)
             loss_feat = LAMBDA_FEAT * _features_l1(real_out, fake_out)
             loss_rec = LAMBDA_REC * F.l1_loss(fake.float(), target)
+            loss_perc = torch.zeros((), device=target.device)
+            if self.features is not None and self.options.lambda_feature:
+                mine, real = self.features(fake.float()), self.features(target)
+                loss_perc = (
+                    self.options.lambda_feature * sum(F.l1_loss(a, b) for a, b in zip(mine, real)) / len(mine)
+                )
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_feat + loss_rec).backward()
+        (loss_g + loss_feat + loss_rec + loss_perc).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -156,6 +244,8 @@ class MscaTraining:
             "loss_g": loss_g.item(),
             "loss_feat": loss_feat.item(),
             "loss_rec": loss_rec.item(),
+            "loss_perc": loss_perc.item(),
+            "loss_pre": 0.0,
             "loss_d": loss_d.item(),
             "stage": float(stage),
         }

@@ -58,6 +58,11 @@ class FitOptions:
     ckpt_every: int = 500
     time_limit: float | None = None  # minutes; stop cleanly (with a checkpoint) after this
     init_from: Path | None = None
+    # MSCA: a segmenter weights folder whose features stand in for VGG-19 (which cannot be
+    # downloaded here) in the auxiliary-decoder pretraining and the feature loss.
+    feature_net: Path | None = None
+    pretrain_steps: int = 0  # MSCA: steps of auxiliary-decoder pretraining (supplement Sec. 8)
+    lambda_feature: float = 0.0  # MSCA: L1 on --feature-net features of output and target
     skip_bad: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -82,6 +87,14 @@ class FitOptions:
             raise InputError(
                 f"{self.lambda_pair_l1} is negative", source="--lambda-pair-l1", fix="use 0 (off) or e.g. 1"
             )
+        if (self.pretrain_steps or self.lambda_feature) and self.feature_net is None:
+            raise InputError(
+                "pretraining and the feature loss need a feature network",
+                source="--pretrain-steps/--lambda-feature",
+                fix="pass --feature-net weights/landscapes-segmenter (or drop them)",
+            )
+        if self.pretrain_steps < 0 or self.lambda_feature < 0:
+            raise InputError("must not be negative", source="--pretrain-steps/--lambda-feature")
         if self.pair_pool < 1:
             raise InputError(f"{self.pair_pool} is below 1", source="--pair-pool", fix="use e.g. 8")
         if not 0 <= self.ema_decay < 1:
@@ -117,7 +130,7 @@ class FitOptions:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("out", "init_from"):
+        for key in ("out", "init_from", "feature_net"):
             d[key] = None if d[key] is None else str(d[key])
         return d
 
@@ -126,6 +139,7 @@ class FitOptions:
         d = dict(d)
         d["out"] = Path(d["out"])
         d["init_from"] = None if d.get("init_from") is None else Path(d["init_from"])
+        d["feature_net"] = None if d.get("feature_net") is None else Path(d["feature_net"])
         for key in ("size", "d_widths"):
             if d.get(key) is not None:
                 d[key] = tuple(d[key])

@@ -35,7 +35,7 @@ def test_msca_fit_resume_export(tmp_path: Path) -> None:
     args += ["--log-every", "1", "--sample-every", "2", "--ckpt-every", "2", "--ema-bn-batches", "1"]
     assert main(args) == 0
     header, *rows = (run / "log.csv").read_text().splitlines()
-    assert header == "step,elapsed_s,images_per_s,loss_g,loss_feat,loss_rec,loss_d,stage"
+    assert header == "step,elapsed_s,images_per_s,loss_g,loss_feat,loss_rec,loss_perc,loss_pre,loss_d,stage"
     assert [float(r.split(",")[-1]) for r in rows] == [1.0, 1.0, 2.0, 2.0]  # the global stage in the 2nd half
     assert all(np.isfinite(float(v)) for v in rows[-1].split(",")[3:])
     assert len(list((run / "samples").glob("*.png"))) == 2
@@ -73,3 +73,36 @@ def test_style_eval_of_msca_weights(tmp_path: Path) -> None:
     report = json.loads((out / "style_eval.json").read_text())
     assert report["pairs"] == 2 and report["attention"] == "msca"
     assert all(report[k] >= 0 for k in ("style_gram", "nn_feature", "nn_pixel", "miou_to_target"))
+
+
+def test_pretraining_with_a_segmenter_in_place_of_vgg(tmp_path: Path) -> None:
+    data = make_folder_dataset(tmp_path / "data", count=4)
+    seg_run, seg = tmp_path / "seg-run", tmp_path / "seg"
+    args = ["fit", "--family", "segmenter", "--data", f"folder:{data}", "--out", str(seg_run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "1", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    assert main(args) == 0 and main(["export", "--run", str(seg_run), "--out", str(seg)]) == 0
+    run = tmp_path / "run"
+    args = ["fit", "--family", "msca", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "4", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1"]
+    args += ["--feature-net", str(seg), "--pretrain-steps", "2", "--lambda-feature", "1"]
+    assert main(args) == 0
+    header, *rows = (run / "log.csv").read_text().splitlines()
+    columns = header.split(",")
+    values = [dict(zip(columns, r.split(","))) for r in rows]
+    assert [float(v["loss_pre"]) > 0 for v in values] == [True, True, False, False]
+    assert [float(v["stage"]) for v in values] == [0.0, 0.0, 1.0, 2.0]
+    assert float(values[-1]["loss_perc"]) > 0
+    assert main(["fit", "--resume", "--out", str(run), "--steps", "5"]) == 0  # the decoders resume too
+    bad = [
+        "fit",
+        "--family",
+        "msca",
+        "--data",
+        f"folder:{data}",
+        "--out",
+        str(tmp_path / "r2"),
+        "--pretrain-steps",
+        "2",
+    ]
+    assert main(bad) == 2  # needs --feature-net
