@@ -345,7 +345,8 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.metrics.evaluate import EvalSettings, evaluate
 
     out = args.out if args.out is not None or not args.card else args.weights / "eval"
-    if read_spec(args.weights).family == "msca":  # example-guided: how well styles transfer
+    if (args.weights / "config.json").is_file() and read_spec(args.weights).family == "msca":
+        # Example-guided models are measured on how well styles transfer.
         from engine.metrics.style_eval import evaluate_style
 
         report = evaluate_style(
