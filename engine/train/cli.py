@@ -49,6 +49,9 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         help="msca: segmenter weights whose features replace VGG-19 (pretraining, feature loss)",
     )
     p.add_argument("--pretrain-steps", type=int, help="msca: auxiliary-decoder pretraining steps (0)")
+    p.add_argument(
+        "--attention", choices=["msca", "gap"], help="msca: the attention (default) or the GAP baseline"
+    )
     p.add_argument("--lambda-feature", type=float, help="msca: weight of the --feature-net feature loss (0)")
     p.add_argument("--ema-decay", type=float, help="EMA decay of G (paper 0.9999)")
     p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")

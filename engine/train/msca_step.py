@@ -88,6 +88,7 @@ class MscaTraining:
             config.generator.spade_hidden = options.spade_hidden
         if options.d_widths is not None:
             config.discriminator.ndf = options.d_widths[0]
+        config.generator.attention = options.attention
         return config
 
     def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:

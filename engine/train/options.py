@@ -63,6 +63,7 @@ class FitOptions:
     feature_net: Path | None = None
     pretrain_steps: int = 0  # MSCA: steps of auxiliary-decoder pretraining (supplement Sec. 8)
     lambda_feature: float = 0.0  # MSCA: L1 on --feature-net features of output and target
+    attention: str = "msca"  # MSCA: "msca", or "gap" for the paper's no-attention baseline
     skip_bad: bool = False
     extra: dict = field(default_factory=dict)
 

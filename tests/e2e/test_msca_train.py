@@ -94,6 +94,10 @@ def test_pretraining_with_a_segmenter_in_place_of_vgg(tmp_path: Path) -> None:
     assert [float(v["stage"]) for v in values] == [0.0, 0.0, 1.0, 2.0]
     assert float(values[-1]["loss_perc"]) > 0
     assert main(["fit", "--resume", "--out", str(run), "--steps", "5"]) == 0  # the decoders resume too
+    gap = ["fit", "--family", "msca", "--data", f"folder:{data}", "--out", str(tmp_path / "gap")]
+    gap += ["--size", "64", "--batch", "2", "--steps", "1", "--arch", "small", "--workers", "0"]
+    assert main([*gap, "--attention", "gap", "--sample-every", "5", "--ema-bn-batches", "1"]) == 0
+    assert '"attention": "gap"' in (tmp_path / "gap" / "model.json").read_text()
     bad = [
         "fit",
         "--family",
