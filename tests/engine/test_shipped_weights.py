@@ -47,3 +47,20 @@ def test_discriminator_segments_a_rendered_photo(synth: Synthesizer) -> None:
     pred = synth.segment(image)
     assert pred.shape == labels.shape
     assert (pred == labels).mean() > 0.3
+
+
+def test_shipped_inade_rerolls_one_tree() -> None:
+    from engine.inference.inade_synth import InadeSynthesizer
+    from engine.scene import thing_instances
+
+    synth = InadeSynthesizer.from_folder(REPO / "weights" / "landscapes-inade")
+    labels = read_label_png(REPO / "resources" / "scenes" / "valley_river.png", synth.spec.label_set)
+    instances = thing_instances(labels, synth.spec.label_set)
+    noise = NoiseField.uniform(*labels.shape, seed=0, z_dim=synth.z_dim)
+    before = synth.generate(labels, noise, instances=instances).astype(float)
+    tree = synth.spec.label_set.by_name("tree").id
+    ids, counts = np.unique(instances[labels == tree], return_counts=True)
+    mask = instances == ids[counts.argmax()]
+    noise.resample(mask, seed=5)
+    diff = np.abs(synth.generate(labels, noise, instances=instances).astype(float) - before).mean(-1)
+    assert diff[mask].mean() > 3 * diff[~mask].mean(), (diff[mask].mean(), diff[~mask].mean())
