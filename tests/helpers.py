@@ -198,3 +198,21 @@ def write_tiny_msca(folder: Path, label_set_name: str = "landscapes", seed: int 
             g(onehot, torch.rand(2, 3, 64, 64, generator=gen) * 2 - 1, onehot.flip(-1))
     states = {"generator": g.eval().state_dict(), "discriminator": spec.build("discriminator").state_dict()}
     return save_weights(folder, spec, states, "# tiny random MSCA for tests\n")
+
+
+def write_tiny_segmenter(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
+    """A random-weights segmenter weights folder (widths 4, 8): photos → label maps for tests."""
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.encoding import default_channel_ids
+    from engine.labels import LabelSet
+    from engine.networks.segmenter import SegmenterConfig
+    from engine.registry import ModelSpec
+
+    label_set = LabelSet.builtin(label_set_name)
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec("segmenter", label_set, ids, None, (64, 64), SegmenterConfig(len(ids), widths=(4, 8)))
+    torch.manual_seed(seed)
+    state = {"segmenter": spec.build("segmenter").state_dict()}
+    return save_weights(folder, spec, state, "# tiny random segmenter\n")

@@ -18,7 +18,7 @@ import torch
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError
 from engine.inference.inade_noise import InstanceLayout, instance_layout, instance_noise
-from engine.inference.synthesizer import to_uint8_image
+from engine.inference.synthesizer import require_multiple, to_uint8_image
 from engine.networks.blocks import fold_spectral_norm
 from engine.networks.inade import InadeEncoder, InadeGenerator, instance_onehot
 from engine.noise import NoiseField
@@ -63,14 +63,7 @@ class InadeSynthesizer:
         return self.generator.config.scale
 
     def check_size(self, height: int, width: int, source: str) -> None:
-        m = self.size_multiple
-        if height % m or width % m:
-            fit_h, fit_w = max(m, round(height / m) * m), max(m, round(width / m) * m)
-            raise InputError(
-                f"the label map is {width}×{height}; this model needs sides that are multiples of {m}",
-                source=source,
-                fix=f"resize or crop it, e.g. to {fit_w}×{fit_h}",
-            )
+        require_multiple(height, width, self.size_multiple, source)
 
     def decision_for(self, height: int, width: int) -> None:
         return None

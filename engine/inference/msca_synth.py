@@ -21,7 +21,7 @@ import torch
 
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError
-from engine.inference.synthesizer import to_uint8_image
+from engine.inference.synthesizer import require_multiple, to_uint8_image
 from engine.networks.msca import Exemplar as EncodedExemplar
 from engine.networks.msca import MscaGenerator
 
@@ -88,14 +88,7 @@ class MscaSynthesizer:
         return self.generator.config.size_multiple
 
     def check_size(self, height: int, width: int, source: str) -> None:
-        m = self.size_multiple
-        if height % m or width % m:
-            fit_h, fit_w = max(m, round(height / m) * m), max(m, round(width / m) * m)
-            raise InputError(
-                f"the label map is {width}×{height}; this model needs sides that are multiples of {m}",
-                source=source,
-                fix=f"resize or crop it, e.g. to {fit_w}×{fit_h}",
-            )
+        require_multiple(height, width, self.size_multiple, source)
 
     def decision_for(self, height: int, width: int) -> None:
         return None

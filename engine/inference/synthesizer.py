@@ -42,6 +42,17 @@ def to_uint8_image(x: torch.Tensor) -> np.ndarray:
     return ((x[0].permute(1, 2, 0).float().cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
 
 
+def require_multiple(height: int, width: int, m: int, source: str) -> None:
+    """The clear error every family gives for a canvas whose sides are not multiples of ``m``."""
+    if height % m or width % m:
+        fit_h, fit_w = max(m, round(height / m) * m), max(m, round(width / m) * m)
+        raise InputError(
+            f"the label map is {width}×{height}; this model needs sides that are multiples of {m}",
+            source=source,
+            fix=f"resize or crop it, e.g. to {fit_w}×{fit_h}",
+        )
+
+
 class Synthesizer:
     family = "oasis"
 
@@ -165,14 +176,7 @@ class Synthesizer:
         return self.spec.arch.generator.z_dim
 
     def check_size(self, height: int, width: int, source: str) -> None:
-        m = self.size_multiple
-        if height % m or width % m:
-            fit_h, fit_w = max(m, round(height / m) * m), max(m, round(width / m) * m)
-            raise InputError(
-                f"the label map is {width}×{height}; this model needs sides that are multiples of {m}",
-                source=source,
-                fix=f"resize or crop it, e.g. to {fit_w}×{fit_h}",
-            )
+        require_multiple(height, width, self.size_multiple, source)
 
     @torch.no_grad()
     def generate(

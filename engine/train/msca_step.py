@@ -28,7 +28,7 @@ from engine.checkpoints import load_weights
 from engine.networks.inade import InadeDiscriminator
 from engine.networks.msca import MscaGenerator, MscaModelConfig
 from engine.registry import ModelSpec
-from engine.train.ema import ema_decay_at, ema_update
+from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.inade_losses import hinge_d, hinge_g
 from engine.train.options import FitOptions
 from engine.train.patches import patch_pairs
@@ -253,22 +253,17 @@ class MscaTraining:
 
     def _refreshed(self, batches: Iterator[dict[str, torch.Tensor]]) -> nn.Module:
         """The EMA generator with BatchNorm statistics re-estimated on training patches."""
-        net = copy.deepcopy(self.ema)
-        bns = [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-        for bn in bns:
-            bn.reset_running_stats()
-            bn.momentum = None
-        net.train()
-        with torch.no_grad(), self._autocast():
+
+        def inputs() -> Iterator[tuple[tuple[torch.Tensor, ...], None]]:
             for k, batch in enumerate(batches):
                 onehot = self.encoder.onehot(batch["labels"]).to(self.device)
                 image = batch["image"].to(self.device)
                 gen = step_generator(0, k, 0, stream=2)
                 _, labels, ex_image, ex_labels = patch_pairs(image, onehot, 1, gen)
-                net(labels, ex_image, ex_labels)
-        for bn in bns:
-            bn.momentum = 0.1
-        return net.eval()
+                yield (labels, ex_image, ex_labels), None
+
+        with self._autocast():
+            return refreshed_copy(self.ema, inputs(), forward=lambda net, args, _: net(*args))
 
     def sample_grid(
         self, batch: dict[str, torch.Tensor], refresh: Iterator[dict[str, torch.Tensor]]

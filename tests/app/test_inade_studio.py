@@ -10,14 +10,9 @@ import torch
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 
-from engine.checkpoints import save_weights
-from engine.encoding import default_channel_ids
 from engine.inference.inade_noise import instance_layout, instance_noise
 from engine.inference.photo_style import PhotoSegmenter
-from engine.labels import LabelSet
-from engine.networks.segmenter import SegmenterConfig
-from engine.registry import ModelSpec
-from tests.helpers import write_tiny_inade
+from tests.helpers import write_tiny_inade, write_tiny_segmenter
 
 NONE = Qt.KeyboardModifier.NoModifier
 
@@ -27,13 +22,7 @@ def inade_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """weights/ with a tiny INADE model and a tiny (random) landscapes segmenter."""
     root = tmp_path_factory.mktemp("weights")
     write_tiny_inade(root / "landscapes-inade-tiny")
-    label_set = LabelSet.builtin("landscapes")
-    ids = default_channel_ids(label_set.ids, label_set.dontcare)
-    spec = ModelSpec("segmenter", label_set, ids, None, (64, 64), SegmenterConfig(len(ids), widths=(4, 8)))
-    torch.manual_seed(0)
-    save_weights(
-        root / "landscapes-seg-tiny", spec, {"segmenter": spec.build("segmenter").state_dict()}, "#\n"
-    )
+    write_tiny_segmenter(root / "landscapes-seg-tiny")
     return root
 
 

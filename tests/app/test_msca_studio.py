@@ -6,28 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 from PySide6.QtCore import QSettings
 
-from engine.checkpoints import save_weights
-from engine.encoding import default_channel_ids
-from engine.labels import LabelSet
-from engine.networks.segmenter import SegmenterConfig
-from engine.registry import ModelSpec
-from tests.helpers import write_tiny_msca
+from tests.helpers import write_tiny_msca, write_tiny_segmenter
 
 
 @pytest.fixture(scope="module")
 def msca_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("weights")
     write_tiny_msca(root / "landscapes-msca-tiny")
-    label_set = LabelSet.builtin("landscapes")
-    ids = default_channel_ids(label_set.ids, label_set.dontcare)
-    spec = ModelSpec("segmenter", label_set, ids, None, (64, 64), SegmenterConfig(len(ids), widths=(4, 8)))
-    torch.manual_seed(0)
-    state = {"segmenter": spec.build("segmenter").state_dict()}
-    save_weights(root / "landscapes-seg-tiny", spec, state, "# tiny random segmenter\n")
+    write_tiny_segmenter(root / "landscapes-seg-tiny")
     return root
 
 
