@@ -10,7 +10,6 @@ project files (``exemplars/`` in the zip) and comes back when they are opened.
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,11 @@ from PySide6.QtWidgets import (
 
 from app.canvas.image_view import qimage_of
 from app.document import pngmaps
-from engine.data.landscapes.exemplars import INDEX
 from engine.errors import InputError
+from engine.inference.gallery import GALLERY_FOLDER, load_gallery
 from engine.inference.msca_synth import Exemplar, StyleMix
-from engine.labels import LabelSet, read_label_png
-from engine.paths import RESOURCES
+from engine.labels import LabelSet
 
-GALLERY = RESOURCES / "exemplars"
 THUMB = 72
 ROLES = ("first", "second")
 
@@ -52,27 +49,11 @@ def _thumb(rgb: np.ndarray) -> QIcon:
     )
 
 
-def load_gallery(folder: Path, label_set: LabelSet) -> list[Exemplar]:
-    """The exemplars listed in ``folder``'s index (empty if there is none or it is for another set)."""
-    try:
-        index = json.loads((folder / INDEX).read_text())
-    except (OSError, ValueError):
-        return []
-    if index.get("label_set") != label_set.name:
-        return []
-    out = []
-    for entry in index.get("exemplars", []):
-        image = np.asarray(Image.open(folder / entry["image"]).convert("RGB"))
-        labels = read_label_png(folder / entry["labels"], label_set)
-        out.append(Exemplar(image, labels, entry["name"]))
-    return out
-
-
 class ExemplarPanel(QWidget):
     style_changed = Signal()
     photo_requested = Signal(bool)  # True: as the second style
 
-    def __init__(self, gallery: Path = GALLERY, parent: QWidget | None = None) -> None:
+    def __init__(self, gallery: Path = GALLERY_FOLDER, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gallery_folder = gallery
         self.gallery: list[Exemplar] = []

@@ -237,11 +237,6 @@ def markdown_report(report: dict, picture: str | None) -> str:
 
 def update_card(weights: Path | str, report: dict, out: Path | str | None) -> Path:
     """Put the report between the eval markers of WEIGHTS/CARD.md (appending them if absent)."""
-    from engine.fileio import atomic_write_bytes
-    from engine.train.export import EVAL_BEGIN, EVAL_END
-
-    card = Path(weights) / "CARD.md"
-    text = card.read_text() if card.is_file() else ""
     picture = None
     if out is not None and (Path(out) / "eval.png").is_file():
         image = (Path(out) / "eval.png").resolve()
@@ -249,7 +244,17 @@ def update_card(weights: Path | str, report: dict, out: Path | str | None) -> Pa
             picture = image.relative_to(Path(weights).resolve()).as_posix()
         except ValueError:
             picture = image.as_posix()
-    section = f"{EVAL_BEGIN}\n{markdown_report(report, picture)}\n{EVAL_END}"
+    return write_card_section(weights, markdown_report(report, picture))
+
+
+def write_card_section(weights: Path | str, markdown: str) -> Path:
+    """Replace what lies between the eval markers of WEIGHTS/CARD.md (appending them if absent)."""
+    from engine.fileio import atomic_write_bytes
+    from engine.train.export import EVAL_BEGIN, EVAL_END
+
+    card = Path(weights) / "CARD.md"
+    text = card.read_text() if card.is_file() else ""
+    section = f"{EVAL_BEGIN}\n{markdown}\n{EVAL_END}"
     if EVAL_BEGIN in text and EVAL_END in text:
         head, rest = text.split(EVAL_BEGIN, 1)
         text = head + section + rest.split(EVAL_END, 1)[1]

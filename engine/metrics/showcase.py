@@ -3,7 +3,8 @@
 Each row: the label map, noise seed 0, noise seed 1, and seed 0 with one thing re-rolled
 — the largest ``prefer`` object (each connected region of a "thing" class such as a tree
 is made an instance), else the largest object, else the ``fallback`` class — and the same
-image with that area outlined so the eye finds it.
+image with that area outlined so the eye finds it. Example-guided (MSCA) weights get
+:mod:`engine.metrics.style_showcase` instead.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from engine.checkpoints import read_spec
 from engine.errors import InputError
 from engine.inference.open import open_synthesizer
 from engine.labels import read_label_png
+from engine.metrics.style_showcase import style_showcase
 from engine.noise import NoiseField
 from engine.scene import thing_instances
 
@@ -37,11 +40,13 @@ def showcase(
     fallback: str = "water",
     prefer: str = "tree",
 ) -> Path:
-    synth = open_synthesizer(weights)
-    label_set = synth.spec.label_set
     scenes = scenes or sorted(p for p in SCENES.glob("*.png") if p.stem != "panorama")
     if not scenes:
         raise InputError("no sample scenes", source=str(SCENES), fix="pass label maps with --scenes")
+    if read_spec(weights).family == "msca":  # example-guided: styles, not noise seeds
+        return style_showcase(weights, out, scenes)
+    synth = open_synthesizer(weights)
+    label_set = synth.spec.label_set
     rows = []
     for path in scenes:
         labels = read_label_png(path, label_set)

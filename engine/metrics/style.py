@@ -58,3 +58,25 @@ def style_distances(net: Segmenter, output: np.ndarray, exemplar: np.ndarray) ->
     a, b = a[:: max(1, len(a) // 4096)], b[:: max(1, len(b) // 4096)]
     nn_feat = float(torch.cdist(a, b).pow(2).min(dim=1).values.mean() / a.shape[1])
     return {"style_gram": gram, "nn_feature": nn_feat, "nn_pixel": nn_pixel_distance(output, exemplar)}
+
+
+def class_colour_distance(
+    output: np.ndarray,
+    target_labels: np.ndarray,
+    exemplar: np.ndarray,
+    exemplar_labels: np.ndarray,
+    min_fraction: float = 0.01,
+) -> float | None:
+    """Mean over the classes both maps show (each on at least ``min_fraction`` of its image)
+    of the RGB distance (in [0, 1]) between the class's mean colour in the output and in
+    the exemplar: did the sky take the exemplar's sky colour, the trees its trees'?
+    ``None`` when the two share no class."""
+    distances = []
+    for c in np.intersect1d(np.unique(target_labels), np.unique(exemplar_labels)):
+        mine, theirs = target_labels == c, exemplar_labels == c
+        if mine.mean() < min_fraction or theirs.mean() < min_fraction:
+            continue
+        a = output[mine].astype(np.float64).mean(0) / 255
+        b = exemplar[theirs].astype(np.float64).mean(0) / 255
+        distances.append(float(np.linalg.norm(a - b) / np.sqrt(3)))
+    return float(np.mean(distances)) if distances else None

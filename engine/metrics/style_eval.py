@@ -3,9 +3,9 @@
 As in the MSCA supplement's Table 1: random (target label map, exemplar) pairs from the
 test split — the exemplar is another scene — and the distances of each output to its
 exemplar (:mod:`engine.metrics.style`). The output must still show the target layout,
-so the segmenter's mIoU against the target labels is reported too. Running the same
-command on the GAP baseline (``attention="gap"``, trained the same way) gives the
-comparison the paper makes.
+so the segmenter's mIoU against the target labels is reported too. With ``baseline``
+(the GAP model, ``attention="gap"``, trained the same way) both are measured on the same
+pairs — the comparison the paper makes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,45 @@ from engine.checkpoints import load_weights
 from engine.data import EvalTransform, open_dataset
 from engine.inference.msca_synth import Exemplar, MscaSynthesizer, StyleMix
 from engine.metrics.segmentation import ConfusionMatrix
-from engine.metrics.style import style_distances
+from engine.metrics.style import class_colour_distance, style_distances
+from engine.networks.segmenter import Segmenter
+
+MEASURES = {  # key: (what the card calls it, which way is better)
+    "style_gram": ("Gram style distance, segmenter levels 1–2", "↓"),
+    "nn_feature": ("NN distance, segmenter level 1", "↓"),
+    "nn_pixel": ("NN distance in pixels (RGB)", "↓"),
+    "class_colour": ("per-class mean colour distance to the exemplar (RGB)", "↓"),
+    "miou_to_target": ("mIoU of the output against the target layout", "↑"),
+}
+
+
+def _measure(
+    synth: MscaSynthesizer,
+    net: Segmenter,
+    pairs: list[tuple],
+    num_channels: int,
+    dontcare: int | None,
+    log: Callable[[str], None],
+) -> dict[str, float]:
+    cm = ConfusionMatrix(num_channels, dontcare)
+    totals: dict[str, list[float]] = {k: [] for k in MEASURES if k != "miou_to_target"}
+    for n, (target, exemplar, name) in enumerate(pairs):
+        output = synth.generate(target.labels, StyleMix(Exemplar(exemplar.image, exemplar.labels, name)))
+        for key, value in style_distances(net, output, exemplar.image).items():
+            totals[key].append(value)
+        colour = class_colour_distance(output, target.labels, exemplar.image, exemplar.labels)
+        if colour is not None:
+            totals["class_colour"].append(colour)
+        with torch.no_grad():
+            x = torch.from_numpy(output.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
+            pred = net(x).argmax(1).numpy()
+        cm.update(synth.encoder.channels(target.labels).numpy()[None], pred)
+        if (n + 1) % 25 == 0:
+            log(f"style pairs {n + 1}/{len(pairs)}")
+    return {
+        **{k: round(float(np.mean(v)), 5) for k, v in totals.items()},
+        "miou_to_target": round(cm.miou(), 4),
+    }
 
 
 def evaluate_style(
@@ -32,6 +70,7 @@ def evaluate_style(
     pairs: int = 100,
     split: str = "test",
     seed: int = 0,
+    baseline: Path | str | None = None,
     out: Path | str | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
@@ -44,32 +83,57 @@ def evaluate_style(
     transform = EvalTransform(synth.spec.image_size)
     rng = np.random.default_rng(seed)
     count = min(pairs, len(dataset))
-    targets = rng.choice(len(dataset), size=count, replace=False)
-    cm = ConfusionMatrix(seg.spec.encoder.num_channels, seg.spec.encoder.dontcare_channel)
-    totals: dict[str, list[float]] = {"style_gram": [], "nn_feature": [], "nn_pixel": []}
-    for n, t in enumerate(targets):
+    chosen = []
+    for t in rng.choice(len(dataset), size=count, replace=False):
         e = int(rng.integers(len(dataset) - 1))
         e += e >= t  # another scene than the target
-        target, exemplar = transform(dataset[int(t)]), transform(dataset[e])
-        output = synth.generate(target.labels, StyleMix(Exemplar(exemplar.image, exemplar.labels, str(e))))
-        for key, value in style_distances(net, output, exemplar.image).items():
-            totals[key].append(value)
-        with torch.no_grad():
-            x = torch.from_numpy(output.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
-            pred = net(x).argmax(1).numpy()
-        cm.update(seg.spec.encoder.channels(target.labels).numpy()[None], pred)
-        if (n + 1) % 25 == 0:
-            log(f"style pairs {n + 1}/{count}")
+        chosen.append((transform(dataset[int(t)]), transform(dataset[e]), str(e)))
+    channels, dontcare = seg.spec.encoder.num_channels, seg.spec.encoder.dontcare_channel
     report = {
         "weights": str(weights),
         "attention": synth.generator.config.attention,
         "data": data,
         "split": split,
         "pairs": count,
-        **{k: float(np.mean(v)) for k, v in totals.items()},
-        "miou_to_target": round(cm.miou(), 4),
+        "size": list(synth.spec.image_size),
+        **_measure(synth, net, chosen, channels, dontcare, log),
     }
+    if baseline is not None:
+        other = MscaSynthesizer.from_folder(baseline)
+        if other.spec.label_set != synth.spec.label_set:
+            raise ValueError(f"the baseline {baseline} uses another label set than {weights}")
+        report["baseline"] = {
+            "weights": str(baseline),
+            "attention": other.generator.config.attention,
+            **_measure(other, net, chosen, channels, dontcare, log),
+        }
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
         (Path(out) / "style_eval.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def style_markdown(report: dict) -> str:
+    """The report as the card's table (a baseline column when there is one)."""
+    base = report.get("baseline")
+    h, w = report["size"]
+    lines = [
+        f"Style transfer on `{report['data']}` ({report['split']}, {report['pairs']} random "
+        f"(target, exemplar) pairs of different scenes, {h}×{w}); distances of each output to its "
+        "exemplar, as in the MSCA supplement's Table 1 but on our segmenter's features in place of VGG:",
+        "",
+    ]
+    if base:
+        mine, theirs = report["attention"].upper(), base["attention"].upper()
+        lines += [
+            f"| measure | {mine} (this model) | {theirs} baseline | better |",
+            "|---|---:|---:|:-:|",
+            *[f"| {name} | {report[k]} | {base[k]} | {arrow} |" for k, (name, arrow) in MEASURES.items()],
+        ]
+    else:
+        lines += [
+            "| measure | value | better |",
+            "|---|---:|:-:|",
+            *[f"| {name} | {report[k]} | {arrow} |" for k, (name, arrow) in MEASURES.items()],
+        ]
+    return "\n".join(lines)

@@ -339,12 +339,18 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="write the report into the weights folder's CARD.md (and eval files into WEIGHTS/eval)",
     )
+    p.add_argument(
+        "--baseline",
+        type=Path,
+        help="msca: weights of a baseline (the GAP model) measured on the same pairs",
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
     import json
 
     from engine.checkpoints import read_spec
+    from engine.errors import InputError
     from engine.metrics.evaluate import EvalSettings, evaluate
 
     out = args.out if args.out is not None or not args.card else args.weights / "eval"
@@ -359,10 +365,22 @@ def _eval(args: argparse.Namespace) -> int:
             pairs=args.limit or 100,
             split=args.split,
             seed=args.seed,
+            baseline=args.baseline,
             out=out,
         )
         print(json.dumps(report, indent=2))
+        if args.card:
+            from engine.metrics.evaluate import write_card_section
+            from engine.metrics.style_eval import style_markdown
+
+            print(f"updated {write_card_section(args.weights, style_markdown(report))}")
         return 0
+    if args.baseline is not None:
+        raise InputError(
+            "--baseline compares example-guided (MSCA) models",
+            source=str(args.weights),
+            fix="drop --baseline, or pass MSCA weights",
+        )
     settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
     report = evaluate(args.weights, args.data, args.segmenter, settings, out=out, inception=args.inception)
     print(json.dumps(report, indent=2))
@@ -416,7 +434,10 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _add_samples(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("samples", help="contact sheet of the sample scenes: two seeds and one local re-roll")
+    p = sub.add_parser(
+        "samples",
+        help="contact sheet of the sample scenes: two seeds and one local re-roll (MSCA: two styles, blends)",
+    )
     p.add_argument("--weights", type=Path, required=True, help="weights folder")
     p.add_argument("--out", type=Path, required=True, help="image to write (JPEG or PNG)")
     p.add_argument("--scenes", type=Path, nargs="*", help="label maps (default: resources/scenes/*.png)")

@@ -71,8 +71,17 @@ def test_style_eval_of_msca_weights(tmp_path: Path) -> None:
     args = ["eval", "--weights", str(weights), "--data", f"folder:{data}", "--segmenter", str(seg)]
     assert main([*args, "--split", "val", "--limit", "2", "--out", str(out)]) == 0
     report = json.loads((out / "style_eval.json").read_text())
-    assert report["pairs"] == 2 and report["attention"] == "msca"
+    assert report["pairs"] == 2 and report["attention"] == "msca" and "baseline" not in report
     assert all(report[k] >= 0 for k in ("style_gram", "nn_feature", "nn_pixel", "miou_to_target"))
+
+    # Against a baseline (here the same weights): the same pairs give the same numbers,
+    # and --card writes both columns into the card.
+    assert main([*args, "--split", "val", "--limit", "2", "--baseline", str(weights), "--card"]) == 0
+    again = json.loads((weights / "eval" / "style_eval.json").read_text())
+    assert again["baseline"]["nn_pixel"] == again["nn_pixel"] == report["nn_pixel"]
+    card = (weights / "CARD.md").read_text()
+    assert "MSCA (this model) | MSCA baseline" in card and "per-class mean colour" in card
+    assert main(["eval", "--weights", str(seg), "--data", f"folder:{data}", "--baseline", str(weights)]) == 2
 
 
 def test_pretraining_with_a_segmenter_in_place_of_vgg(tmp_path: Path) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from engine.data.landscapes.exemplars import render_exemplar
 from engine.errors import InputError
 from engine.inference.msca_synth import Exemplar, MscaSynthesizer, StyleMix
-from engine.metrics.style import nn_pixel_distance, style_distances
+from engine.labels import read_label_png
+from engine.metrics.style import class_colour_distance, nn_pixel_distance, style_distances
+from engine.metrics.style_showcase import left_to_right
 from engine.networks.segmenter import Segmenter, SegmenterConfig
 from tests.helpers import write_tiny_msca
 
@@ -66,3 +71,41 @@ def test_style_distances_rank_the_closer_style() -> None:
     shifted = np.roll(noon, 7, axis=1)  # same style, other places
     near, far = style_distances(net, shifted, noon), style_distances(net, sunset, noon)
     assert all(near[k] < far[k] for k in ("style_gram", "nn_pixel"))
+
+
+def test_class_colour_distance_compares_matching_classes() -> None:
+    noon, labels, _ = render_exemplar("noon", (64, 64))
+    sunset, _, _ = render_exemplar("sunset", (64, 64))
+    assert class_colour_distance(noon, labels, noon, labels) == pytest.approx(0, abs=1e-9)
+    far = class_colour_distance(sunset, labels, noon, labels)
+    assert far is not None and far > 0.05
+    # A flat image of the exemplar's mean colour per class is as close as it gets.
+    flat = noon.copy()
+    for c in np.unique(labels):
+        flat[labels == c] = noon[labels == c].mean(0)
+    assert class_colour_distance(flat, labels, noon, labels) < 0.01
+    assert class_colour_distance(noon, np.zeros_like(labels), noon, np.ones_like(labels)) is None
+
+
+def test_style_sheet_shows_two_styles_and_both_blends(tmp_path: Path, synth: MscaSynthesizer) -> None:
+    from engine.metrics.showcase import SCENES
+    from engine.train.cli import main
+
+    out = tmp_path / "sheet.jpg"
+    scene = SCENES / "lake_shore.png"
+    assert (
+        main(["samples", "--weights", str(synth.weights.folder), "--out", str(out), "--scenes", str(scene)])
+        == 0
+    )
+    sheet = np.asarray(Image.open(out))
+    h, w = read_label_png(scene, synth.spec.label_set).shape
+    assert sheet.shape == (2 * h, 5 * w, 3)  # the exemplars' row and one scene; five columns
+    header = sheet[:h].astype(int)
+    assert np.abs(header[: h - 8, : w - 8] - 255).max() < 8  # blank above the label map (JPEG edges aside)
+    assert header[:, w : 3 * w].std() > 10  # the two exemplars
+
+
+def test_left_to_right_blend_map() -> None:
+    m = left_to_right(4, 9)
+    assert m.shape == (4, 9) and m[:, 0].min() == 1 and m[:, -1].max() == 0
+    assert np.all(np.diff(m[0]) <= 0)
