@@ -216,3 +216,18 @@ def write_tiny_segmenter(folder: Path, label_set_name: str = "landscapes", seed:
     torch.manual_seed(seed)
     state = {"segmenter": spec.build("segmenter").state_dict()}
     return save_weights(folder, spec, state, "# tiny random segmenter\n")
+
+
+def write_random_vgg19(path: Path, seed: int = 0) -> Path:
+    """A VGG-19 weights file in torchvision's layout with random values (fp16 to stay small;
+    ~40 MB), plus a classifier key as real files have: stands in for vgg19-dcbb9e9d.pth."""
+    import torch
+
+    from engine.networks.vgg import Vgg19Features
+
+    torch.manual_seed(seed)
+    state = {k: v.half() for k, v in Vgg19Features().state_dict().items()}
+    state["classifier.6.bias"] = torch.zeros(1000)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(state, path)
+    return path

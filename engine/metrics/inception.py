@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import WeightsError
+from engine.state_files import read_state_dict
 
 FID_WEIGHTS_NAME = "pt_inception-2015-12-05-6726825d.pth"
 FID_WEIGHTS_SHA256_PREFIX = "6726825d"  # torch.hub convention: the name carries the sha256 prefix
@@ -231,27 +232,7 @@ def sha256_of(path: Path) -> str:
 
 
 def _read_state(path: Path) -> dict[str, Tensor]:
-    if not path.is_file():
-        raise WeightsError("Inception weights file not found", source=path, fix=GET_WEIGHTS)
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a truncated, corrupt or hostile file
-        # torch's own text runs to many lines and suggests weights_only=False, which we never do.
-        detail = str(exc).strip().split("\n")[0].split(". ")[0]
-        if detail.startswith("Weights only load failed"):
-            detail = "it holds more than plain tensors, or its bytes are damaged"
-        raise WeightsError(
-            f"cannot read this file safely — truncated, corrupt or not a PyTorch file "
-            f"({type(exc).__name__}: {detail[:160]})",
-            source=path,
-            fix=f"download {FID_WEIGHTS_NAME} again; only plain state dicts are accepted",
-        ) from exc
-    if not isinstance(obj, dict) or not obj or not all(isinstance(v, Tensor) for v in obj.values()):
-        raise WeightsError(
-            f"not a state dict of tensors (got {type(obj).__name__})", source=path, fix=GET_WEIGHTS
-        )
-    # Weights saved from a DataParallel wrapper carry a "module." prefix.
-    return {str(k).removeprefix("module."): v for k, v in obj.items()}
+    return read_state_dict(path, "Inception weights", fix=GET_WEIGHTS)
 
 
 def check_fid_state(net: FidInceptionV3, state: dict[str, Tensor], source: Path) -> None:

@@ -48,11 +48,21 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         type=Path,
         help="msca: segmenter weights whose features replace VGG-19 (pretraining, feature loss)",
     )
+    p.add_argument(
+        "--vgg",
+        type=Path,
+        help="inade, msca: a local VGG-19 weights file (torchvision's vgg19-dcbb9e9d.pth) for the papers' "
+        "VGG loss (inade: ×10, or --lambda-feature) and MSCA's pretraining targets",
+    )
     p.add_argument("--pretrain-steps", type=int, help="msca: auxiliary-decoder pretraining steps (0)")
     p.add_argument(
         "--attention", choices=["msca", "gap"], help="msca: the attention (default) or the GAP baseline"
     )
-    p.add_argument("--lambda-feature", type=float, help="msca: weight of the --feature-net feature loss (0)")
+    p.add_argument(
+        "--lambda-feature",
+        type=float,
+        help="msca: weight of the feature loss (0); inade with --vgg: of the VGG loss (10)",
+    )
     p.add_argument("--ema-decay", type=float, help="EMA decay of G (paper 0.9999)")
     p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")
     p.add_argument("--arch", choices=["paper", "small"], help="base architecture (paper: channels_G 64)")

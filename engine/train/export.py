@@ -62,7 +62,17 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
     if spec.family not in OBJECTIVES:
         return []
     text = OBJECTIVES[spec.family]
-    if spec.family == "msca" and options.get("feature_net"):
+    if options.get("vgg"):  # the user had the VGG-19 file: the papers' VGG loss ran
+        weight = options.get("lambda_feature") or (10.0 if spec.family == "inade" else 0)
+        text = text.replace(
+            "**without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here",
+            f"the paper's VGG-19 perceptual loss ×{weight} (weights from `{options['vgg']}`)",
+        ).replace(
+            "**without** VGG perceptual loss and VGG-feature pretraining (no VGG-19 weights here)",
+            f"VGG-19 from `{options['vgg']}`: auxiliary-decoder pretraining for"
+            f" {options.get('pretrain_steps', 0)} steps and a VGG loss ×{weight}",
+        )
+    elif spec.family == "msca" and options.get("feature_net"):
         text += (
             f"; in place of VGG-19, the features of `{options['feature_net']}` (a segmenter we trained):"
             f" auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)} steps and an L1 feature"

@@ -4,9 +4,10 @@ The objective is the paper's (supplement, Eq. 5): hinge GAN on the two-scale Pat
 feature matching ×10 on its deepest features, KL ×0.05 on the encoder's per-instance
 distributions; the generator's instance noise is the encoder's remapping of a standard
 normal draw, as the README's ``--use_vae`` training command does. The VGG perceptual
-loss (×10) needs VGG-19 weights, which nothing here may download; it is off, and the run
-log says so. Beyond the paper, as for OASIS: an EMA of the generator (exported, with its
-BatchNorm statistics refreshed) and the optional low-frequency paired L1.
+loss (×10) needs VGG-19 weights, which nothing here may download: it runs when the user
+passes a local file (``--vgg FILE``), else it is off and the run log says so. Beyond the
+paper, as for OASIS: an EMA of the generator (exported, with its BatchNorm statistics
+refreshed) and the optional low-frequency paired L1.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from engine.networks.inade import (
     number_instances,
     remap_noise,
 )
+from engine.networks.vgg import load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, kl_divergence
@@ -40,16 +42,26 @@ from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
 from engine.train.visuals import grid_rows, to_uint8
 
-LAMBDA_FEAT, LAMBDA_KLD = 10.0, 0.05
+LAMBDA_FEAT, LAMBDA_KLD, LAMBDA_VGG = 10.0, 0.05, 10.0
 
 
 class InadeTraining:
     """Nets, optimisers and the step. ``G``/``E``/``D`` may be DDP wrappers; ``g``/``e``/``d`` never are."""
 
-    loss_names: ClassVar[list[str]] = ["loss_g", "loss_feat", "loss_kld", "loss_pair_l1", "loss_d"]
-    notes: ClassVar[list[str]] = [
-        "VGG perceptual loss: off (it needs VGG-19 weights, and nothing may be downloaded here)",
+    loss_names: ClassVar[list[str]] = [
+        "loss_g",
+        "loss_feat",
+        "loss_kld",
+        "loss_vgg",
+        "loss_pair_l1",
+        "loss_d",
     ]
+
+    @property
+    def notes(self) -> list[str]:
+        if self.vgg is None:
+            return ["VGG perceptual loss: off (no VGG-19 weights given; --vgg FILE turns it on)"]
+        return [f"VGG perceptual loss ×{self.lambda_vgg} with {self.options.vgg}"]
 
     @staticmethod
     def build_arch(options: FitOptions, semantic_nc: int) -> InadeConfig:
@@ -83,6 +95,9 @@ class InadeTraining:
         self.opt_g = torch.optim.Adam(g_and_e, lr=options.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
         self.encoder = spec.encoder
+        # The paper's VGG-19 perceptual loss (×10), when the user has the weights file.
+        self.vgg = load_vgg19(options.vgg).to(device) if options.vgg is not None else None
+        self.lambda_vgg = options.lambda_feature or LAMBDA_VGG
         self.noise_nc = arch.generator.noise_nc
         self.z_dim = arch.generator.z_dim
 
@@ -173,8 +188,13 @@ class InadeTraining:
             loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_fake)
             loss_kld = LAMBDA_KLD * kl_divergence(InadeTraining._float(style), present) / image.shape[0]
             loss_pair = self._pair_l1(fake.float(), image)
+            loss_vgg = (
+                self.lambda_vgg * perceptual_loss(self.vgg, fake.float(), image)
+                if self.vgg is not None
+                else torch.zeros((), device=image.device)
+            )
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_feat + loss_kld + loss_pair).backward()
+        (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -193,6 +213,7 @@ class InadeTraining:
             "loss_g": loss_g.item(),
             "loss_feat": loss_feat.item(),
             "loss_kld": loss_kld.item(),
+            "loss_vgg": loss_vgg.item(),
             "loss_pair_l1": loss_pair.item(),
             "loss_d": loss_d.item(),
         }

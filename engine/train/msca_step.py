@@ -6,9 +6,11 @@ target from its labels and the exemplar. The paper does not state its losses; ou
 hinge GAN on a two-scale PatchGAN of [labels ‖ image], feature matching ×10 on all its
 intermediate features, and L1 reconstruction ×10 of the target patch. The paper's VGG
 perceptual loss and its auxiliary-decoder pretraining (supplement Sec. 8, which predicts
-VGG features) need VGG-19 weights that cannot be downloaded here; both are off and the
-run log says so. The global-scale stage (¾ crops and whole images) starts halfway
-through ``--steps``. An EMA of the generator is exported, as for the other families.
+VGG features) need VGG-19 weights that cannot be downloaded here: they use a local file
+when the user gives one (``--vgg FILE``), else our own segmenter's features
+(``--feature-net``), else they are off; the run log says which. The global-scale stage
+(¾ crops and whole images) starts halfway through ``--steps``. An EMA of the generator
+is exported, as for the other families.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from torch import nn
 from engine.checkpoints import load_weights
 from engine.networks.inade import InadeDiscriminator
 from engine.networks.msca import MscaGenerator, MscaModelConfig
+from engine.networks.vgg import Vgg19Features, load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.inade_losses import hinge_d, hinge_g
@@ -103,7 +106,11 @@ class MscaTraining:
         betas = (options.beta1, options.beta2)
         # Supplement Sec. 8: at each scale a 1×1 conv predicts the target's (here: the
         # feature net's) features from [F_x1 ‖ F_c1], to pretrain extractors and MSCA.
-        self.features = FeatureNet(options.feature_net).to(device) if options.feature_net else None
+        self.features: FeatureNet | Vgg19Features | None = None
+        if options.vgg is not None:
+            self.features = load_vgg19(options.vgg).to(device)
+        elif options.feature_net is not None:
+            self.features = FeatureNet(options.feature_net).to(device)
         self.aux = nn.ModuleList()
         if self.features is not None:
             last = len(self.features.widths) - 1
@@ -128,12 +135,15 @@ class MscaTraining:
     @property
     def notes(self) -> list[str]:
         if self.features is None:
-            return [
-                "VGG perceptual loss and VGG-feature pretraining: off (no VGG-19 here; see --feature-net)"
-            ]
+            return ["VGG perceptual loss and VGG-feature pretraining: off (see --vgg and --feature-net)"]
+        source = (
+            f"VGG-19 from {self.options.vgg}"
+            if self.options.vgg is not None
+            else f"VGG-19 replaced by the features of {self.options.feature_net}"
+        )
         return [
-            f"VGG-19 replaced by the features of {self.options.feature_net}: pretraining "
-            f"{self.options.pretrain_steps} steps, feature loss ×{self.options.lambda_feature}"
+            f"{source}: pretraining {self.options.pretrain_steps} steps, "
+            f"feature loss ×{self.options.lambda_feature}"
         ]
 
     def state_dict(self) -> dict:
@@ -177,6 +187,15 @@ class MscaTraining:
         fake = [[t.chunk(2)[0].float() for t in scale] for scale in both]
         real = [[t.chunk(2)[1].float() for t in scale] for scale in both]
         return fake, real
+
+    def _perceptual(self, fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """VGG: SPADE's weighted VGG loss; a segmenter: the mean L1 over its levels."""
+        if isinstance(self.features, Vgg19Features):
+            return perceptual_loss(self.features, fake, target)
+        with torch.no_grad():
+            real = self.features(target)
+        mine = self.features(fake)
+        return sum(F.l1_loss(a, b) for a, b in zip(mine, real)) / len(mine)
 
     def _targets(self, image: torch.Tensor) -> list[torch.Tensor]:
         """The feature net's features of ``image`` at each MSCA scale (1/2 … 1/2^scales)."""
@@ -223,10 +242,7 @@ class MscaTraining:
             loss_rec = LAMBDA_REC * F.l1_loss(fake.float(), target)
             loss_perc = torch.zeros((), device=target.device)
             if self.features is not None and self.options.lambda_feature:
-                mine, real = self.features(fake.float()), self.features(target)
-                loss_perc = (
-                    self.options.lambda_feature * sum(F.l1_loss(a, b) for a, b in zip(mine, real)) / len(mine)
-                )
+                loss_perc = self.options.lambda_feature * self._perceptual(fake.float(), target)
         self.opt_g.zero_grad(set_to_none=True)
         (loss_g + loss_feat + loss_rec + loss_perc).backward()
         self.opt_g.step()

@@ -64,6 +64,9 @@ class FitOptions:
     pretrain_steps: int = 0  # MSCA: steps of auxiliary-decoder pretraining (supplement Sec. 8)
     lambda_feature: float = 0.0  # MSCA: L1 on --feature-net features of output and target
     attention: str = "msca"  # MSCA: "msca", or "gap" for the paper's no-attention baseline
+    # INADE, MSCA: a local VGG-19 weights file (torchvision layout) for the papers' VGG
+    # losses; INADE weighs it by lambda_feature, 10 (the paper's) when that is 0.
+    vgg: Path | None = None
     skip_bad: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -88,11 +91,18 @@ class FitOptions:
             raise InputError(
                 f"{self.lambda_pair_l1} is negative", source="--lambda-pair-l1", fix="use 0 (off) or e.g. 1"
             )
-        if (self.pretrain_steps or self.lambda_feature) and self.feature_net is None:
+        if self.vgg is not None and self.feature_net is not None:
+            raise InputError(
+                "give one feature network, not two", source="--vgg/--feature-net", fix="drop one of them"
+            )
+        if self.vgg is not None and self.family not in ("inade", "msca"):
+            raise InputError(f"{self.family} training has no VGG loss", source="--vgg", fix="drop --vgg")
+        features = self.feature_net is not None or self.vgg is not None
+        if (self.pretrain_steps or self.lambda_feature) and not features and self.family == "msca":
             raise InputError(
                 "pretraining and the feature loss need a feature network",
                 source="--pretrain-steps/--lambda-feature",
-                fix="pass --feature-net weights/landscapes-segmenter (or drop them)",
+                fix="pass --vgg FILE or --feature-net weights/landscapes-segmenter (or drop them)",
             )
         if self.pretrain_steps < 0 or self.lambda_feature < 0:
             raise InputError("must not be negative", source="--pretrain-steps/--lambda-feature")
@@ -131,7 +141,7 @@ class FitOptions:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("out", "init_from", "feature_net"):
+        for key in ("out", "init_from", "feature_net", "vgg"):
             d[key] = None if d[key] is None else str(d[key])
         return d
 
@@ -140,7 +150,8 @@ class FitOptions:
         d = dict(d)
         d["out"] = Path(d["out"])
         d["init_from"] = None if d.get("init_from") is None else Path(d["init_from"])
-        d["feature_net"] = None if d.get("feature_net") is None else Path(d["feature_net"])
+        for key in ("feature_net", "vgg"):
+            d[key] = None if d.get(key) is None else Path(d[key])
         for key in ("size", "d_widths"):
             if d.get(key) is not None:
                 d[key] = tuple(d[key])

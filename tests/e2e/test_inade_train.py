@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from engine.checkpoints import load_weights
 from engine.networks.inade import instance_onehot, number_instances
 from engine.train.cli import main
 from engine.train.inade_losses import kl_divergence
-from tests.helpers import make_folder_dataset
+from tests.helpers import make_folder_dataset, write_random_vgg19
 
 
 def _with_instances(root: Path) -> Path:
@@ -57,7 +58,7 @@ def test_inade_fit_resume_export_init_from(tmp_path: Path) -> None:
     args += ["--log-every", "1", "--sample-every", "3", "--ckpt-every", "3", "--ema-bn-batches", "1"]
     assert main(args) == 0
     header, *rows = (run / "log.csv").read_text().splitlines()
-    assert header == "step,elapsed_s,images_per_s,loss_g,loss_feat,loss_kld,loss_pair_l1,loss_d"
+    assert header == "step,elapsed_s,images_per_s,loss_g,loss_feat,loss_kld,loss_vgg,loss_pair_l1,loss_d"
     assert len(rows) == 3 and all(np.isfinite(float(v)) for v in rows[-1].split(",")[3:])
     assert list((run / "samples").glob("*.png"))
     assert main(["fit", "--resume", "--out", str(run), "--steps", "4"]) == 0
@@ -90,3 +91,22 @@ def test_inade_fit_resume_export_init_from(tmp_path: Path) -> None:
     args2 += ["--init-from", str(weights)]
     args2 += ["--ema-bn-batches", "1", "--sample-every", "5", "--ckpt-every", "1"]
     assert main(args2) == 0
+
+
+def test_vgg_file_turns_on_the_papers_perceptual_loss(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data = make_folder_dataset(tmp_path / "data", count=4)
+    vgg = write_random_vgg19(tmp_path / "vgg19.pth")
+    run, weights = tmp_path / "run", tmp_path / "weights"
+    args = ["fit", "--family", "inade", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1", "--vgg", str(vgg)]
+    assert main(args) == 0
+    assert "VGG perceptual loss ×10.0 with" in capsys.readouterr().out
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert all(float(r["loss_vgg"]) > 0 for r in rows)
+    assert main(["export", "--run", str(run), "--out", str(weights), "--bn-batches", "1"]) == 0
+    card = (weights / "CARD.md").read_text()
+    assert "the paper's VGG-19 perceptual loss ×10.0 (weights from" in card and "**without**" not in card
+    # Another family, or two feature networks, are refused before any training.
+    assert main([*args[:2], "oasis", *args[3:], "--out", str(tmp_path / "o")]) == 2
+    assert main([*args, "--feature-net", str(weights)]) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import torch
 from engine.checkpoints import load_weights
 from engine.train.cli import main
 from engine.train.patches import patch_pairs
-from tests.helpers import make_folder_dataset
+from tests.helpers import make_folder_dataset, write_random_vgg19
 
 
 def test_patch_pairs_cut_two_places_of_one_image() -> None:
@@ -119,3 +120,18 @@ def test_pretraining_with_a_segmenter_in_place_of_vgg(tmp_path: Path) -> None:
         "2",
     ]
     assert main(bad) == 2  # needs --feature-net
+
+
+def test_msca_pretrains_on_a_vgg_file(tmp_path: Path) -> None:
+    data = make_folder_dataset(tmp_path / "data", count=4)
+    vgg = write_random_vgg19(tmp_path / "vgg19.pth")
+    run, weights = tmp_path / "run", tmp_path / "weights"
+    args = ["fit", "--family", "msca", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "3", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1"]
+    args += ["--vgg", str(vgg), "--pretrain-steps", "1", "--lambda-feature", "1"]
+    assert main(args) == 0
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert float(rows[0]["loss_pre"]) > 0 and all(float(r["loss_perc"]) > 0 for r in rows[1:])
+    assert main(["export", "--run", str(run), "--out", str(weights), "--bn-batches", "1"]) == 0
+    assert "VGG-19 from `" in (weights / "CARD.md").read_text()
