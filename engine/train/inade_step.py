@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from typing import ClassVar
 
 import numpy as np
@@ -37,6 +36,7 @@ from engine.networks.inade import (
 from engine.networks.vgg import load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
+from engine.train.gan_base import GanTraining
 from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, kl_divergence
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
@@ -45,7 +45,7 @@ from engine.train.visuals import grid_rows, to_uint8
 LAMBDA_FEAT, LAMBDA_KLD, LAMBDA_VGG = 10.0, 0.05, 10.0
 
 
-class InadeTraining:
+class InadeTraining(GanTraining):
     """Nets, optimisers and the step. ``G``/``E``/``D`` may be DDP wrappers; ``g``/``e``/``d`` never are."""
 
     loss_names: ClassVar[list[str]] = [
@@ -101,51 +101,21 @@ class InadeTraining:
         self.noise_nc = arch.generator.noise_nc
         self.z_dim = arch.generator.z_dim
 
-    # ---- distributed ------------------------------------------------------------------
+    def extra_modules(self) -> dict[str, nn.Module]:
+        return {"E": self.e}
+
     def wrap_ddp(self) -> None:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        if self.device.type == "cuda":
-            self.g = nn.SyncBatchNorm.convert_sync_batchnorm(self.g)
-        self.G = DDP(self.g, device_ids=ids)
-        self.E = DDP(self.e, device_ids=ids)
-        self.D = DDP(self.d, device_ids=ids)
-
-    # ---- state --------------------------------------------------------------------------
-    def state_dict(self) -> dict:
-        return {
-            "G": self.g.state_dict(),
-            "E": self.e.state_dict(),
-            "D": self.d.state_dict(),
-            "EMA": self.ema.state_dict(),
-            "opt_G": self.opt_g.state_dict(),
-            "opt_D": self.opt_d.state_dict(),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.g.load_state_dict(state["G"])
-        self.e.load_state_dict(state["E"])
-        self.d.load_state_dict(state["D"])
-        self.ema.load_state_dict(state["EMA"])
-        self.opt_g.load_state_dict(state["opt_G"])
-        self.opt_d.load_state_dict(state["opt_D"])
+        super().wrap_ddp()
+        self.E = DDP(self.e, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
     def load_weights(self, parts: dict[str, nn.Module]) -> None:
-        """--init-from: continue from exported weights (optimiser state starts fresh)."""
-        ema = parts["generator"].state_dict()
-        self.g.load_state_dict(parts["generator_live"].state_dict() if "generator_live" in parts else ema)
-        self.ema.load_state_dict(ema)
-        for name, net in (("encoder", self.e), ("discriminator", self.d)):
-            if name in parts:
-                net.load_state_dict(parts[name].state_dict())
+        super().load_weights(parts)
+        if "encoder" in parts:
+            self.e.load_state_dict(parts["encoder"].state_dict())
 
     # ---- inputs -----------------------------------------------------------------------------
-    def _autocast(self) -> AbstractContextManager:
-        if self.options.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return nullcontext()
-
     def _inputs(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
         """One-hot classes, instance one-hot, D's label input (one-hot ‖ edges), which instances exist."""
         channels = self.encoder.channels(batch["labels"])

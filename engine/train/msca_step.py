@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,6 +31,7 @@ from engine.networks.msca import MscaGenerator, MscaModelConfig
 from engine.networks.vgg import Vgg19Features, load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
+from engine.train.gan_base import GanTraining
 from engine.train.inade_losses import hinge_d, hinge_g
 from engine.train.options import FitOptions
 from engine.train.patches import patch_pairs
@@ -70,7 +70,7 @@ class FeatureNet(nn.Module):
         return feats
 
 
-class MscaTraining:
+class MscaTraining(GanTraining):
     loss_names: ClassVar[list[str]] = [
         "loss_g",
         "loss_feat",
@@ -123,15 +123,6 @@ class MscaTraining:
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
         self.encoder = spec.encoder
 
-    def wrap_ddp(self) -> None:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        if self.device.type == "cuda":
-            self.g = nn.SyncBatchNorm.convert_sync_batchnorm(self.g)
-        self.G = DDP(self.g, device_ids=ids)
-        self.D = DDP(self.d, device_ids=ids)
-
     @property
     def notes(self) -> list[str]:
         if self.features is None:
@@ -146,36 +137,8 @@ class MscaTraining:
             f"feature loss ×{self.options.lambda_feature}"
         ]
 
-    def state_dict(self) -> dict:
-        return {
-            "aux": self.aux.state_dict(),
-            "G": self.g.state_dict(),
-            "D": self.d.state_dict(),
-            "EMA": self.ema.state_dict(),
-            "opt_G": self.opt_g.state_dict(),
-            "opt_D": self.opt_d.state_dict(),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        if state.get("aux"):
-            self.aux.load_state_dict(state["aux"])
-        self.g.load_state_dict(state["G"])
-        self.d.load_state_dict(state["D"])
-        self.ema.load_state_dict(state["EMA"])
-        self.opt_g.load_state_dict(state["opt_G"])
-        self.opt_d.load_state_dict(state["opt_D"])
-
-    def load_weights(self, parts: dict[str, nn.Module]) -> None:
-        ema = parts["generator"].state_dict()
-        self.g.load_state_dict(parts["generator_live"].state_dict() if "generator_live" in parts else ema)
-        self.ema.load_state_dict(ema)
-        if "discriminator" in parts:
-            self.d.load_state_dict(parts["discriminator"].state_dict())
-
-    def _autocast(self) -> AbstractContextManager:
-        if self.options.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return nullcontext()
+    def extra_modules(self) -> dict[str, nn.Module]:
+        return {"aux": self.aux}
 
     def stage(self, step: int) -> int:
         """1: half-size patches kept apart; 2 (second half of the GAN steps): larger crops, whole images."""

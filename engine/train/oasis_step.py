@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, nullcontext
 from typing import ClassVar
 
 import numpy as np
@@ -22,13 +21,14 @@ from engine.networks.blocks import init_official
 from engine.networks.oasis import OasisConfig, OasisDiscriminator, OasisGenerator, expand_noise
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
+from engine.train.gan_base import GanTraining
 from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_mask, n1_loss
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
 from engine.train.visuals import grid_rows, to_uint8
 
 
-class OasisTraining:
+class OasisTraining(GanTraining):
     """Nets, optimisers and the step. ``G``/``D`` may be DDP wrappers; ``g``/``d`` never are."""
 
     loss_names: ClassVar[list[str]] = [
@@ -71,47 +71,7 @@ class OasisTraining:
         self.z_dim = arch.generator.z_dim
 
     # ---- distributed -------------------------------------------------------------
-    def wrap_ddp(self) -> None:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        if self.device.type == "cuda":
-            # Batch statistics over all GPUs, as the official sync-BN does.
-            self.g = nn.SyncBatchNorm.convert_sync_batchnorm(self.g)
-        self.G = DDP(self.g, device_ids=ids)
-        self.D = DDP(self.d, device_ids=ids)
-
-    # ---- state ---------------------------------------------------------------------
-    def state_dict(self) -> dict:
-        return {
-            "G": self.g.state_dict(),
-            "D": self.d.state_dict(),
-            "EMA": self.ema.state_dict(),
-            "opt_G": self.opt_g.state_dict(),
-            "opt_D": self.opt_d.state_dict(),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.g.load_state_dict(state["G"])
-        self.d.load_state_dict(state["D"])
-        self.ema.load_state_dict(state["EMA"])
-        self.opt_g.load_state_dict(state["opt_G"])
-        self.opt_d.load_state_dict(state["opt_D"])
-
-    def load_weights(self, parts: dict[str, nn.Module]) -> None:
-        """--init-from: continue from exported weights (optimiser state starts fresh)."""
-        ema = parts["generator"].state_dict()
-        self.g.load_state_dict(parts["generator_live"].state_dict() if "generator_live" in parts else ema)
-        self.ema.load_state_dict(ema)
-        if "discriminator" in parts:
-            self.d.load_state_dict(parts["discriminator"].state_dict())
-
     # ---- one iteration ---------------------------------------------------------------
-    def _autocast(self) -> AbstractContextManager:
-        if self.options.precision == "bf16":
-            return torch.autocast(self.device.type, dtype=torch.bfloat16)
-        return nullcontext()
-
     def _noise(self, n: int, h: int, w: int, gen: torch.Generator) -> torch.Tensor:
         return expand_noise(torch.randn(n, self.z_dim, generator=gen).to(self.device), h, w)
 
