@@ -20,6 +20,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.example_guided import bench_example_guided
 from benchmarks.incremental import bench_incremental
 from benchmarks.studio import bench_studio_process
 from benchmarks.timing import percentiles, timed
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "cases": bench_landscapes(args.quick)
         + bench_generators(args.quick, args.weights)
         + bench_paper_generator(args.quick)
+        + bench_example_guided(args.quick)
         + bench_studio_process(args.quick)
         + bench_training(args.quick)
         # The paper-size incremental case takes about a minute: full runs only.
