@@ -31,7 +31,7 @@ from app.canvas.view_state import ViewState
 from app.document.document import Document
 from app.document.remap import remap_by_name
 from app.file_actions import FileActions
-from app.panels.exemplars import ExemplarPanel
+from app.panels.exemplars import EXEMPLAR_MIME, ExemplarPanel
 from app.panels.models import ModelPanel
 from app.panels.palette import PalettePanel
 from app.panels.style import StylePanel
@@ -677,9 +677,18 @@ class MainWindow(QMainWindow):
 
     # ================================================================== drag and drop
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Photos dropped on the result view restyle the painting with an MSCA model
-        (Shift: as the second exemplar); other drops go to the window (open the file)."""
+        """Photos and gallery thumbnails dropped on the result view restyle the painting
+        with an MSCA model (Shift: as the second exemplar); other drops go to the window
+        (open the file)."""
         if watched is self.result_view and event.type() in (QEvent.Type.DragEnter, QEvent.Type.Drop):
+            msca = self.synth is not None and self.synth.family == "msca"
+            if msca and event.mimeData().hasFormat(EXEMPLAR_MIME):  # a gallery thumbnail
+                event.acceptProposedAction()
+                if event.type() == QEvent.Type.Drop:
+                    name = bytes(event.mimeData().data(EXEMPLAR_MIME).data()).decode()
+                    second = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                    self.exemplars.use(self.exemplars.by_name(name), second=second)
+                return True
             urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
             photo = bool(urls) and Path(urls[0].toLocalFile()).suffix.lower() in PHOTO_SUFFIXES
             if self.synth is not None and self.synth.family == "msca" and photo:

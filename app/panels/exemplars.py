@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -38,6 +38,8 @@ from engine.labels import LabelSet
 
 THUMB = 72
 ROLES = ("first", "second")
+# Drag payload of a gallery thumbnail: the exemplar's name (utf-8).
+EXEMPLAR_MIME = "application/x-tessera-exemplar"
 
 
 def _thumb(rgb: np.ndarray) -> QIcon:
@@ -47,6 +49,19 @@ def _thumb(rgb: np.ndarray) -> QIcon:
             THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
     )
+
+
+class _GalleryList(QListWidget):
+    """The gallery's thumbnails; dragging one onto the result uses it (Shift: as the second)."""
+
+    def mimeData(self, items: list[QListWidgetItem]) -> QMimeData:
+        data = QMimeData()
+        if items:
+            data.setData(EXEMPLAR_MIME, QByteArray(items[0].text().encode()))
+        return data
+
+    def mimeTypes(self) -> list[str]:
+        return [EXEMPLAR_MIME]
 
 
 class ExemplarPanel(QWidget):
@@ -59,12 +74,15 @@ class ExemplarPanel(QWidget):
         self.gallery: list[Exemplar] = []
         self.first: Exemplar | None = None
         self.second: Exemplar | None = None
-        self.list = QListWidget()
+        self.list = _GalleryList()
         self.list.setViewMode(QListView.ViewMode.IconMode)
         self.list.setIconSize(QSize(THUMB, THUMB))
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         self.list.setMovement(QListView.Movement.Static)
-        self.list.setToolTip("Double-click: use as the style")
+        self.list.setDragDropMode(QListView.DragDropMode.DragOnly)
+        self.list.setToolTip(
+            "Double-click, or drag onto the result: use as the style (Shift+drop: as the second)"
+        )
         self.list.itemDoubleClicked.connect(lambda item: self.use(self._chosen(item)))
         self.use_button = QPushButton("Use")
         self.use_button.setToolTip("The selected exemplar becomes the style")
@@ -130,6 +148,9 @@ class ExemplarPanel(QWidget):
             self.first = exemplar
         self._show()
         self.style_changed.emit()
+
+    def by_name(self, name: str) -> Exemplar | None:
+        return next((ex for ex in self.gallery if ex.name == name), None)
 
     def _chosen(self, item: QListWidgetItem | None = None) -> Exemplar | None:
         row = self.list.row(item) if item is not None else self.list.currentRow()

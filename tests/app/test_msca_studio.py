@@ -128,3 +128,24 @@ def test_dropping_a_photo_on_the_result_restyles(qtbot, w, tmp_path: Path) -> No
     )
     assert w.eventFilter(w.result_view, event)
     assert w.exemplars.first.name == "dropped"
+
+
+def test_dragging_a_gallery_thumbnail_onto_the_result(qtbot, w) -> None:
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QDropEvent
+
+    from app.panels.exemplars import EXEMPLAR_MIME
+
+    names = [ex.name for ex in w.exemplars.gallery]
+    item = w.exemplars.list.item(names.index("sunset"))
+    data = w.exemplars.list.mimeData([item])  # what Qt puts on the drag
+    assert data.hasFormat(EXEMPLAR_MIME)
+    for modifiers, role in (
+        (Qt.KeyboardModifier.NoModifier, "first"),
+        (Qt.KeyboardModifier.ShiftModifier, "second"),
+    ):
+        drop = QDropEvent(
+            QPointF(10, 10), Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, modifiers
+        )
+        assert w.eventFilter(w.result_view, drop)
+        assert getattr(w.exemplars, role).name == "sunset"
