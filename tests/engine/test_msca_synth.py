@@ -109,3 +109,17 @@ def test_left_to_right_blend_map() -> None:
     m = left_to_right(4, 9)
     assert m.shape == (4, 9) and m[:, 0].min() == 1 and m[:, -1].max() == 0
     assert np.all(np.diff(m[0]) <= 0)
+
+
+def test_bf16_and_auto_stay_close_to_fp32(synth: MscaSynthesizer) -> None:
+    noon, sunset = _exemplar("noon"), _exemplar("sunset")
+    labels = noon.labels
+    reference = synth.generate(labels, StyleMix(noon, sunset, 0.3)).astype(int)
+    for backend in ("bf16", "auto"):
+        other = MscaSynthesizer(synth.weights, backend=backend)
+        image = other.generate(labels, StyleMix(noon, sunset, 0.3)).astype(int)
+        assert np.abs(image - reference).max() <= 8  # 0.03 of the [-1, 1] range is ~4 grey levels
+        assert other.backend_name in ("torch-eager fp32", "torch bf16 autocast")
+    assert MscaSynthesizer(synth.weights, backend="bf16").backend_name == "torch bf16 autocast"
+    with pytest.raises(InputError, match="unknown backend"):
+        MscaSynthesizer(synth.weights, backend="onnx")
