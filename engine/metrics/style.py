@@ -1,9 +1,10 @@
-"""How well an output took an exemplar's style, without VGG (MSCA supplement, Table 1).
+"""How well an output took an exemplar's style (MSCA supplement, Table 1).
 
 The paper measures style transfer by a Gram-matrix style loss on VGG features and by the
 average nearest-neighbour distance from each output location to the exemplar, in pixel
-space and in VGG conv1 space. No VGG weights can be downloaded here, so we keep the pixel
-version as it is and compute the other two on our own segmenter's features.
+space and in VGG conv1 space. VGG weights cannot be downloaded here: with a local VGG-19
+file the feature measures use it (relu1_1, relu2_1), as the paper does; without one they
+use our own segmenter's first two levels. The pixel measure needs no network.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.networks.segmenter import Segmenter
+from engine.networks.vgg import Vgg19Features
 
 
 def _pixels(image: np.ndarray) -> torch.Tensor:
@@ -29,9 +31,11 @@ def nn_pixel_distance(output: np.ndarray, exemplar: np.ndarray, samples: int = 4
     return float(torch.cdist(a, b).pow(2).min(dim=1).values.mean() / 3)
 
 
-def _features(net: Segmenter, image: np.ndarray) -> list[torch.Tensor]:
-    """The segmenter's encoder features at every level (its "conv1 … conv4")."""
+def _features(net: Segmenter | Vgg19Features, image: np.ndarray) -> list[torch.Tensor]:
+    """VGG's relu1_1 … relu5_1, or the segmenter's encoder features at every level."""
     x = _pixels(image) * 2 - 1
+    if isinstance(net, Vgg19Features):
+        return net(x)
     m = net.config.size_multiple
     h, w = x.shape[-2:]
     x = F.interpolate(x, size=(max(m, h // m * m), max(m, w // m * m)), mode="bilinear", align_corners=False)
@@ -49,8 +53,10 @@ def _gram(f: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def style_distances(net: Segmenter, output: np.ndarray, exemplar: np.ndarray) -> dict[str, float]:
-    """Gram style loss on the first two segmenter levels, NN distance on the first level, NN in pixels."""
+def style_distances(
+    net: Segmenter | Vgg19Features, output: np.ndarray, exemplar: np.ndarray
+) -> dict[str, float]:
+    """Gram style loss on the first two feature levels, NN distance on the first, NN in pixels."""
     fo, fe = _features(net, output), _features(net, exemplar)
     gram = sum(float((_gram(a) - _gram(b)).pow(2).mean()) for a, b in zip(fo[:2], fe[:2]))
     a = fo[0][0].flatten(1).T

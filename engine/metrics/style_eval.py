@@ -23,10 +23,11 @@ from engine.inference.msca_synth import Exemplar, MscaSynthesizer, StyleMix
 from engine.metrics.segmentation import ConfusionMatrix
 from engine.metrics.style import class_colour_distance, style_distances
 from engine.networks.segmenter import Segmenter
+from engine.networks.vgg import Vgg19Features, load_vgg19
 
 MEASURES = {  # key: (what the card calls it, which way is better)
-    "style_gram": ("Gram style distance, segmenter levels 1–2", "↓"),
-    "nn_feature": ("NN distance, segmenter level 1", "↓"),
+    "style_gram": ("Gram style distance, feature levels 1–2", "↓"),
+    "nn_feature": ("NN distance, feature level 1", "↓"),
     "nn_pixel": ("NN distance in pixels (RGB)", "↓"),
     "class_colour": ("per-class mean colour distance to the exemplar (RGB)", "↓"),
     "miou_to_target": ("mIoU of the output against the target layout", "↑"),
@@ -36,6 +37,7 @@ MEASURES = {  # key: (what the card calls it, which way is better)
 def _measure(
     synth: MscaSynthesizer,
     net: Segmenter,
+    features: Segmenter | Vgg19Features,
     pairs: list[tuple],
     num_channels: int,
     dontcare: int | None,
@@ -45,7 +47,7 @@ def _measure(
     totals: dict[str, list[float]] = {k: [] for k in MEASURES if k != "miou_to_target"}
     for n, (target, exemplar, name) in enumerate(pairs):
         output = synth.generate(target.labels, StyleMix(Exemplar(exemplar.image, exemplar.labels, name)))
-        for key, value in style_distances(net, output, exemplar.image).items():
+        for key, value in style_distances(features, output, exemplar.image).items():
             totals[key].append(value)
         colour = class_colour_distance(output, target.labels, exemplar.image, exemplar.labels)
         if colour is not None:
@@ -71,6 +73,7 @@ def evaluate_style(
     split: str = "test",
     seed: int = 0,
     baseline: Path | str | None = None,
+    vgg: Path | str | None = None,
     out: Path | str | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
@@ -79,6 +82,7 @@ def evaluate_style(
     if seg.spec.label_set != synth.spec.label_set:
         raise ValueError("the segmenter and the generator use different label sets")
     net = seg.nets["segmenter"].eval()
+    features = load_vgg19(vgg) if vgg is not None else net  # the paper's measures use VGG-19
     dataset = open_dataset(data, split=split)
     transform = EvalTransform(synth.spec.image_size)
     rng = np.random.default_rng(seed)
@@ -96,7 +100,8 @@ def evaluate_style(
         "split": split,
         "pairs": count,
         "size": list(synth.spec.image_size),
-        **_measure(synth, net, chosen, channels, dontcare, log),
+        "features": f"VGG-19 ({vgg})" if vgg is not None else f"segmenter ({segmenter})",
+        **_measure(synth, net, features, chosen, channels, dontcare, log),
     }
     if baseline is not None:
         other = MscaSynthesizer.from_folder(baseline)
@@ -105,7 +110,7 @@ def evaluate_style(
         report["baseline"] = {
             "weights": str(baseline),
             "attention": other.generator.config.attention,
-            **_measure(other, net, chosen, channels, dontcare, log),
+            **_measure(other, net, features, chosen, channels, dontcare, log),
         }
     if out is not None:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -120,7 +125,7 @@ def style_markdown(report: dict) -> str:
     lines = [
         f"Style transfer on `{report['data']}` ({report['split']}, {report['pairs']} random "
         f"(target, exemplar) pairs of different scenes, {h}×{w}); distances of each output to its "
-        "exemplar, as in the MSCA supplement's Table 1 but on our segmenter's features in place of VGG:",
+        f"exemplar, as in the MSCA supplement's Table 1; features: {report['features']}:",
         "",
     ]
     if base:

@@ -354,6 +354,11 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         type=Path,
         help="msca: weights of a baseline (the GAP model) measured on the same pairs",
     )
+    p.add_argument(
+        "--vgg",
+        type=Path,
+        help="msca: a local VGG-19 file; the style measures then use its features, as the paper does",
+    )
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -376,6 +381,7 @@ def _eval(args: argparse.Namespace) -> int:
             split=args.split,
             seed=args.seed,
             baseline=args.baseline,
+            vgg=args.vgg,
             out=out,
         )
         print(json.dumps(report, indent=2))
@@ -385,11 +391,11 @@ def _eval(args: argparse.Namespace) -> int:
 
             print(f"updated {write_card_section(args.weights, style_markdown(report))}")
         return 0
-    if args.baseline is not None:
+    if args.baseline is not None or args.vgg is not None:
         raise InputError(
-            "--baseline compares example-guided (MSCA) models",
+            "--baseline and --vgg are for example-guided (MSCA) models",
             source=str(args.weights),
-            fix="drop --baseline, or pass MSCA weights",
+            fix="drop them, or pass MSCA weights",
         )
     settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
     report = evaluate(args.weights, args.data, args.segmenter, settings, out=out, inception=args.inception)

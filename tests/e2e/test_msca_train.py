@@ -84,6 +84,13 @@ def test_style_eval_of_msca_weights(tmp_path: Path) -> None:
     assert "MSCA (this model) | MSCA baseline" in card and "per-class mean colour" in card
     assert main(["eval", "--weights", str(seg), "--data", f"folder:{data}", "--baseline", str(weights)]) == 2
 
+    # With a VGG-19 file the feature measures use it, as the paper does; pixels do not change.
+    vgg = write_random_vgg19(tmp_path / "vgg19.pth")
+    assert main([*args, "--split", "val", "--limit", "2", "--vgg", str(vgg), "--out", str(out)]) == 0
+    with_vgg = json.loads((out / "style_eval.json").read_text())
+    assert with_vgg["features"].startswith("VGG-19") and with_vgg["nn_pixel"] == report["nn_pixel"]
+    assert with_vgg["nn_feature"] != report["nn_feature"]
+
 
 def test_pretraining_with_a_segmenter_in_place_of_vgg(tmp_path: Path) -> None:
     data = make_folder_dataset(tmp_path / "data", count=4)
