@@ -52,11 +52,18 @@ class MscaConfig:
     mask_hidden: int = 64  # width of the masking MLP
     spade_hidden: int = 64
     attention: str = "msca"  # "msca" or "gap" (the paper's baseline)
+    # InstanceNorm in the exemplar-image pyramid divides out each channel's mean and spread
+    # over the image — the global colour and contrast that make a style — so our configs
+    # leave it out ("none"); "instance" is kept for weights trained with it (the default
+    # of configs written before the field existed).
+    image_norm: str = "instance"
     spectral_norm: bool = True
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTIONS:
             raise ValueError(f"attention must be one of {ATTENTIONS}, got {self.attention!r}")
+        if self.image_norm not in ("instance", "none"):
+            raise ValueError(f"image_norm must be 'instance' or 'none', got {self.image_norm!r}")
 
     @property
     def widths(self) -> list[int]:
@@ -75,10 +82,10 @@ class Exemplar(NamedTuple):
     logits: list[torch.Tensor]  # (B, K, P) per scale
 
 
-def _stage(cin: int, cout: int) -> nn.Sequential:
+def _stage(cin: int, cout: int, normalise: bool) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, stride=2, padding=1),
-        nn.InstanceNorm2d(cout),
+        nn.InstanceNorm2d(cout) if normalise else nn.Identity(),
         nn.LeakyReLU(0.2),
         nn.Conv2d(cout, cout, 3, padding=1),
         nn.LeakyReLU(0.2),
@@ -86,11 +93,12 @@ def _stage(cin: int, cout: int) -> nn.Sequential:
 
 
 class FeaturePyramid(nn.Module):
-    """Strided conv stages: features at 1/2, 1/4, … 1/2^scales of the input."""
+    """Strided conv stages: features at 1/2, 1/4, … 1/2^scales of the input, with or
+    without InstanceNorm after each strided conv."""
 
-    def __init__(self, cin: int, widths: list[int]) -> None:
+    def __init__(self, cin: int, widths: list[int], normalise: bool = True) -> None:
         super().__init__()
-        self.stages = nn.ModuleList(_stage(a, b) for a, b in zip([cin, *widths[:-1]], widths))
+        self.stages = nn.ModuleList(_stage(a, b, normalise) for a, b in zip([cin, *widths[:-1]], widths))
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         out = []
@@ -189,7 +197,7 @@ class MscaGenerator(nn.Module):
         super().__init__()
         self.config = config
         w = config.widths
-        self.image_encoder = FeaturePyramid(3, w)
+        self.image_encoder = FeaturePyramid(3, w, normalise=config.image_norm == "instance")
         self.label_encoder = FeaturePyramid(config.semantic_nc, w)
         self.attention = nn.ModuleList(
             MaskedSpatialChannelAttention(n, n, config.slots, config.mask_hidden) for n in w
@@ -284,9 +292,12 @@ class MscaModelConfig:
 
     @classmethod
     def paper(cls, semantic_nc: int) -> MscaModelConfig:
-        return cls(MscaConfig(semantic_nc), InadeDiscriminatorConfig(semantic_nc, instance_edges=False))
+        g = MscaConfig(semantic_nc, image_norm="none")
+        return cls(g, InadeDiscriminatorConfig(semantic_nc, instance_edges=False))
 
     @classmethod
     def small(cls, semantic_nc: int) -> MscaModelConfig:
-        g = MscaConfig(semantic_nc, base=8, scales=3, slots=4, mask_hidden=8, spade_hidden=8)
+        g = MscaConfig(
+            semantic_nc, base=8, scales=3, slots=4, mask_hidden=8, spade_hidden=8, image_norm="none"
+        )
         return cls(g, InadeDiscriminatorConfig(semantic_nc, instance_edges=False, ndf=8))
