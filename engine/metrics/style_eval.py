@@ -58,10 +58,10 @@ def _measure(
         cm.update(synth.encoder.channels(target.labels).numpy()[None], pred)
         if (n + 1) % 25 == 0:
             log(f"style pairs {n + 1}/{len(pairs)}")
-    return {
-        **{k: round(float(np.mean(v)), 5) for k, v in totals.items()},
-        "miou_to_target": round(cm.miou(), 4),
-    }
+    # Three significant digits (the Gram distances are of order 1e-4); None where no pair
+    # had a class in common.
+    means = {k: float(f"{np.mean(v):.3g}") if v else None for k, v in totals.items()}
+    return {**means, "miou_to_target": round(cm.miou(), 4)}
 
 
 def evaluate_style(

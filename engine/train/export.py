@@ -73,10 +73,11 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f" {options.get('pretrain_steps', 0)} steps and a VGG loss ×{weight}",
         )
     elif spec.family == "msca" and options.get("feature_net"):
-        text += (
-            f"; in place of VGG-19, the features of `{options['feature_net']}` (a segmenter we trained):"
-            f" auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)} steps and an L1 feature"
-            f" loss ×{options.get('lambda_feature', 0)}"
+        text = text.replace(
+            "**without** VGG perceptual loss and VGG-feature pretraining (no VGG-19 weights here)",
+            f"**in place of VGG-19** (no weights here) the features of `{options['feature_net']}` (a"
+            f" segmenter we trained): auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)}"
+            f" steps and an L1 feature loss ×{options.get('lambda_feature', 0)}",
         )
     if options.get("lambda_pair_l1"):
         text += (
