@@ -680,22 +680,21 @@ class MainWindow(QMainWindow):
         """Photos and gallery thumbnails dropped on the result view restyle the painting
         with an MSCA model (Shift: as the second exemplar); other drops go to the window
         (open the file)."""
-        if watched is self.result_view and event.type() in (QEvent.Type.DragEnter, QEvent.Type.Drop):
-            msca = self.synth is not None and self.synth.family == "msca"
-            if msca and event.mimeData().hasFormat(EXEMPLAR_MIME):  # a gallery thumbnail
-                event.acceptProposedAction()
-                if event.type() == QEvent.Type.Drop:
-                    name = bytes(event.mimeData().data(EXEMPLAR_MIME).data()).decode()
-                    second = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-                    self.exemplars.use(self.exemplars.by_name(name), second=second)
-                return True
-            urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        msca = self.synth is not None and self.synth.family == "msca"
+        if msca and watched is self.result_view and event.type() in (QEvent.Type.DragEnter, QEvent.Type.Drop):
+            data = event.mimeData()
+            urls = [u for u in data.urls() if u.isLocalFile()]
+            thumbnail = data.hasFormat(EXEMPLAR_MIME)
             photo = bool(urls) and Path(urls[0].toLocalFile()).suffix.lower() in PHOTO_SUFFIXES
-            if self.synth is not None and self.synth.family == "msca" and photo:
+            if thumbnail or photo:
                 event.acceptProposedAction()
                 if event.type() == QEvent.Type.Drop:
                     second = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-                    self.styles.exemplar_photo(Path(urls[0].toLocalFile()), second=second)
+                    if thumbnail:
+                        name = bytes(data.data(EXEMPLAR_MIME).data()).decode()
+                        self.exemplars.use(self.exemplars.by_name(name), second=second)
+                    else:
+                        self.styles.exemplar_photo(Path(urls[0].toLocalFile()), second=second)
                 return True
         return super().eventFilter(watched, event)
 

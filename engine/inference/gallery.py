@@ -21,29 +21,33 @@ from engine.paths import RESOURCES
 GALLERY_FOLDER = RESOURCES / "exemplars"
 
 
-def load_gallery(folder: Path, label_set: LabelSet) -> list[Exemplar]:
-    """The exemplars listed in ``folder``'s index (empty if there is none or it is for another set)."""
+def _entries(folder: Path, label_set: LabelSet) -> list[dict]:
+    """The index's entries (none if there is no index or it is for another label set)."""
     try:
         index = json.loads((folder / INDEX).read_text())
     except (OSError, ValueError):
         return []
-    if index.get("label_set") != label_set.name:
-        return []
-    out = []
-    for entry in index.get("exemplars", []):
-        image = np.asarray(Image.open(folder / entry["image"]).convert("RGB"))
-        labels = read_label_png(folder / entry["labels"], label_set)
-        out.append(Exemplar(image, labels, entry["name"]))
-    return out
+    return index.get("exemplars", []) if index.get("label_set") == label_set.name else []
+
+
+def _load(folder: Path, entry: dict, label_set: LabelSet) -> Exemplar:
+    image = np.asarray(Image.open(folder / entry["image"]).convert("RGB"))
+    labels = read_label_png(folder / entry["labels"], label_set)
+    return Exemplar(image, labels, entry["name"])
+
+
+def load_gallery(folder: Path, label_set: LabelSet) -> list[Exemplar]:
+    """The exemplars listed in ``folder``'s index (empty if there is none or it is for another set)."""
+    return [_load(folder, entry, label_set) for entry in _entries(folder, label_set)]
 
 
 def gallery_exemplar(name: str, label_set: LabelSet, folder: Path = GALLERY_FOLDER) -> Exemplar:
-    """One named gallery exemplar, or an error that lists the names there are."""
-    found = {e.name: e for e in load_gallery(folder, label_set)}
-    if name not in found:
+    """One named gallery exemplar (only its files are read), or an error that lists the names there are."""
+    entries = {entry["name"]: entry for entry in _entries(folder, label_set)}
+    if name not in entries:
         raise InputError(
             f"no exemplar named {name!r}",
             source=str(folder),
-            fix=f"use one of {', '.join(found) or '(none: run app-train data exemplars)'}",
+            fix=f"use one of {', '.join(entries) or '(none: run app-train data exemplars)'}",
         )
-    return found[name]
+    return _load(folder, entries[name], label_set)

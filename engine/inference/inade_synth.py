@@ -18,7 +18,7 @@ import torch
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError
 from engine.inference.inade_noise import InstanceLayout, instance_layout, instance_noise
-from engine.inference.synthesizer import require_multiple, to_uint8_image
+from engine.inference.synthesizer import require_multiple, require_noise_fits, to_uint8_image
 from engine.networks.blocks import fold_spectral_norm
 from engine.networks.inade import InadeEncoder, InadeGenerator, instance_onehot
 from engine.noise import NoiseField
@@ -83,12 +83,7 @@ class InadeSynthesizer:
         """H×W label ids (+ instance ids, 0 = none) and a noise field → H×W×3 uint8."""
         h, w = labels.shape
         self.check_size(h, w, source)
-        if noise.size != (h, w) or noise.z_dim != self.z_dim:
-            raise InputError(
-                f"noise field is {noise.z_dim}×{noise.height}×{noise.width}, expected {self.z_dim}×{h}×{w}",
-                source=source,
-                fix="make the noise field for this label map and model",
-            )
+        require_noise_fits(noise, h, w, self.z_dim, source)
         if instances is not None and instances.shape != labels.shape:
             raise InputError(
                 f"the instance map is {instances.shape[1]}×{instances.shape[0]}, the labels {w}×{h}",

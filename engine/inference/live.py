@@ -19,7 +19,7 @@ import torch
 
 from engine.inference.incremental import IncrementalOasis
 from engine.inference.onehot_conv import Box
-from engine.inference.synthesizer import Synthesizer, to_uint8_image
+from engine.inference.synthesizer import Synthesizer, require_noise_fits, to_uint8_image
 from engine.noise import NoiseField
 from engine.scene import Scene
 
@@ -81,8 +81,7 @@ class LiveSynthesis:
         synth = self.synth
         h, w = labels.shape
         synth.check_size(h, w, source)
-        if noise.size != (h, w) or noise.z_dim != synth.z_dim:
-            synth.generate(labels, noise, source)  # raises its clear error
+        require_noise_fits(noise, h, w, synth.z_dim, source)
         vectors = noise.vectors()
         box = self._dirty_box(labels, noise, vectors)
         if box is None:

@@ -53,6 +53,16 @@ def require_multiple(height: int, width: int, m: int, source: str) -> None:
         )
 
 
+def require_noise_fits(noise: NoiseField, height: int, width: int, z_dim: int, source: str) -> None:
+    """The clear error for a noise field made for another canvas size or model."""
+    if (noise.height, noise.width) != (height, width) or noise.z_dim != z_dim:
+        raise InputError(
+            f"noise field is {noise.z_dim}×{noise.height}×{noise.width}, expected {z_dim}×{height}×{width}",
+            source=source,
+            fix="make the noise field for this label map and model",
+        )
+
+
 class Synthesizer:
     family = "oasis"
 
@@ -189,12 +199,7 @@ class Synthesizer:
         """H×W label ids + a matching noise field → H×W×3 uint8 image (OASIS reads no instances)."""
         h, w = labels.shape
         self.check_size(h, w, source)
-        if (noise.height, noise.width) != (h, w) or noise.z_dim != self.z_dim:
-            raise InputError(
-                f"noise field is {noise.z_dim}×{noise.height}×{noise.width}, expected {self.z_dim}×{h}×{w}",
-                source=source,
-                fix="make the noise field for this label map and model",
-            )
+        require_noise_fits(noise, h, w, self.z_dim, source)
         with self._lock:
             inputs = self.inputs(labels, noise, source)
             if self.backend == "auto":

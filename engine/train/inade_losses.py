@@ -15,6 +15,16 @@ from engine.networks.inade import InstanceStyle
 FEATURE_START = 3
 
 
+def split_fake_real(
+    both: list[list[torch.Tensor]],
+) -> tuple[list[list[torch.Tensor]], list[list[torch.Tensor]]]:
+    """(fake, real) halves, in fp32, of the PatchGAN's per-scale outputs for one batch of
+    [fakes ‖ reals] (one forward for both sides, as the official code does)."""
+    fake = [[t.chunk(2)[0].float() for t in scale] for scale in both]
+    real = [[t.chunk(2)[1].float() for t in scale] for scale in both]
+    return fake, real
+
+
 def hinge_d(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
     """Mean over scales of mean(relu(1 − D(real))) + mean(relu(1 + D(fake)))."""
     loss = sum(F.relu(1 - r[-1]).mean() + F.relu(1 + f[-1]).mean() for r, f in zip(real, fake))
@@ -25,11 +35,14 @@ def hinge_g(fake: list[list[torch.Tensor]]) -> torch.Tensor:
     return -sum(f[-1].mean() for f in fake) / len(fake)
 
 
-def feature_matching(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
-    """L1 between D's features of real and fake from FEATURE_START on, averaged over scales."""
+def feature_matching(
+    real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]], start: int = FEATURE_START
+) -> torch.Tensor:
+    """L1 between D's intermediate features of real and fake from index ``start`` on
+    (INADE: FEATURE_START; 0 = all of them), averaged over scales."""
     total = fake[0][-1].new_zeros(())
     for r, f in zip(real, fake):
-        for j in range(FEATURE_START, len(f) - 1):
+        for j in range(start, len(f) - 1):
             total = total + F.l1_loss(f[j], r[j].detach())
     return total / len(fake)
 

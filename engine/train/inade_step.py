@@ -37,7 +37,7 @@ from engine.networks.vgg import load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
-from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, kl_divergence
+from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, kl_divergence, split_fake_real
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
 from engine.train.visuals import grid_rows, to_uint8
@@ -152,8 +152,7 @@ class InadeTraining(GanTraining):
             style = self.E(image, instances)
             fake = self.G(onehot, instances, remap_noise(noise, style), z)
             both = self.D(torch.cat((d_labels, d_labels)), torch.cat((fake, image)))
-            out_fake = [[f.float() for f, _ in (t.chunk(2) for t in scale)] for scale in both]
-            out_real = [[r.float() for _, r in (t.chunk(2) for t in scale)] for scale in both]
+            out_fake, out_real = split_fake_real(both)
             loss_g = hinge_g(out_fake)
             loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_fake)
             loss_kld = LAMBDA_KLD * kl_divergence(InadeTraining._float(style), present) / image.shape[0]
@@ -171,8 +170,7 @@ class InadeTraining(GanTraining):
         # Discriminator: real vs the (detached) fake, both scales, one forward.
         with self._autocast():
             both = self.D(torch.cat((d_labels, d_labels)), torch.cat((fake.detach().to(image.dtype), image)))
-            out_fake = [[f.float() for f, _ in (t.chunk(2) for t in scale)] for scale in both]
-            out_real = [[r.float() for _, r in (t.chunk(2) for t in scale)] for scale in both]
+            out_fake, out_real = split_fake_real(both)
             loss_d = hinge_d(out_real, out_fake)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()

@@ -32,22 +32,13 @@ from engine.networks.vgg import Vgg19Features, load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
-from engine.train.inade_losses import hinge_d, hinge_g
+from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, split_fake_real
 from engine.train.options import FitOptions
 from engine.train.patches import patch_pairs
 from engine.train.sampling import step_generator
 from engine.train.visuals import grid_rows, to_uint8
 
 LAMBDA_FEAT, LAMBDA_REC = 10.0, 10.0
-
-
-def _features_l1(real: list[list[torch.Tensor]], fake: list[list[torch.Tensor]]) -> torch.Tensor:
-    """Feature matching on every intermediate PatchGAN output, averaged over scales."""
-    total = fake[0][-1].new_zeros(())
-    for r, f in zip(real, fake):
-        for j in range(len(f) - 1):
-            total = total + F.l1_loss(f[j], r[j].detach())
-    return total / len(fake)
 
 
 class FeatureNet(nn.Module):
@@ -145,12 +136,6 @@ class MscaTraining(GanTraining):
         start = self.options.pretrain_steps
         return 1 if step < start + (self.options.steps - start) // 2 else 2
 
-    @staticmethod
-    def _split(both: list[list[torch.Tensor]]) -> tuple[list[list[torch.Tensor]], list[list[torch.Tensor]]]:
-        fake = [[t.chunk(2)[0].float() for t in scale] for scale in both]
-        real = [[t.chunk(2)[1].float() for t in scale] for scale in both]
-        return fake, real
-
     def _perceptual(self, fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """VGG: SPADE's weighted VGG loss; a segmenter: the mean L1 over its levels."""
         if isinstance(self.features, Vgg19Features):
@@ -199,9 +184,11 @@ class MscaTraining(GanTraining):
         self.d.requires_grad_(False)
         with self._autocast():
             fake = self.G(labels, ex_image, ex_labels)
-            fake_out, real_out = self._split(self.D(torch.cat((labels, labels)), torch.cat((fake, target))))
+            fake_out, real_out = split_fake_real(
+                self.D(torch.cat((labels, labels)), torch.cat((fake, target)))
+            )
             loss_g = hinge_g(fake_out)
-            loss_feat = LAMBDA_FEAT * _features_l1(real_out, fake_out)
+            loss_feat = LAMBDA_FEAT * feature_matching(real_out, fake_out, start=0)
             loss_rec = LAMBDA_REC * F.l1_loss(fake.float(), target)
             loss_perc = torch.zeros((), device=target.device)
             if self.features is not None and self.options.lambda_feature:
@@ -213,7 +200,7 @@ class MscaTraining(GanTraining):
 
         with self._autocast():
             both = self.D(torch.cat((labels, labels)), torch.cat((fake.detach().to(target.dtype), target)))
-            fake_out, real_out = self._split(both)
+            fake_out, real_out = split_fake_real(both)
             loss_d = hinge_d(real_out, fake_out)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
