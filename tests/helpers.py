@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -82,28 +84,56 @@ def write_fid_inception(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def _tiny_spec(family: str, label_set_name: str, arch: Callable[[int], Any], command: str) -> Any:
+    """A 64×64 ModelSpec of ``family`` on a built-in label set; ``arch`` maps the number of
+    one-hot channels to the architecture config."""
+    from engine.encoding import default_channel_ids
+    from engine.labels import LabelSet
+    from engine.registry import ModelSpec
+
+    label_set = LabelSet.builtin(label_set_name)
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    return ModelSpec(
+        family=family,
+        label_set=label_set,
+        channel_ids=ids,
+        dontcare_channel=0 if label_set.dontcare is not None else None,
+        image_size=(64, 64),
+        arch=arch(len(ids)),
+        training={"steps": 0, "command": command},
+    )
+
+
+def _blocky_onehots(classes: int, seeds: int = 3) -> Iterator[tuple[Any, Any]]:
+    """(generator, 2×classes×64×64 one-hot of random 8-px blocks) per seed: random
+    layouts to estimate a tiny generator's BatchNorm statistics on."""
+    import torch
+
+    for s in range(seeds):
+        gen = torch.Generator().manual_seed(s)
+        channels = torch.randint(0, classes, (2, 8, 8), generator=gen)
+        channels = channels.repeat_interleave(8, 1).repeat_interleave(8, 2)
+        yield gen, torch.zeros(2, classes, 64, 64).scatter_(1, channels[:, None], 1.0)
+
+
+def _cumulative_batchnorm(net: Any) -> None:
+    """Running statistics become plain averages over the batches that follow."""
+    import torch
+
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = None
+
+
 def write_tiny_oasis(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
     """A random-weights OASIS weights folder (small config): G and D, ready for the studio."""
     import torch
 
     from engine.checkpoints import save_weights
-    from engine.encoding import default_channel_ids
-    from engine.labels import LabelSet
     from engine.networks.blocks import init_official
     from engine.networks.oasis import OasisConfig
-    from engine.registry import ModelSpec
 
-    label_set = LabelSet.builtin(label_set_name)
-    ids = default_channel_ids(label_set.ids, label_set.dontcare)
-    spec = ModelSpec(
-        family="oasis",
-        label_set=label_set,
-        channel_ids=ids,
-        dontcare_channel=0 if label_set.dontcare is not None else None,
-        image_size=(64, 64),
-        arch=OasisConfig.small(len(ids)),
-        training={"steps": 0, "command": "tests.helpers.write_tiny_oasis"},
-    )
+    spec = _tiny_spec("oasis", label_set_name, OasisConfig.small, "tests.helpers.write_tiny_oasis")
     torch.manual_seed(seed)
     states = {}
     for part in ("generator", "discriminator"):
@@ -121,40 +151,25 @@ def write_tiny_inade(folder: Path, label_set_name: str = "landscapes", seed: int
     import torch
 
     from engine.checkpoints import save_weights
-    from engine.encoding import default_channel_ids
-    from engine.labels import LabelSet
     from engine.networks.inade import InadeConfig, instance_onehot
-    from engine.registry import ModelSpec
 
-    label_set = LabelSet.builtin(label_set_name)
-    ids = default_channel_ids(label_set.ids, label_set.dontcare)
-    spec = ModelSpec(
-        family="inade",
-        label_set=label_set,
-        channel_ids=ids,
-        dontcare_channel=0 if label_set.dontcare is not None else None,
-        image_size=(64, 64),
-        arch=InadeConfig.small(len(ids), ngf=4, size=(64, 64)),
-        training={"steps": 0, "command": "tests.helpers.write_tiny_inade"},
-    )
+    def arch(nc: int) -> InadeConfig:
+        return InadeConfig.small(nc, ngf=4, size=(64, 64))
+
+    spec = _tiny_spec("inade", label_set_name, arch, "tests.helpers.write_tiny_inade")
+    classes = len(spec.channel_ids)
     torch.manual_seed(seed)
     g = spec.build("generator")
-    for m in g.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None
+    _cumulative_batchnorm(g)
     cfg = spec.arch.generator
     with torch.no_grad():
         g.train()
-        for s in range(3):
-            gen = torch.Generator().manual_seed(s)
-            channels = torch.randint(0, len(ids), (2, 8, 8), generator=gen).repeat_interleave(8, 1)
-            channels = channels.repeat_interleave(8, 2)
-            onehot = torch.zeros(2, len(ids), 64, 64).scatter_(1, channels[:, None], 1.0)
-            inst = instance_onehot(channels, len(ids))
+        for gen, onehot in _blocky_onehots(classes):
+            inst = instance_onehot(onehot.argmax(1), classes)
             g(
                 onehot,
                 inst,
-                torch.randn(2, len(ids), 2, cfg.noise_nc, generator=gen),
+                torch.randn(2, classes, 2, cfg.noise_nc, generator=gen),
                 torch.randn(2, cfg.z_dim),
             )
     states = {"generator": g.state_dict()}
@@ -168,33 +183,14 @@ def write_tiny_msca(folder: Path, label_set_name: str = "landscapes", seed: int 
     import torch
 
     from engine.checkpoints import save_weights
-    from engine.encoding import default_channel_ids
-    from engine.labels import LabelSet
     from engine.networks.msca import MscaModelConfig
-    from engine.registry import ModelSpec
 
-    label_set = LabelSet.builtin(label_set_name)
-    ids = default_channel_ids(label_set.ids, label_set.dontcare)
-    spec = ModelSpec(
-        family="msca",
-        label_set=label_set,
-        channel_ids=ids,
-        dontcare_channel=0 if label_set.dontcare is not None else None,
-        image_size=(64, 64),
-        arch=MscaModelConfig.small(len(ids)),
-        training={"steps": 0, "command": "tests.helpers.write_tiny_msca"},
-    )
+    spec = _tiny_spec("msca", label_set_name, MscaModelConfig.small, "tests.helpers.write_tiny_msca")
     torch.manual_seed(seed)
     g = spec.build("generator")
-    for m in g.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.momentum = None
+    _cumulative_batchnorm(g)
     with torch.no_grad():
-        for s in range(3):
-            gen = torch.Generator().manual_seed(s)
-            ch = torch.randint(0, len(ids), (2, 8, 8), generator=gen)
-            ch = ch.repeat_interleave(8, 1).repeat_interleave(8, 2)
-            onehot = torch.zeros(2, len(ids), 64, 64).scatter_(1, ch[:, None], 1.0)
+        for gen, onehot in _blocky_onehots(len(spec.channel_ids)):
             g(onehot, torch.rand(2, 3, 64, 64, generator=gen) * 2 - 1, onehot.flip(-1))
     states = {"generator": g.eval().state_dict(), "discriminator": spec.build("discriminator").state_dict()}
     return save_weights(folder, spec, states, "# tiny random MSCA for tests\n")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from engine.inference.inade_noise import instance_layout, instance_noise
 from engine.inference.photo_style import PhotoSegmenter
@@ -27,19 +27,8 @@ def inade_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def w(qtbot, inade_folder: Path, tmp_path: Path, dialogs):
-    from app.main_window import MainWindow
-
-    window = MainWindow(
-        weights_folders=[inade_folder],
-        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-        recovery_folder=tmp_path / "recovery",
-        restore_session=False,
-        model=inade_folder / "landscapes-inade-tiny",
-    )
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+def w(make_window, inade_folder: Path):
+    window = make_window(weights_folders=[inade_folder], model=inade_folder / "landscapes-inade-tiny")
     yield window
     window.doc.undo_stack.setClean()
     window.close()

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QSettings
 
 from tests.helpers import write_tiny_msca, write_tiny_segmenter
 
@@ -21,19 +20,8 @@ def msca_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def w(qtbot, msca_folder: Path, tmp_path: Path, dialogs):
-    from app.main_window import MainWindow
-
-    window = MainWindow(
-        weights_folders=[msca_folder],
-        settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
-        recovery_folder=tmp_path / "recovery",
-        restore_session=False,
-        model=msca_folder / "landscapes-msca-tiny",
-    )
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
+def w(make_window, msca_folder: Path):
+    window = make_window(weights_folders=[msca_folder], model=msca_folder / "landscapes-msca-tiny")
     yield window
     window.doc.undo_stack.setClean()
     window.close()

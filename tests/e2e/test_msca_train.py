@@ -28,6 +28,15 @@ def test_patch_pairs_cut_two_places_of_one_image() -> None:
             assert t.shape[-2:] == e.shape[-2:] == (32, 32) and bool((lab.sum(1) == 1).all())
 
 
+def _segmenter_for(data: Path, tmp_path: Path) -> Path:
+    """A one-step segmenter on the tiny dataset (its label set is not the landscapes one)."""
+    seg_run, seg = tmp_path / "seg-run", tmp_path / "seg"
+    args = ["fit", "--family", "segmenter", "--data", f"folder:{data}", "--out", str(seg_run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "1", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    assert main(args) == 0 and main(["export", "--run", str(seg_run), "--out", str(seg)]) == 0
+    return seg
+
+
 def test_msca_fit_resume_export(tmp_path: Path) -> None:
     data = make_folder_dataset(tmp_path / "data", count=4)
     run, weights = tmp_path / "run", tmp_path / "msca"
@@ -55,11 +64,7 @@ def test_style_eval_of_msca_weights(tmp_path: Path) -> None:
     import json
 
     data = make_folder_dataset(tmp_path / "data", count=4)
-    # The tiny dataset's label set is not the landscapes one: train a tiny segmenter on it.
-    seg_run, seg = tmp_path / "seg-run", tmp_path / "seg"
-    args = ["fit", "--family", "segmenter", "--data", f"folder:{data}", "--out", str(seg_run), "--size", "64"]
-    args += ["--batch", "2", "--steps", "1", "--arch", "small", "--workers", "0", "--precision", "fp32"]
-    assert main(args) == 0 and main(["export", "--run", str(seg_run), "--out", str(seg)]) == 0
+    seg = _segmenter_for(data, tmp_path)
     run, weights = tmp_path / "run", tmp_path / "msca"
     args = ["fit", "--family", "msca", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
     args += ["--batch", "2", "--steps", "1", "--arch", "small", "--workers", "0", "--precision", "fp32"]
@@ -94,10 +99,7 @@ def test_style_eval_of_msca_weights(tmp_path: Path) -> None:
 
 def test_pretraining_with_a_segmenter_in_place_of_vgg(tmp_path: Path) -> None:
     data = make_folder_dataset(tmp_path / "data", count=4)
-    seg_run, seg = tmp_path / "seg-run", tmp_path / "seg"
-    args = ["fit", "--family", "segmenter", "--data", f"folder:{data}", "--out", str(seg_run), "--size", "64"]
-    args += ["--batch", "2", "--steps", "1", "--arch", "small", "--workers", "0", "--precision", "fp32"]
-    assert main(args) == 0 and main(["export", "--run", str(seg_run), "--out", str(seg)]) == 0
+    seg = _segmenter_for(data, tmp_path)
     run = tmp_path / "run"
     args = ["fit", "--family", "msca", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
     args += ["--batch", "2", "--steps", "4", "--arch", "small", "--workers", "0", "--precision", "fp32"]
