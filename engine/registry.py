@@ -33,6 +33,8 @@ from engine.networks.oasis import (
     OasisDiscriminatorConfig,
     OasisGenerator,
     OasisGeneratorConfig,
+    OasisStyleEncoder,
+    OasisStyleEncoderConfig,
 )
 from engine.networks.segmenter import Segmenter, SegmenterConfig
 
@@ -64,7 +66,14 @@ def _oasis_from_dict(d: dict) -> OasisConfig:
     return OasisConfig(
         generator=_dc_from_dict(OasisGeneratorConfig, d["generator"]),
         discriminator=_dc_from_dict(OasisDiscriminatorConfig, d["discriminator"]),
+        encoder=_dc_from_dict(OasisStyleEncoderConfig, d["encoder"]) if d.get("encoder") else None,
     )
+
+
+def _oasis_encoder(arch: OasisConfig) -> nn.Module:
+    if arch.encoder is None:
+        raise ValueError("this OASIS model was trained without a style encoder")
+    return OasisStyleEncoder(arch.encoder)
 
 
 def _msca_from_dict(d: dict) -> MscaModelConfig:
@@ -91,6 +100,7 @@ FAMILIES: dict[str, Family] = {
             "generator": lambda a: OasisGenerator(a.generator),
             "generator_live": lambda a: OasisGenerator(a.generator),
             "discriminator": lambda a: OasisDiscriminator(a.discriminator),
+            "encoder": _oasis_encoder,
         },
     ),
     "inade": Family(

@@ -9,7 +9,10 @@ segment it with the independent segmenter, and compare with the real image:
 * MS-SSIM between samples of the same map under different noise (diversity; lower is
   more diverse), as in the OASIS paper's Table 2;
 * LAB colour-histogram EMD and LBP texture χ² between all real and all generated
-  pixels, the OASIS paper's colour and texture distances.
+  pixels, the OASIS paper's colour and texture distances;
+* realism (:mod:`engine.metrics.realism`): stripe ratio, Fréchet distance on ImageNet
+  EfficientNet-Lite0 features (FED), per-class colour ΔE to the renderer's nearest style
+  of the same map — also on the hand-painted sample scenes.
 
 Standard FID needs Inception weights, which cannot be fetched here: with ``inception``
 (the pytorch-fid file ``pt_inception-2015-12-05-6726825d.pth``) it is computed on the
@@ -38,6 +41,7 @@ from engine.inference.synthesizer import Synthesizer
 from engine.metrics.distributions import ColourTextureStats, frechet_distance
 from engine.metrics.inception import FID_WEIGHTS_NAME, FidFeatures
 from engine.metrics.msssim import ms_ssim
+from engine.metrics.realism import RealismStats, painted_scenes
 from engine.metrics.segmentation import ConfusionMatrix
 from engine.noise import NoiseField
 
@@ -50,6 +54,8 @@ class EvalSettings:
     diversity_samples: int = 4  # noise samples per map (all pairs compared)
     seed: int = 0
     size: tuple[int, int] | None = None  # evaluation size; default: the model's training size
+    colour_maps: int = 50  # maps whose 36 reference renders are made for the colour measure
+    painted: bool = True  # also measure the hand-painted sample scenes (landscapes models)
 
 
 def _to_tensor(images: list[np.ndarray]) -> torch.Tensor:
@@ -87,6 +93,10 @@ def evaluate(
     isd: list[float] = []
     oid: list[float] = []
     incep_real, incep_fake = [], []
+    landscapes = synth.spec.label_set.name == "landscapes"
+    realism = RealismStats(
+        num_classes=len(synth.spec.label_set.ids), landscapes=landscapes, colour_maps=settings.colour_maps
+    )
 
     def segment(images: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         x = _to_tensor(images) * 2 - 1
@@ -112,6 +122,7 @@ def evaluate(
             incep_fake.append(f_fake)
         stats_real.add(sample.image)
         stats_fake.add(fake)
+        realism.add(sample.image, fake, labels, inst, sample.stem)
         if i < settings.diversity_maps:
             samples = [fake] + [
                 synth.generate(
@@ -153,6 +164,8 @@ def evaluate(
         "colour_emd": round(stats_real.colour_emd(stats_fake), 4),
         "texture_chi2": round(stats_real.texture_chi2(stats_fake), 4),
         **_fid(fid_net, incep_real, incep_fake),
+        **realism.report(),
+        **(_painted(synth) if landscapes and settings.painted else {}),
     }
     if out is not None:
         out = Path(out)
@@ -162,6 +175,22 @@ def evaluate(
             Image.fromarray(np.concatenate(picture, axis=0)).save(out / "eval.png")
         (out / "eval.md").write_text(markdown_report(report, "eval.png" if picture else None))
     return report
+
+
+def _painted(synth: Synthesizer | InadeSynthesizer) -> dict:
+    from engine.labels import read_label_png
+    from engine.metrics.showcase import SCENES
+    from engine.scene import thing_instances
+
+    label_set = synth.spec.label_set
+    scenes = sorted(SCENES.glob("*.png"))
+
+    def generate(labels: np.ndarray, seed: int) -> np.ndarray:
+        h, w = labels.shape
+        noise = NoiseField.uniform(h, w, seed=seed, z_dim=synth.z_dim)
+        return synth.generate(labels, noise, instances=thing_instances(labels, label_set))
+
+    return painted_scenes(generate, scenes, lambda p: read_label_png(p, label_set), len(label_set.ids))
 
 
 def _local_reroll(
@@ -219,7 +248,25 @@ def markdown_report(report: dict, picture: str | None) -> str:
         ("LAB colour-histogram EMD (bins)", report["colour_emd"], "↓"),
         ("LBP texture χ²", report["texture_chi2"], "↓"),
         ("FID (Inception)", report["fid"] if report["fid"] is not None else "skipped", "↓"),
+        ("FED: Fréchet distance, EfficientNet-Lite0 (ImageNet) features", _shown(report.get("fed")), "↓"),
+        (
+            "stripe ratio (axis share of high-pass energy / real's; 1 = as real)",
+            report.get("stripe_ratio"),
+            "↓",
+        ),
+        (
+            f"colour ΔE to the nearest rendered style (real images: {report.get('colour_delta_e_real')})",
+            report.get("colour_delta_e"),
+            "↓",
+        ),
+        ("hand-painted scenes: stripe ratio", report.get("painted_stripe_ratio"), "↓"),
+        (
+            "hand-painted scenes: colour ΔE to the nearest rendered style",
+            report.get("painted_colour_delta_e"),
+            "↓",
+        ),
     ]
+    rows = [row for row in rows if row[1] is not None or row[0].startswith(("FID", "FED"))]
     lines = [
         f"Evaluation on `{report['data']}` ({report['split']}, {report['images']} maps, "
         f"{report['size'][0]}×{report['size'][1]}):",
@@ -229,10 +276,15 @@ def markdown_report(report: dict, picture: str | None) -> str:
         *[f"| {name} | {value} | {arrow} |" for name, value, arrow in rows],
         "",
         f"FID: {report['fid_note']}.",
+        *([f"FED: {report['fed_note']}."] if report.get("fed_note") else []),
     ]
     if picture:
         lines += ["", f"![label map, real, three noise samples]({picture})", ""]
     return "\n".join(lines)
+
+
+def _shown(value: object) -> object:
+    return "skipped" if value is None else value
 
 
 def update_card(weights: Path | str, report: dict, out: Path | str | None) -> Path:

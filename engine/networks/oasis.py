@@ -33,6 +33,14 @@ class OasisGeneratorConfig:
     spade_hidden: int = 128  # SPADE shared-conv width (128 in the official code)
     spade_kernel: int = 3
     spectral_norm: bool = True
+    # "nearest" is the official layout. "bilinear" (beyond the paper) is the usual cure for
+    # the grid and stripe artefacts that nearest ×2 upsampling leaves in early training; it
+    # has no parameters, so weights trained either way load into the other.
+    upsample: str = "nearest"
+
+    def __post_init__(self) -> None:
+        if self.upsample not in ("nearest", "bilinear"):
+            raise ValueError(f"upsample must be 'nearest' or 'bilinear', got {self.upsample!r}")
 
     @property
     def widths(self) -> list[int]:
@@ -62,11 +70,26 @@ class OasisDiscriminatorConfig:
 
 
 @dataclass
+class OasisStyleEncoderConfig:
+    """Beyond the paper: an image → global-noise encoder (SPADE's VAE mode for OASIS).
+
+    With it the paired rendered image becomes a well-posed target: the generator sees the
+    noise that encodes the photo's look (time of day, light), so a reconstruction loss no
+    longer pulls every sample towards the average of all looks (grey water, flat light).
+    """
+
+    z_dim: int = 64
+    widths: tuple[int, ...] = (32, 64, 128, 128, 128)  # stride-2 convs on the 128² input
+    input_size: int = 128  # the image is resized to this first: the look is global
+
+
+@dataclass
 class OasisConfig:
     """Both nets of one OASIS model; stored in the weights folder's config.json."""
 
     generator: OasisGeneratorConfig
     discriminator: OasisDiscriminatorConfig = field(default=None)  # type: ignore[assignment]
+    encoder: OasisStyleEncoderConfig | None = None  # trained with --style-encoder
 
     def __post_init__(self) -> None:
         if self.discriminator is None:
@@ -94,7 +117,11 @@ class OasisGenerator(nn.Module):
         cond_nc = config.semantic_nc + config.z_dim
         # Registration order matches the official module so state_dict() order does too.
         self.conv_img = nn.Conv2d(widths[-1], 3, 3, padding=1)
-        self.up = nn.Upsample(scale_factor=2)
+        self.up = (
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+            if config.upsample == "bilinear"
+            else nn.Upsample(scale_factor=2)
+        )
         self.body = nn.ModuleList(
             SpadeResBlock(
                 fin=widths[i],
@@ -133,6 +160,34 @@ class OasisGenerator(nn.Module):
 def expand_noise(z: torch.Tensor, height: int, width: int) -> torch.Tensor:
     """One noise vector per image (B, z_dim) spread over every pixel: the paper's sampling."""
     return z[:, :, None, None].expand(z.shape[0], z.shape[1], height, width)
+
+
+class OasisStyleEncoder(nn.Module):
+    """Image in [-1, 1] → (μ, log σ²) of the one noise vector that reproduces its look.
+
+    No normalisation layers: instance or batch norm would divide out exactly the global
+    colour statistics the code must carry.
+    """
+
+    def __init__(self, config: OasisStyleEncoderConfig) -> None:
+        super().__init__()
+        self.config = config
+        layers: list[nn.Module] = []
+        fin = 3
+        for width in config.widths:
+            layers += [nn.Conv2d(fin, width, 3, stride=2, padding=1), nn.LeakyReLU(0.2)]
+            fin = width
+        self.body = nn.Sequential(*layers)
+        self.mu = nn.Linear(2 * fin, config.z_dim)
+        self.logvar = nn.Linear(2 * fin, config.z_dim)
+
+    def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        size = self.config.input_size
+        x = F.interpolate(image, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
+        x = self.body(x)
+        # Mean and max pooling: the average look and its strongest features (sun, snow).
+        pooled = torch.cat((x.mean(dim=(2, 3)), x.amax(dim=(2, 3))), dim=1)
+        return self.mu(pooled), self.logvar(pooled)
 
 
 class _DiscriminatorBlock(nn.Module):

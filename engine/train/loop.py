@@ -93,15 +93,18 @@ def build_spec(options: FitOptions, dataset: SegmentationDataset) -> ModelSpec:
                 fix="train on data of the same label set, or drop --init-from",
             )
         spec.image_size = options.size
+        TRAINERS[spec.family].adapt_arch(spec.arch, options)
         return spec
     channel_ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    arch = TRAINERS[options.family].build_arch(options, len(channel_ids))
+    TRAINERS[options.family].adapt_arch(arch, options)
     return ModelSpec(
         family=options.family,
         label_set=label_set,
         channel_ids=channel_ids,
         dontcare_channel=0 if label_set.dontcare is not None else None,
         image_size=options.size,
-        arch=TRAINERS[options.family].build_arch(options, len(channel_ids)),
+        arch=arch,
     )
 
 

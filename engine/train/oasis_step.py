@@ -3,6 +3,14 @@
 The objective is the paper's: the generator is trained only through the segmenting
 discriminator's class-balanced (N+1)-way loss (no VGG loss), the discriminator with
 the same loss on real images, "fake" on generated ones, and LabelMix consistency.
+
+Beyond the paper, for exactly paired data such as the rendered landscapes (all off by
+default): ``--style-encoder`` encodes the real image of the first half of each batch into
+the noise (reparameterised, KL ×``lambda_kl``), so that half has a well-posed target;
+``--lambda-perceptual`` (EfficientNet-Lite0 features) and ``--lambda-pair-l1`` then tie
+it to its pair. The other half keeps random noise, so sampling stays trained adversarially.
+Without the encoder the paired losses apply to every sample with random noise (the first
+shipped model's recipe, which pulls every look towards the average).
 """
 
 from __future__ import annotations
@@ -18,7 +26,14 @@ from torch import nn
 
 from engine.encoding import LabelEncoder
 from engine.networks.blocks import init_official
-from engine.networks.oasis import OasisConfig, OasisDiscriminator, OasisGenerator, expand_noise
+from engine.networks.oasis import (
+    OasisConfig,
+    OasisDiscriminator,
+    OasisGenerator,
+    OasisStyleEncoder,
+    OasisStyleEncoderConfig,
+    expand_noise,
+)
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
@@ -34,6 +49,8 @@ class OasisTraining(GanTraining):
     loss_names: ClassVar[list[str]] = [
         "loss_g",
         "loss_pair_l1",
+        "loss_perceptual",
+        "loss_kl",
         "loss_d_real",
         "loss_d_fake",
         "loss_labelmix",
@@ -53,6 +70,13 @@ class OasisTraining(GanTraining):
             d.last_width = options.d_last_width
         return config
 
+    @staticmethod
+    def adapt_arch(arch: OasisConfig, options: FitOptions) -> None:
+        if options.upsample is not None:
+            arch.generator.upsample = options.upsample
+        if options.style_encoder and arch.encoder is None:
+            arch.encoder = OasisStyleEncoderConfig(z_dim=arch.generator.z_dim)
+
     def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:
         self.spec, self.options, self.device = spec, options, device
         arch: OasisConfig = spec.arch
@@ -64,13 +88,37 @@ class OasisTraining(GanTraining):
         self.ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         self.G: nn.Module = self.g
         self.D: nn.Module = self.d
+        # The encoder exists when the architecture has one (trained now or before); it is
+        # only used while --style-encoder is on.
+        self.e = OasisStyleEncoder(arch.encoder).to(device) if arch.encoder is not None else None
+        self.E: nn.Module | None = self.e
+        self.perceptual: nn.Module | None = None
+        if options.lambda_perceptual > 0:
+            from engine.train.perceptual import EfficientNetPerceptual
+
+            self.perceptual = EfficientNetPerceptual().to(device)
         betas = (options.beta1, options.beta2)
-        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=options.lr_g, betas=betas)
+        g_params = list(self.g.parameters()) + (list(self.e.parameters()) if self.e is not None else [])
+        self.opt_g = torch.optim.Adam(g_params, lr=options.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
         self.encoder: LabelEncoder = spec.encoder
         self.z_dim = arch.generator.z_dim
 
-    # ---- distributed -------------------------------------------------------------
+    def extra_modules(self) -> dict[str, nn.Module]:
+        return {"E": self.e} if self.e is not None else {}
+
+    def wrap_ddp(self) -> None:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        super().wrap_ddp()
+        if self.e is not None:
+            self.E = DDP(self.e, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+
+    def load_weights(self, parts: dict[str, nn.Module]) -> None:
+        super().load_weights(parts)
+        if self.e is not None and "encoder" in parts:
+            self.e.load_state_dict(parts["encoder"].state_dict())
+
     # ---- one iteration ---------------------------------------------------------------
     def _noise(self, n: int, h: int, w: int, gen: torch.Generator) -> torch.Tensor:
         return expand_noise(torch.randn(n, self.z_dim, generator=gen).to(self.device), h, w)
@@ -78,12 +126,35 @@ class OasisTraining(GanTraining):
     def _pair_l1(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         """Optional low-frequency L1 to the paired real image (0 when off, the paper's setting)."""
         weight = self.options.lambda_pair_l1
-        if weight == 0:
+        if weight == 0 or fake.shape[0] == 0:
             return torch.zeros((), device=fake.device)
         k = self.options.pair_pool
         return weight * F.l1_loss(
             F.avg_pool2d(fake, k, ceil_mode=True), F.avg_pool2d(image, k, ceil_mode=True)
         )
+
+    def _perceptual(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        if self.perceptual is None or fake.shape[0] == 0:
+            return torch.zeros((), device=fake.device)
+        return self.options.lambda_perceptual * self.perceptual(fake, image)
+
+    def _g_noise(self, image: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, int, torch.Tensor]:
+        """Noise for the G step: (B, z_dim, H, W), how many samples are paired, and the KL term.
+
+        With the style encoder the first half (at least one) is encoded from its real image;
+        otherwise every sample draws random noise and all of them are "paired".
+        """
+        b, _, h, w = image.shape
+        if not (self.options.style_encoder and self.E is not None):
+            return self._noise(b, h, w, gen), b, torch.zeros((), device=image.device)
+        paired = max(1, b // 2)
+        mu, logvar = self.E(image[:paired])
+        mu, logvar = mu.float(), logvar.float().clamp(-10, 10)
+        eps = torch.randn(mu.shape, generator=gen).to(mu.device)
+        free = torch.randn(b - paired, self.z_dim, generator=gen).to(mu.device)
+        z = torch.cat((mu + eps * torch.exp(0.5 * logvar), free))
+        kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1))
+        return expand_noise(z, h, w), paired, self.options.lambda_kl * kl
 
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
@@ -96,11 +167,13 @@ class OasisTraining(GanTraining):
         # Generator: fool the segmenter into the right class at every pixel.
         self.d.requires_grad_(False)
         with self._autocast():
-            fake = self.G(onehot, self._noise(b, h, w, gen))
+            noise, paired, loss_kl = self._g_noise(image, gen)
+            fake = self.G(onehot, noise)
             loss_g = n1_loss(self.d(fake).float(), channels, weights)
-            loss_pair = self._pair_l1(fake.float(), image)
+            loss_pair = self._pair_l1(fake[:paired].float(), image[:paired])
+            loss_perc = self._perceptual(fake[:paired], image[:paired])
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_pair).backward()
+        (loss_g + loss_pair + loss_perc + loss_kl).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -123,6 +196,8 @@ class OasisTraining(GanTraining):
         return {
             "loss_g": loss_g.item(),
             "loss_pair_l1": loss_pair.item(),
+            "loss_perceptual": loss_perc.item(),
+            "loss_kl": loss_kl.item(),
             "loss_d_real": loss_real.item(),
             "loss_d_fake": loss_fake.item(),
             "loss_labelmix": loss_lm.item(),
@@ -160,4 +235,5 @@ class OasisTraining(GanTraining):
             "generator": self.refreshed_ema(refresh, self.options.seed).state_dict(),
             "generator_live": self.g.state_dict(),
             "discriminator": self.d.state_dict(),
+            **({"encoder": self.e.state_dict()} if self.e is not None else {}),
         }

@@ -42,6 +42,13 @@ class FitOptions:
     # Rendered landscapes have exact pairs; it speeds early CPU training. See DESIGN.md.
     lambda_pair_l1: float = 0.0
     pair_pool: int = 8
+    # OASIS, beyond the paper: an image → noise encoder (KL ×lambda_kl) makes the paired
+    # render a well-posed target for half of each batch; the perceptual loss (frozen
+    # ImageNet EfficientNet-Lite0 features) and the pair L1 then apply to that half.
+    style_encoder: bool = False
+    lambda_perceptual: float = 0.0
+    lambda_kl: float = 0.05
+    upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
     ema_decay: float = 0.9999  # paper: 0.9999 (0.999 for Cityscapes)
     ema_bn_batches: int = 50  # batches for the BatchNorm refresh of the EMA copy
     arch: str = "paper"  # paper | small: base widths before the overrides below
@@ -106,6 +113,22 @@ class FitOptions:
             )
         if self.pretrain_steps < 0 or self.lambda_feature < 0:
             raise InputError("must not be negative", source="--pretrain-steps/--lambda-feature")
+        if self.lambda_perceptual < 0 or self.lambda_kl < 0:
+            raise InputError("must not be negative", source="--lambda-perceptual/--lambda-kl")
+        oasis_only = {"--style-encoder": self.style_encoder, "--upsample": self.upsample is not None}
+        for flag, given in oasis_only.items():
+            if given and self.family != "oasis":
+                raise InputError(f"only OASIS training has {flag}", source=flag, fix=f"drop {flag}")
+        if self.lambda_perceptual and self.family != "oasis":
+            raise InputError(
+                "only OASIS training has the EfficientNet perceptual loss",
+                source="--lambda-perceptual",
+                fix="drop it (INADE and MSCA take --vgg FILE)",
+            )
+        if self.upsample not in (None, "nearest", "bilinear"):
+            raise InputError(
+                f"{self.upsample!r} is not nearest or bilinear", source="--upsample", fix="pick one"
+            )
         if self.pair_pool < 1:
             raise InputError(f"{self.pair_pool} is below 1", source="--pair-pool", fix="use e.g. 8")
         if not 0 <= self.ema_decay < 1:

