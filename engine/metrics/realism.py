@@ -8,8 +8,9 @@ time:
 * **FED**: Fréchet distance between EfficientNet-Lite0 pooled features (ImageNet-trained,
   installed offline) of real and generated images — the realism number closest to FID;
 * **colour ΔE**: for landscapes maps, the per-class mean-colour distance to the nearest
-  of the renderer's images of the same map (36 styles × 4 material seeds) (:mod:`engine.metrics.colour`); the real
-  image's own distance is reported beside it as the floor of the measure.
+  of the renderer's images of the same map, 36 styles × 4 material seeds
+  (:mod:`engine.metrics.colour`); the real image's own distance is reported beside it as
+  the floor of the measure.
 
 ``painted_scenes`` runs the stripe and colour measures on hand-painted maps (the sample
 scenes), where the reference images are the renderer's images of the same maps.

@@ -47,7 +47,7 @@ def test_a_file_with_a_wrong_shape_is_refused_by_name(tmp_path: Path) -> None:
     state["_conv_head.weight"] = torch.zeros(10, 320, 1, 1)
     bad = tmp_path / "effnet.pth"
     torch.save(state, bad)
-    with pytest.raises(WeightsError, match="_conv_head.weight") as info:
+    with pytest.raises(WeightsError, match=r"_conv_head\.weight") as info:
         load_efficientnet_lite0(bad)
     assert "effnet.pth" in str(info.value)
 
@@ -55,7 +55,7 @@ def test_a_file_with_a_wrong_shape_is_refused_by_name(tmp_path: Path) -> None:
 def test_a_truncated_file_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "cut.pth"
     bad.write_bytes(efficientnet_file().read_bytes()[:1000])
-    with pytest.raises(WeightsError, match="cut.pth"):
+    with pytest.raises(WeightsError, match=r"cut\.pth"):
         load_efficientnet_lite0(bad)
 
 
