@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --upgrade pip >/dev/null
 	# Pin torch first so pip takes the local CPU wheel where one is provided.
 	$(BIN)/python -m pip install "torch==2.13.0" || $(BIN)/python -m pip install torch
-	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m pip install -e ".[dev,features]"
 	touch $(STAMP)
 
 run: $(STAMP)

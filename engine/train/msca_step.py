@@ -48,17 +48,13 @@ class FeatureNet(nn.Module):
         super().__init__()
         self.net = load_weights(folder, family="segmenter", parts=("segmenter",)).nets["segmenter"]
         self.net.eval().requires_grad_(False)
-        self.widths = list(self.net.config.widths)
+        self.widths = list(self.net.config.level_channels)
 
     def train(self, mode: bool = True) -> FeatureNet:  # always eval: BatchNorm statistics stay
         return super().train(False)
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
-        feats, x = [], image
-        for i, block in enumerate(self.net.down):
-            x = block(x if i == 0 else F.max_pool2d(x, 2))
-            feats.append(x)
-        return feats
+        return self.net.encoder_levels(image)
 
 
 class MscaTraining(GanTraining):

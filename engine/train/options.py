@@ -49,6 +49,7 @@ class FitOptions:
     lambda_perceptual: float = 0.0
     lambda_kl: float = 0.05
     upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
+    backbone: str | None = None  # segmenter: unet (default) | efficientnet-lite0 (ImageNet start)
     ema_decay: float = 0.9999  # paper: 0.9999 (0.999 for Cityscapes)
     ema_bn_batches: int = 50  # batches for the BatchNorm refresh of the EMA copy
     arch: str = "paper"  # paper | small: base widths before the overrides below
@@ -124,6 +125,12 @@ class FitOptions:
                 "only OASIS training has the EfficientNet perceptual loss",
                 source="--lambda-perceptual",
                 fix="drop it (INADE and MSCA take --vgg FILE)",
+            )
+        if self.backbone is not None and self.family != "segmenter":
+            raise InputError("only the segmenter has a backbone choice", source="--backbone", fix="drop it")
+        if self.backbone not in (None, "unet", "efficientnet-lite0"):
+            raise InputError(
+                f"{self.backbone!r} is not unet or efficientnet-lite0", source="--backbone", fix="pick one"
             )
         if self.upsample not in (None, "nearest", "bilinear"):
             raise InputError(

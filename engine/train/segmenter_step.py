@@ -25,8 +25,15 @@ class SegmenterTraining:
 
     @staticmethod
     def build_arch(options: FitOptions, num_channels: int) -> SegmenterConfig:
-        config = SegmenterConfig(num_classes=num_channels)
-        if options.arch == "small":
+        if options.backbone == "efficientnet-lite0":
+            config = SegmenterConfig(
+                num_classes=num_channels, widths=(16, 32, 48, 64, 96), backbone=options.backbone
+            )
+            if options.arch == "small":
+                config.widths = (8, 8, 16, 16, 32)
+        else:
+            config = SegmenterConfig(num_classes=num_channels)
+        if options.arch == "small" and config.backbone == "unet":
             config.widths = (8, 16, 32, 64)
         if options.d_widths is not None:
             config.widths = tuple(options.d_widths)
@@ -41,7 +48,22 @@ class SegmenterTraining:
         torch.manual_seed(options.seed)
         self.net = Segmenter(spec.arch).to(device)
         self.model: nn.Module = self.net
-        self.opt = torch.optim.Adam(self.net.parameters(), lr=options.lr)
+        groups: list[dict] = [{"params": list(self.net.parameters()), "lr": options.lr}]
+        if spec.arch.backbone == "efficientnet-lite0":
+            # Start from ImageNet (resume and --init-from overwrite it afterwards) and move
+            # the pretrained trunk ten times slower than the new decoder.
+            from engine.networks.pretrained import load_efficientnet_lite0
+
+            imagenet = load_efficientnet_lite0().state_dict()
+            self.net.backbone.load_state_dict(
+                {k: v for k, v in imagenet.items() if k in self.net.backbone.state_dict()}
+            )
+            trunk = {id(p) for p in self.net.backbone.parameters()}
+            groups = [
+                {"params": list(self.net.backbone.parameters()), "lr": options.lr / 10},
+                {"params": [p for p in self.net.parameters() if id(p) not in trunk], "lr": options.lr},
+            ]
+        self.opt = torch.optim.Adam(groups)
         self.encoder = spec.encoder
         dc = self.encoder.dontcare_channel
         self.ignore = dc if dc is not None else -100

