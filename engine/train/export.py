@@ -79,6 +79,25 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f" segmenter we trained): auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)}"
             f" steps and an L1 feature loss ×{options.get('lambda_feature', 0)}",
         )
+    if spec.family == "inade" and not options.get("vgg") and options.get("lambda_perceptual"):
+        text = text.replace(
+            "**without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here",
+            f"**in place of** the paper's VGG-19 perceptual loss (no weights here) an L1 loss"
+            f" ×{options['lambda_perceptual']} on frozen ImageNet EfficientNet-Lite0 features",
+        )
+    if spec.family == "oasis" and options.get("style_encoder"):
+        text += (
+            "; **plus, beyond the paper,** a style encoder (image → noise,"
+            f" KL ×{options.get('lambda_kl', 0.05)}) that encodes the paired render for half of each batch, so the paired losses below have a"
+            " well-posed target while the other half keeps random noise"
+        )
+    if spec.family == "oasis" and options.get("lambda_perceptual"):
+        text += (
+            f"; an L1 loss ×{options['lambda_perceptual']} on frozen ImageNet EfficientNet-Lite0 features"
+            " against the paired rendered image (`--lambda-perceptual`)"
+        )
+    if options.get("upsample") == "bilinear":
+        text += "; bilinear instead of nearest ×2 upsampling in the generator (`--upsample bilinear`)"
     if options.get("lambda_pair_l1"):
         text += (
             f"; **plus, beyond the paper,** an L1 loss ×{options['lambda_pair_l1']} between the generated and"

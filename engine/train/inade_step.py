@@ -5,7 +5,9 @@ feature matching ×10 on its deepest features, KL ×0.05 on the encoder's per-in
 distributions; the generator's instance noise is the encoder's remapping of a standard
 normal draw, as the README's ``--use_vae`` training command does. The VGG perceptual
 loss (×10) needs VGG-19 weights, which nothing here may download: it runs when the user
-passes a local file (``--vgg FILE``), else it is off and the run log says so. Beyond the
+passes a local file (``--vgg FILE``); ``--lambda-perceptual W`` puts frozen ImageNet
+EfficientNet-Lite0 features (installed offline) in its place; else it is off and the
+run log says so. Beyond the
 paper, as for OASIS: an EMA of the generator (exported, with its BatchNorm statistics
 refreshed) and the optional low-frequency paired L1.
 """
@@ -59,6 +61,11 @@ class InadeTraining(GanTraining):
 
     @property
     def notes(self) -> list[str]:
+        if self.vgg is None and self.options.lambda_perceptual > 0:
+            return [
+                f"perceptual loss ×{self.options.lambda_perceptual} on ImageNet EfficientNet-Lite0 features "
+                "in place of VGG-19 (no VGG-19 weights given)"
+            ]
         if self.vgg is None:
             return ["VGG perceptual loss: off (no VGG-19 weights given; --vgg FILE turns it on)"]
         return [f"VGG perceptual loss ×{self.lambda_vgg} with {self.options.vgg}"]
@@ -98,6 +105,12 @@ class InadeTraining(GanTraining):
         # The paper's VGG-19 perceptual loss (×10), when the user has the weights file.
         self.vgg = load_vgg19(options.vgg).to(device) if options.vgg is not None else None
         self.lambda_vgg = options.lambda_feature or LAMBDA_VGG
+        # Without VGG-19: the same role played by frozen ImageNet EfficientNet-Lite0 features.
+        self.effnet: nn.Module | None = None
+        if self.vgg is None and options.lambda_perceptual > 0:
+            from engine.train.perceptual import EfficientNetPerceptual
+
+            self.effnet = EfficientNetPerceptual().to(device)
         self.noise_nc = arch.generator.noise_nc
         self.z_dim = arch.generator.z_dim
 
@@ -157,11 +170,12 @@ class InadeTraining(GanTraining):
             loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_fake)
             loss_kld = LAMBDA_KLD * kl_divergence(InadeTraining._float(style), present) / image.shape[0]
             loss_pair = self._pair_l1(fake.float(), image)
-            loss_vgg = (
-                self.lambda_vgg * perceptual_loss(self.vgg, fake.float(), image)
-                if self.vgg is not None
-                else torch.zeros((), device=image.device)
-            )
+            if self.vgg is not None:
+                loss_vgg = self.lambda_vgg * perceptual_loss(self.vgg, fake.float(), image)
+            elif self.effnet is not None:
+                loss_vgg = self.options.lambda_perceptual * self.effnet(fake, image)
+            else:
+                loss_vgg = torch.zeros((), device=image.device)
         self.opt_g.zero_grad(set_to_none=True)
         (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair).backward()
         self.opt_g.step()

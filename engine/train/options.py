@@ -120,11 +120,17 @@ class FitOptions:
         for flag, given in oasis_only.items():
             if given and self.family != "oasis":
                 raise InputError(f"only OASIS training has {flag}", source=flag, fix=f"drop {flag}")
-        if self.lambda_perceptual and self.family != "oasis":
+        if self.lambda_perceptual and self.family not in ("oasis", "inade"):
             raise InputError(
-                "only OASIS training has the EfficientNet perceptual loss",
+                "only OASIS and INADE training have the EfficientNet perceptual loss",
                 source="--lambda-perceptual",
-                fix="drop it (INADE and MSCA take --vgg FILE)",
+                fix="drop it (MSCA takes --vgg FILE or --feature-net)",
+            )
+        if self.lambda_perceptual and self.vgg is not None:
+            raise InputError(
+                "give one perceptual network, not two",
+                source="--lambda-perceptual/--vgg",
+                fix="drop one of them",
             )
         if self.backbone is not None and self.family != "segmenter":
             raise InputError("only the segmenter has a backbone choice", source="--backbone", fix="drop it")
