@@ -88,8 +88,9 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
     if spec.family == "oasis" and options.get("style_encoder"):
         text += (
             "; **plus, beyond the paper,** a style encoder (image → noise,"
-            f" KL ×{options.get('lambda_kl', 0.05)}) that encodes the paired render for half of each batch, so the paired losses below have a"
-            " well-posed target while the other half keeps random noise"
+            f" KL ×{options.get('lambda_kl', 0.05)}) that encodes the paired render for half of each"
+            " batch, so the paired losses below have a well-posed target while the other half keeps"
+            " random noise"
         )
     if spec.family == "oasis" and options.get("lambda_perceptual"):
         text += (
