@@ -61,8 +61,13 @@ class InadeGeneratorConfig:
     latent_size: tuple[int, int] = (8, 8)  # (h, w) grid fc's output is viewed as
     num_upsampling: str = "normal"  # "more" adds a ×2 between G_middle_0 and G_middle_1
     spectral_norm: bool = True  # on the res-block convs (conv_0, conv_1, conv_s)
+    # "nearest" is the official layout; "bilinear" (beyond the paper) against the grid and
+    # stripe artefacts of early training. No parameters: weights load either way.
+    upsample: str = "nearest"
 
     def __post_init__(self) -> None:
+        if self.upsample not in ("nearest", "bilinear"):
+            raise ValueError(f"upsample must be 'nearest' or 'bilinear', got {self.upsample!r}")
         if self.num_upsampling not in UPSAMPLING_MODES:
             raise ValueError(f"num_upsampling must be one of {UPSAMPLING_MODES}, got {self.num_upsampling!r}")
         self.latent_size = (int(self.latent_size[0]), int(self.latent_size[1]))
@@ -407,7 +412,10 @@ class InadeGenerator(nn.Module):
         resized: dict[tuple[int, int], tuple] = {}
         for name in self.BLOCKS:
             if name != "head_0" and (name != "G_middle_1" or cfg.num_upsampling == "more"):
-                x = F.interpolate(x, scale_factor=2.0, mode="nearest")
+                if cfg.upsample == "bilinear":
+                    x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+                else:
+                    x = F.interpolate(x, scale_factor=2.0, mode="nearest")
             size = (x.shape[-2], x.shape[-1])
             if size not in resized:  # every layer of a block (and of G_middle_*) shares it
                 if pairs is not None:

@@ -85,6 +85,11 @@ class InadeTraining(GanTraining):
             d.ndf = options.d_widths[0]
         return InadeConfig(g, discriminator=d)
 
+    @staticmethod
+    def adapt_arch(arch: InadeConfig, options: FitOptions) -> None:
+        if options.upsample is not None:
+            arch.generator.upsample = options.upsample
+
     def __init__(self, spec: ModelSpec, options: FitOptions, device: torch.device) -> None:
         self.spec, self.options, self.device = spec, options, device
         arch: InadeConfig = spec.arch

@@ -116,10 +116,14 @@ class FitOptions:
             raise InputError("must not be negative", source="--pretrain-steps/--lambda-feature")
         if self.lambda_perceptual < 0 or self.lambda_kl < 0:
             raise InputError("must not be negative", source="--lambda-perceptual/--lambda-kl")
-        oasis_only = {"--style-encoder": self.style_encoder, "--upsample": self.upsample is not None}
-        for flag, given in oasis_only.items():
-            if given and self.family != "oasis":
-                raise InputError(f"only OASIS training has {flag}", source=flag, fix=f"drop {flag}")
+        if self.style_encoder and self.family != "oasis":
+            raise InputError(
+                "only OASIS training has --style-encoder (INADE has its own encoder)",
+                source="--style-encoder",
+                fix="drop --style-encoder",
+            )
+        if self.upsample is not None and self.family not in ("oasis", "inade"):
+            raise InputError("only OASIS and INADE have --upsample", source="--upsample", fix="drop it")
         if self.lambda_perceptual and self.family not in ("oasis", "inade"):
             raise InputError(
                 "only OASIS and INADE training have the EfficientNet perceptual loss",

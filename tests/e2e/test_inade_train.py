@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +111,23 @@ def test_vgg_file_turns_on_the_papers_perceptual_loss(tmp_path: Path, capsys: py
     # Another family, or two feature networks, are refused before any training.
     assert main([*args[:2], "oasis", *args[3:], "--out", str(tmp_path / "o")]) == 2
     assert main([*args, "--feature-net", str(weights)]) == 2
+
+
+def test_efficientnet_features_stand_in_for_vgg(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    data = make_folder_dataset(tmp_path / "data", count=4)
+    run, weights = tmp_path / "run", tmp_path / "weights"
+    args = ["fit", "--family", "inade", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1", "--lambda-perceptual", "10"]
+    assert main([*args, "--upsample", "bilinear"]) == 0
+    assert "EfficientNet-Lite0 features in place of VGG-19" in capsys.readouterr().out
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert all(float(r["loss_vgg"]) > 0 for r in rows)
+    assert main(["export", "--run", str(run), "--out", str(weights), "--bn-batches", "1"]) == 0
+    card = (weights / "CARD.md").read_text()
+    assert "×10.0 on frozen ImageNet EfficientNet-Lite0 features" in card and "**without**" not in card
+    assert "bilinear instead of nearest" in card
+    assert (
+        json.loads((weights / "config.json").read_text())["architecture"]["generator"]["upsample"]
+        == "bilinear"
+    )
