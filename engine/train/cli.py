@@ -61,6 +61,12 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         choices=["unet", "efficientnet-lite0"],
         help="segmenter: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned",
     )
+    p.add_argument(
+        "--class-balance",
+        action="store_true",
+        default=None,
+        help="segmenter: weigh classes by inverse pixel frequency (small classes count as much as sky)",
+    )
     p.add_argument("--lambda-kl", type=float, help="oasis --style-encoder: KL weight (default 0.05)")
     p.add_argument(
         "--upsample",

@@ -50,6 +50,9 @@ class FitOptions:
     lambda_kl: float = 0.05
     upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
     backbone: str | None = None  # segmenter: unet (default) | efficientnet-lite0 (ImageNet start)
+    # segmenter: weigh each class by its inverse pixel frequency in the batch (OASIS's
+    # class balancing), so small classes (bush, rock) count for mIoU as much as sky.
+    class_balance: bool = False
     ema_decay: float = 0.9999  # paper: 0.9999 (0.999 for Cityscapes)
     ema_bn_batches: int = 50  # batches for the BatchNorm refresh of the EMA copy
     arch: str = "paper"  # paper | small: base widths before the overrides below
@@ -135,6 +138,12 @@ class FitOptions:
                 "give one perceptual network, not two",
                 source="--lambda-perceptual/--vgg",
                 fix="drop one of them",
+            )
+        if self.class_balance and self.family != "segmenter":
+            raise InputError(
+                "only the segmenter takes --class-balance (OASIS always balances)",
+                source="--class-balance",
+                fix="drop it",
             )
         if self.backbone is not None and self.family != "segmenter":
             raise InputError("only the segmenter has a backbone choice", source="--backbone", fix="drop it")

@@ -16,6 +16,7 @@ from torch import nn
 
 from engine.networks.segmenter import Segmenter, SegmenterConfig
 from engine.registry import ModelSpec
+from engine.train.losses import class_balance_weights
 from engine.train.options import FitOptions
 from engine.train.visuals import grid_rows, to_uint8
 
@@ -95,7 +96,12 @@ class SegmenterTraining:
         self.net.train()
         with ctx:
             logits = self.model(image).float()
-        loss = F.cross_entropy(logits, target, ignore_index=self.ignore)
+        if self.options.class_balance:
+            weights = class_balance_weights(target, self.encoder.num_channels, self.encoder.dontcare_channel)
+            per_pixel = F.cross_entropy(logits, target, ignore_index=self.ignore, reduction="none")
+            loss = (per_pixel * weights).mean()
+        else:
+            loss = F.cross_entropy(logits, target, ignore_index=self.ignore)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()

@@ -38,7 +38,7 @@ def test_efficientnet_segmenter_starts_from_imagenet_and_keeps_it(tmp_path: Path
     args = ["fit", "--family", "segmenter", "--backbone", "efficientnet-lite0", "--data", f"folder:{data}"]
     args += ["--out", str(run), "--size", "64", "--batch", "2", "--steps", "2", "--arch", "small"]
     args += ["--workers", "0", "--precision", "fp32", "--log-every", "1", "--sample-every", "100"]
-    assert main(args) == 0
+    assert main([*args, "--class-balance"]) == 0
     assert main(["export", "--run", str(run), "--out", str(weights)]) == 0
     net = load_weights(weights, family="segmenter", parts=("segmenter",)).nets["segmenter"].eval()
     assert net.config.backbone == "efficientnet-lite0"

@@ -106,6 +106,7 @@ def test_init_from_weights_gains_the_encoder_and_bilinear(tmp_path: Path) -> Non
         ({"upsample": "cubic"}, "--upsample"),
         ({"lambda_kl": -1.0}, "--lambda-kl"),
         ({"backbone": "efficientnet-lite0"}, "--backbone"),
+        ({"class_balance": True}, "--class-balance"),
     ],
 )
 def test_options_that_do_not_apply_are_refused(tmp_path: Path, overrides: dict, flag: str) -> None:
