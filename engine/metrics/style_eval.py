@@ -20,6 +20,7 @@ import torch
 from engine.checkpoints import load_weights
 from engine.data import EvalTransform, open_dataset
 from engine.inference.msca_synth import Exemplar, MscaSynthesizer, StyleMix
+from engine.metrics.realism import RealismStats
 from engine.metrics.segmentation import ConfusionMatrix
 from engine.metrics.style import class_colour_distance, style_distances
 from engine.networks.segmenter import Segmenter
@@ -31,7 +32,11 @@ MEASURES = {  # key: (what the card calls it, which way is better)
     "nn_pixel": ("NN distance in pixels (RGB)", "↓"),
     "class_colour": ("per-class mean colour distance to the exemplar (RGB)", "↓"),
     "miou_to_target": ("mIoU of the output against the target layout", "↑"),
+    "fed": ("FED: Fréchet distance to the real test images, EfficientNet-Lite0 features", "↓"),
+    "stripe_ratio": ("stripe ratio (axis share of high-pass energy / the real images')", "↓"),
+    "colour_delta_e": ("colour ΔE to the renderer's nearest look of the target map", "↓"),
 }
+REALISM = ("fed", "stripe_ratio", "colour_delta_e")
 
 
 def _measure(
@@ -44,7 +49,12 @@ def _measure(
     log: Callable[[str], None],
 ) -> dict[str, float]:
     cm = ConfusionMatrix(num_channels, dontcare)
-    totals: dict[str, list[float]] = {k: [] for k in MEASURES if k != "miou_to_target"}
+    totals: dict[str, list[float]] = {k: [] for k in MEASURES if k != "miou_to_target" and k not in REALISM}
+    realism = RealismStats(
+        num_classes=len(synth.spec.label_set.ids),
+        landscapes=synth.spec.label_set.name == "landscapes",
+        colour_maps=50,
+    )
     for n, (target, exemplar, name) in enumerate(pairs):
         output = synth.generate(target.labels, StyleMix(Exemplar(exemplar.image, exemplar.labels, name)))
         for key, value in style_distances(features, output, exemplar.image).items():
@@ -56,12 +66,14 @@ def _measure(
             x = torch.from_numpy(output.astype(np.float32) / 127.5 - 1).permute(2, 0, 1)[None]
             pred = net(x).argmax(1).numpy()
         cm.update(synth.encoder.channels(target.labels).numpy()[None], pred)
+        realism.add(target.image, output, target.labels, target.instances, target.stem)
         if (n + 1) % 25 == 0:
             log(f"style pairs {n + 1}/{len(pairs)}")
     # Three significant digits (the Gram distances are of order 1e-4); None where no pair
     # had a class in common.
     means = {k: float(f"{np.mean(v):.3g}") if v else None for k, v in totals.items()}
-    return {**means, "miou_to_target": round(cm.miou(), 4)}
+    real = realism.report()
+    return {**means, "miou_to_target": round(cm.miou(), 4), **{k: real[k] for k in REALISM}}
 
 
 def evaluate_style(
@@ -75,6 +87,7 @@ def evaluate_style(
     baseline: Path | str | None = None,
     vgg: Path | str | None = None,
     out: Path | str | None = None,
+    size: tuple[int, int] | None = None,
     log: Callable[[str], None] = print,
 ) -> dict:
     synth = MscaSynthesizer.from_folder(weights)
@@ -84,7 +97,8 @@ def evaluate_style(
     net = seg.nets["segmenter"].eval()
     features = load_vgg19(vgg) if vgg is not None else net  # the paper's measures use VGG-19
     dataset = open_dataset(data, split=split)
-    transform = EvalTransform(synth.spec.image_size)
+    size = size or synth.spec.image_size
+    transform = EvalTransform(size)
     rng = np.random.default_rng(seed)
     count = min(pairs, len(dataset))
     chosen = []
@@ -99,7 +113,7 @@ def evaluate_style(
         "data": data,
         "split": split,
         "pairs": count,
-        "size": list(synth.spec.image_size),
+        "size": list(size),
         "features": f"VGG-19 ({vgg})" if vgg is not None else f"segmenter ({segmenter})",
         **_measure(synth, net, features, chosen, channels, dontcare, log),
     }

@@ -414,6 +414,7 @@ def _eval(args: argparse.Namespace) -> int:
             baseline=args.baseline,
             vgg=args.vgg,
             out=out,
+            size=args.size,
         )
         print(json.dumps(report, indent=2))
         if args.card:

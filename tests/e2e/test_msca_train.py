@@ -79,6 +79,8 @@ def test_style_eval_of_msca_weights(tmp_path: Path) -> None:
     report = json.loads((out / "style_eval.json").read_text())
     assert report["pairs"] == 2 and report["attention"] == "msca" and "baseline" not in report
     assert all(report[k] >= 0 for k in ("style_gram", "nn_feature", "nn_pixel", "miou_to_target"))
+    assert report["fed"] >= 0 and report["stripe_ratio"] > 0  # realism beside the style measures
+    assert report["colour_delta_e"] is None  # only for landscapes maps (the renderer's looks)
 
     # Against a baseline (here the same weights): the same pairs give the same numbers,
     # and --card writes both columns into the card.
