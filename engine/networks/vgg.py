@@ -15,8 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from engine.errors import WeightsError
-from engine.state_files import read_state_dict
+from engine.state_files import read_state_dict, require_layout
 
 # torchvision's configuration "E" up to conv5_1; "M" is a 2×2 max-pool.
 LAYERS: list[int | str] = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512]
@@ -62,21 +61,7 @@ def load_vgg19(path: Path | str) -> Vgg19Features:
     state = read_state_dict(path, "VGG-19 weights", FIX)
     net = Vgg19Features()
     wanted = net.state_dict()
-    missing = [k for k in wanted if k not in state]
-    if missing:
-        raise WeightsError(
-            f"not VGG-19 weights in torchvision's layout: no {missing[0]} (and {len(missing) - 1} more)",
-            source=path,
-            fix=FIX,
-        )
-    for key, value in wanted.items():
-        if tuple(state[key].shape) != tuple(value.shape):
-            raise WeightsError(
-                f"{key} has shape {list(state[key].shape)}, VGG-19 has {list(value.shape)} "
-                "(VGG-16 or another network?)",
-                source=path,
-                fix=FIX,
-            )
+    require_layout(state, wanted, path, "VGG-19 weights in torchvision's layout", FIX)
     net.load_state_dict({k: state[k].float() for k in wanted})
     return net.eval().requires_grad_(False)
 
