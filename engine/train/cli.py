@@ -225,6 +225,13 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="noise seed of the whole scene")
     p.add_argument("--resample", metavar="CLASS_NAME", help="re-roll the noise of this class only")
     p.add_argument("--resample-seed", type=int, default=1, help="seed for --resample")
+    p.add_argument(
+        "--exemplar",
+        help="example-guided (MSCA) models: the style's photo, or a gallery name (noon, sunset, …); "
+        "a photo is segmented by the label set's segmenter in weights/",
+    )
+    p.add_argument("--exemplar2", help="a second style (photo or gallery name), blended by --mix")
+    p.add_argument("--mix", type=float, default=0.5, help="with --exemplar2: weight of the first style (0–1)")
     p.add_argument("--device", default="cpu")
     p.add_argument(
         "--backend",
@@ -261,7 +268,11 @@ def _generate(args: argparse.Namespace) -> int:
     import time
 
     start = time.perf_counter()
-    image = synth.generate(labels, noise, source=str(args.labels))
+    style = _style_mix(args, synth)
+    if style is not None:
+        image = synth.generate(labels, style)
+    else:
+        image = synth.generate(labels, noise, source=str(args.labels))
     synth_ms = (time.perf_counter() - start) * 1000
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(args.out)
@@ -270,6 +281,63 @@ def _generate(args: argparse.Namespace) -> int:
     where = f"{synth.backend_name} on {synth.device.type}"
     print(f"wrote {args.out} ({w}×{h}, synthesis {synth_ms:.0f} ms, {where})")
     return 0
+
+
+def _style_mix(args: argparse.Namespace, synth: object) -> object | None:
+    """The StyleMix of --exemplar/--exemplar2/--mix for MSCA weights; None for the others."""
+    from engine.errors import InputError
+    from engine.inference.msca_synth import MscaSynthesizer, StyleMix
+
+    if not isinstance(synth, MscaSynthesizer):
+        if args.exemplar or args.exemplar2:
+            raise InputError(
+                "--exemplar is for example-guided (MSCA) models; these weights draw their look from noise",
+                source=str(args.weights),
+                fix="drop --exemplar, or pass MSCA weights such as weights/landscapes-msca",
+            )
+        return None
+    if not args.exemplar:
+        raise InputError(
+            "this example-guided model takes its look from an exemplar",
+            source=str(args.weights),
+            fix="add --exemplar PHOTO or a gallery name, e.g. --exemplar sunset",
+        )
+    if not 0 <= args.mix <= 1:
+        raise InputError(f"{args.mix} is outside 0–1", source="--mix", fix="use e.g. 0.5")
+    first = _exemplar(args.exemplar, synth.spec.label_set)
+    second = _exemplar(args.exemplar2, synth.spec.label_set) if args.exemplar2 else None
+    return StyleMix(first, second, args.mix if second is not None else 1.0)
+
+
+def _exemplar(text: str, label_set: object) -> object:
+    """A gallery exemplar by name, or a photo file segmented by a segmenter of the label set."""
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    from engine.errors import InputError
+    from engine.inference.gallery import gallery_exemplar
+    from engine.inference.msca_synth import Exemplar
+    from engine.inference.photo_style import PhotoSegmenter, find_segmenter
+    from engine.paths import WEIGHTS
+
+    path = Path(text)
+    if not path.is_file():
+        if path.suffix or "/" in text:
+            raise InputError("file not found", source=text, fix="check the path, or give a gallery name")
+        return gallery_exemplar(text, label_set)
+    try:
+        with Image.open(path) as im:
+            photo = np.asarray(im.convert("RGB"))
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
+        raise InputError(f"cannot read the photo ({exc})", source=path, fix="pass a PNG or JPEG") from exc
+    folder = find_segmenter([WEIGHTS], label_set)
+    if folder is None:
+        raise InputError(
+            f"a photo exemplar needs a segmenter for '{label_set.name}' to find its classes",
+            source=path,
+            fix="train one (app-train fit --family segmenter) into weights/, or use a gallery name",
+        )
+    return Exemplar(photo, PhotoSegmenter(folder).segment(photo), path.name)
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:
