@@ -424,7 +424,10 @@ class MainWindow(QMainWindow):
         self.model_folder = Path(folder).resolve()
         self.doc.model_name = folder.name
         self.worker.set_generator(*self._generate_fns(synth))
-        self.style_panel.set_per_instance(synth.family == "inade")
+        photo_mode = "instance" if synth.family == "inade" else None
+        if getattr(synth, "style_encoder", None) is not None and synth.family == "oasis":
+            photo_mode = "scene"
+        self.style_panel.set_photo_style(photo_mode)
         self.styles.copied = None  # a look of another model means nothing to this one
         # MSCA takes its style from exemplars, not from noise: one panel or the other.
         self.style_panel.setEnabled(synth.family != "msca")

@@ -46,15 +46,43 @@ class StyleActions:
             return
         self._set(self.copied, "Paste style")
 
-    def _set(self, vector: torch.Tensor, text: str) -> None:
+    def _set(self, vector: torch.Tensor, text: str, mask: np.ndarray | None = None) -> None:
         doc = self.w.doc
         noise = doc.noise.copy()
-        noise.set_vector(self.w.selection & ~doc.locked, vector)  # locked pixels keep their look
+        where = self.w.selection if mask is None else mask
+        noise.set_vector(where & ~doc.locked, vector)  # locked pixels keep their look
         doc.set_noise(noise, text)
 
+    def _scene_from_photo(self, path: Path | None) -> bool:
+        w = self.w
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(w, "Style from photo", "", PHOTO_FILTER)
+            if not name:
+                return False
+            path = Path(name)
+        try:
+            vector = w.synth.encode_photo(open_photo(path))
+        except TesseraError as error:
+            QMessageBox.warning(w, "Style from photo", str(error))
+            return False
+        everything = w.selection is None
+        mask = np.ones(w.doc.labels.shape, bool) if everything else w.selection
+        self._set(vector, f"Style from {path.name}", mask)
+        self._status(
+            f"Took the look of {path.name} for {'the scene' if everything else 'the selection'}", 5000
+        )
+        return True
+
     def from_photo(self, path: Path | None = None) -> bool:
-        """Give the selected object the look its class has in a photo (INADE models)."""
+        """Give the selected object the look its class has in a photo (INADE models), or the
+        selection / whole scene the photo's global look (OASIS models with a style encoder)."""
         w, synth = self.w, self.w.synth
+        if (
+            synth is not None
+            and synth.family == "oasis"
+            and getattr(synth, "style_encoder", None) is not None
+        ):
+            return self._scene_from_photo(path)
         if synth is None or synth.family != "inade" or w.selection is None:
             self._status("Select an object of an INADE model first.")
             return False

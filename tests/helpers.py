@@ -125,18 +125,23 @@ def _cumulative_batchnorm(net: Any) -> None:
             m.momentum = None
 
 
-def write_tiny_oasis(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
-    """A random-weights OASIS weights folder (small config): G and D, ready for the studio."""
+def write_tiny_oasis(
+    folder: Path, label_set_name: str = "landscapes", seed: int = 0, *, encoder: bool = False
+) -> Path:
+    """A random-weights OASIS weights folder (small config): G and D (and a style encoder
+    with ``encoder``), ready for the studio."""
     import torch
 
     from engine.checkpoints import save_weights
     from engine.networks.blocks import init_official
-    from engine.networks.oasis import OasisConfig
+    from engine.networks.oasis import OasisConfig, OasisStyleEncoderConfig
 
     spec = _tiny_spec("oasis", label_set_name, OasisConfig.small, "tests.helpers.write_tiny_oasis")
+    if encoder:
+        spec.arch.encoder = OasisStyleEncoderConfig(widths=(8, 16), input_size=32)
     torch.manual_seed(seed)
     states = {}
-    for part in ("generator", "discriminator"):
+    for part in ("generator", "discriminator", *(("encoder",) if encoder else ())):
         net = spec.build(part)
         init_official(net)
         states[part] = net.state_dict()

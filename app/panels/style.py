@@ -47,8 +47,9 @@ class StylePanel(QWidget):
         self.paste_style.setToolTip("Give the selection the look copied last")
         self.photo_style = QPushButton("Style from photo…")
         self.photo_style.setToolTip(
-            "Give the selected object the look its class has in a photo (INADE models: the photo is "
-            "segmented, then encoded)"
+            "INADE models: give the selected object the look its class has in a photo (the photo is "
+            "segmented, then encoded). OASIS models with a style encoder: give the selection, or the "
+            "whole scene, the photo's light and time of day"
         )
         self.count = QSpinBox()
         self.count.setRange(2, 12)
@@ -106,12 +107,17 @@ class StylePanel(QWidget):
         # Variations work without a selection too (of everything not locked).
         for button in (self.reroll_selection, self.lock, self.unlock, self.copy_style, self.paste_style):
             button.setEnabled(self._has_selection)
-        self.photo_style.setEnabled(self._has_selection and self._per_instance)
+        self._update_photo_style()
 
-    def set_per_instance(self, on: bool) -> None:
-        """Whether the model styles each instance (INADE): only then can a photo lend a style."""
-        self._per_instance = on
-        self.photo_style.setEnabled(self._has_selection and on)
+    def set_photo_style(self, mode: str | None) -> None:
+        """How a photo can lend a style: "instance" (INADE: per object, needs a selection),
+        "scene" (OASIS with a style encoder: the selection or everything), or None."""
+        self._photo_mode = mode
+        self._update_photo_style()
+
+    def _update_photo_style(self) -> None:
+        mode = getattr(self, "_photo_mode", None)
+        self.photo_style.setEnabled(mode == "scene" or (mode == "instance" and self._has_selection))
 
     def show_variations(self, images: list[np.ndarray]) -> None:
         self.strip.clear()

@@ -81,6 +81,9 @@ class Synthesizer:
         self.generator = fold_spectral_norm(weights.nets["generator"]).to(self.device).eval()
         disc = weights.nets.get("discriminator")
         self.discriminator = fold_spectral_norm(disc).to(self.device).eval() if disc is not None else None
+        # Models trained with --style-encoder can read a photo's look (time of day, light).
+        encoder = weights.nets.get("encoder")
+        self.style_encoder = encoder.to(self.device).eval() if encoder is not None else None
         self.backend = resolve_choice(backend, self.device)
         self.auto_runs = auto_runs
         self._lock = threading.RLock()
@@ -96,7 +99,21 @@ class Synthesizer:
         cls, folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
     ) -> Synthesizer:
         parts = ("generator", "discriminator") if segmenter else ("generator",)
-        return cls(load_weights(folder, family="oasis", parts=parts), device, backend)
+        return cls(load_weights(folder, family="oasis", parts=parts, optional=("encoder",)), device, backend)
+
+    def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
+        """The noise vector (z_dim,) that gives a scene the look of ``photo`` (H×W×3 uint8):
+        the mean of the style encoder's distribution, as the model saw paired photos."""
+        if self.style_encoder is None:
+            raise InputError(
+                "this model has no style encoder, so it cannot read a photo's look",
+                source=str(self.weights.folder),
+                fix="use a model trained with --style-encoder (the shipped landscapes-oasis is)",
+            )
+        x = torch.from_numpy(np.ascontiguousarray(photo, dtype=np.float32)).permute(2, 0, 1)[None]
+        with torch.no_grad():
+            mu, _ = self.style_encoder(x.to(self.device) / 127.5 - 1)
+        return mu[0].float().cpu()
 
     # ---------------------------------------------------------------- backends
 
