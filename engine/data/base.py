@@ -352,11 +352,12 @@ class SegmentationDataset(ABC):
         return Sample(entry.stem, image, labels, instances)
 
     def check(self, entry: Entry) -> None:
-        """Validate one entry without decoding its image: header sizes, label ids.
+        """Validate one entry: the image decodes in full (a file cut after its header
+        passes a header check and would stop training later), sizes agree, label ids exist.
 
         Raises :class:`DatasetError`; used by the ``skip_bad`` scan.
         """
-        hw = image_size(entry.image_path)
+        hw = read_image(entry.image_path).shape[:2]
         labels = self.read_labels(entry.label_path)
         _check_size(entry, "label map", entry.label_path, hw, labels.shape[:2])
         # read_label_png validated already; np.unique is a cheap second guard for maps

@@ -140,9 +140,30 @@ def _loader(
 
 def _ignore_stop_signals(worker_id: int) -> None:
     """Ctrl+C reaches the whole process group; workers leave stopping to the main process,
-    which finishes its step and saves (see _StopSignals)."""
+    which finishes its step and saves (see _StopSignals). SIGTERM keeps its default: it is
+    how the DataLoader ends its workers after an error, and a worker that ignored it
+    would keep the run from ever exiting."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _batches(loader: DataLoader, start: int) -> Iterator[tuple[int, dict[str, torch.Tensor]]]:
+    """(step, batch) pairs; a bad file met by a loader worker ends the run with its own
+    message (torch re-raises it wrapped in the worker's whole traceback)."""
+    try:
+        yield from enumerate(loader, start=start)
+    except InputError as exc:
+        raise unwrap_worker_error(exc) from None
+
+
+def unwrap_worker_error(exc: InputError) -> InputError:
+    """The original message of an InputError that a DataLoader worker raised."""
+    text = str(exc)
+    marker = f"{type(exc).__module__}.{type(exc).__qualname__}: "
+    if not text.startswith("Caught ") or marker not in text:
+        return exc
+    original = text.rsplit(marker, 1)[1].strip()
+    message, _, fix = original.partition("\nFix: ")
+    return type(exc)(message, fix=fix)
 
 
 def bn_refresh_batches(
@@ -292,7 +313,7 @@ def fit(
     last_t, last_step, step = t0, start, start
     interrupted = _StopSignals()
     try:
-        for step, batch in enumerate(loader, start=start):
+        for step, batch in _batches(loader, start):
             metrics = training.step(batch, step, ctx.rank)
             done = step + 1
             bar.update(1)
