@@ -51,6 +51,14 @@ def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], source: 
     extra = sorted(set(got) - set(expected))
     shapes = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
     if not (missing or extra or shapes):
+        # A diverged run can export NaN or infinite weights: every image would be garbage.
+        broken = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+        if broken:
+            raise WeightsError(
+                f"{len(broken)} tensors hold NaN or infinite values, e.g. {broken[:3]}",
+                source=source,
+                fix="export an earlier checkpoint of the run (training diverged), or re-export these weights",
+            )
         return
     lines = []
     if missing:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 from engine.checkpoints import load_weights, save_weights
 from engine.encoding import default_channel_ids
@@ -16,7 +16,7 @@ from engine.importers import import_oasis
 from engine.labels import LabelSet
 from engine.networks.oasis import OasisConfig, OasisDiscriminator, OasisGenerator, expand_noise
 from engine.registry import ModelSpec
-from tests.helpers import TINY_SET
+from tests.helpers import TINY_SET, write_tiny_oasis
 
 from .conftest import OFFICIAL
 
@@ -172,3 +172,14 @@ def test_import_cli_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[
         == 2
     )
     assert "best_EMA.pth" in capsys.readouterr().err
+
+
+def test_nan_weights_are_refused_by_name(tmp_path: Path) -> None:
+    folder = write_tiny_oasis(tmp_path / "nan")
+    state = load_file(str(folder / "generator.safetensors"))
+    key = next(k for k, v in state.items() if v.is_floating_point() and v.numel() > 1)
+    state[key].view(-1)[0] = float("nan")
+    save_file(state, str(folder / "generator.safetensors"))
+    with pytest.raises(WeightsError, match="NaN or infinite") as info:
+        load_weights(folder, family="oasis")
+    assert "generator.safetensors" in str(info.value) and key in str(info.value)
