@@ -178,7 +178,7 @@ class ModelSpec:
             raise ValueError(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
         ls = d["label_set"]
         label_set = LabelSet.builtin(ls) if isinstance(ls, str) else LabelSet.from_dict(ls)
-        return cls(
+        spec = cls(
             family=family,
             label_set=label_set,
             channel_ids=[int(i) for i in d["channel_ids"]],
@@ -187,3 +187,28 @@ class ModelSpec:
             arch=FAMILIES[family].arch_from_dict(d["architecture"]),
             training=dict(d.get("training", {})),
         )
+        spec.check_channels()
+        return spec
+
+    def check_channels(self) -> None:
+        """channel_ids must name each one-hot channel of the nets once, with ids of the label set
+        (a short or foreign list would silently shift every class to another channel)."""
+        ids = self.channel_ids
+        unknown = [i for i in ids if i not in self.label_set]
+        if unknown:
+            raise ValueError(f"channel_ids {unknown[:5]} are not ids of label set '{self.label_set.name}'")
+        if len(set(ids)) != len(ids):
+            raise ValueError("channel_ids lists an id twice")
+        expected = _channels_of(self.arch)
+        if expected is not None and len(ids) != expected:
+            raise ValueError(f"channel_ids has {len(ids)} entries, the architecture has {expected} channels")
+        if self.dontcare_channel is not None and not 0 <= int(self.dontcare_channel) < len(ids):
+            raise ValueError(f"dontcare_channel {self.dontcare_channel} is not a channel (0–{len(ids) - 1})")
+
+
+def _channels_of(arch: Any) -> int | None:
+    """How many one-hot channels a family's architecture takes (None where it has no such count)."""
+    generator = getattr(arch, "generator", None)
+    if generator is not None and hasattr(generator, "semantic_nc"):
+        return int(generator.semantic_nc)
+    return int(arch.num_classes) if hasattr(arch, "num_classes") else None

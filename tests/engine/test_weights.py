@@ -183,3 +183,21 @@ def test_nan_weights_are_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(WeightsError, match="NaN or infinite") as info:
         load_weights(folder, family="oasis")
     assert "generator.safetensors" in str(info.value) and key in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda ids: ids[:-1], "entries, the architecture has"),
+        (lambda ids: [*ids[:-1], 999], "not ids of label set"),
+        (lambda ids: [*ids[:-1], ids[0]], "an id twice"),
+    ],
+)
+def test_wrong_channel_ids_are_refused(tmp_path: Path, edit, message: str) -> None:
+    folder = write_tiny_oasis(tmp_path / "ids")
+    config = json.loads((folder / "config.json").read_text())
+    config["channel_ids"] = edit(config["channel_ids"])
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(WeightsError, match=message) as info:
+        load_weights(folder, family="oasis")
+    assert "config.json" in str(info.value)
