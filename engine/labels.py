@@ -617,6 +617,24 @@ def _load_builtin(name: str) -> LabelSet:
 
 
 # ---------------------------------------------------------------------- PNG I/O
+def _refuse_lossy_png(path: Path) -> None:
+    """Pillow reads a 16-bit grey+alpha PNG as 8-bit RGBA, keeping only each id's low byte:
+    every map would silently get other ids. Such files are refused by their header."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(26)
+    except OSError:
+        return  # the reader below reports a missing or unreadable file
+    if len(head) == 26 and head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+        depth, colour_type = head[24], head[25]
+        if depth == 16 and colour_type == 4:
+            raise InputError(
+                "a 16-bit grey+alpha PNG: the image library reads only the low byte of each id",
+                source=path,
+                fix="save the label map as 16-bit grey without alpha (or 8-bit grey / indexed)",
+            )
+
+
 def read_label_png(path: str | Path, label_set: LabelSet) -> np.ndarray:
     """Read a label map as H×W uint16 ids of ``label_set``.
 
@@ -630,6 +648,7 @@ def read_label_png(path: str | Path, label_set: LabelSet) -> np.ndarray:
     """
     p = Path(path)
     palette_rgb: np.ndarray | None = None
+    _refuse_lossy_png(p)
     try:
         with Image.open(p) as im:
             im.load()

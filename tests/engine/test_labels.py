@@ -330,3 +330,29 @@ def test_jpeg_colour_map_is_refused(tmp_path: Path, small: LabelSet) -> None:
     Image.fromarray(small.colorize(_random_map(small))).save(path)
     with pytest.raises(InputError, match="JPEG"):
         read_label_png(path, small)
+
+
+def _grey_alpha_16(path: Path, grey: np.ndarray) -> Path:
+    """A 16-bit grey+alpha PNG written byte by byte (Pillow cannot write this mode)."""
+    import struct
+    import zlib
+
+    h, w = grey.shape
+    alpha = np.full((h, w), 65535, ">u2")
+    rows = [b"\x00" + np.stack([grey[r].astype(">u2"), alpha[r]], 1).tobytes() for r in range(h)]
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 16, 4, 0, 0, 0)
+    body = chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows))) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+    return path
+
+
+def test_a_16_bit_grey_alpha_map_is_refused_not_misread(tmp_path: Path) -> None:
+    grey = np.array([[7, 300], [150, 1]], np.uint16)  # 300 would come back as 300 & 0xFF = 44
+    path = _grey_alpha_16(tmp_path / "ga16.png", grey)
+    with pytest.raises(InputError, match="16-bit grey\\+alpha") as info:
+        read_label_png(path, LabelSet.builtin("ade20k"))
+    assert "ga16.png" in str(info.value)
