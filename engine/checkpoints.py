@@ -74,6 +74,35 @@ def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], source: 
     )
 
 
+MAX_PARAMETERS = 2_000_000_000  # far above any released model (OASIS ADE20K: 94 M)
+
+
+def check_size(spec: ModelSpec) -> None:
+    """Refuse architectures whose nets would not fit any machine, before allocating them:
+    the parameters are counted on the meta device, which holds no memory."""
+    import copy
+
+    from engine.registry import FAMILIES
+
+    # Spectral norm changes no parameter count but is slow to set up on the meta device.
+    arch = copy.deepcopy(spec.arch)
+    for config in (arch, *vars(arch).values()) if hasattr(arch, "__dict__") else (arch,):
+        if hasattr(config, "spectral_norm"):
+            config.spectral_norm = False
+    counted = copy.copy(spec)
+    counted.arch = arch
+    for part in FAMILIES[spec.family].builders:
+        if part == "generator_live" or (part == "encoder" and getattr(spec.arch, "encoder", True) is None):
+            continue
+        try:
+            with torch.device("meta"):
+                count = sum(p.numel() for p in counted.build(part).parameters())
+        except (RuntimeError, ValueError, TypeError, OverflowError) as exc:
+            raise ValueError(f"the {part} cannot be built from this architecture ({exc})") from exc
+        if count > MAX_PARAMETERS:
+            raise ValueError(f"the {part} would have {count:,} parameters (the limit is {MAX_PARAMETERS:,})")
+
+
 def read_spec(folder: Path | str, family: str | None = None) -> ModelSpec:
     folder = Path(folder)
     if not folder.is_dir():
@@ -90,10 +119,20 @@ def read_spec(folder: Path | str, family: str | None = None) -> ModelSpec:
             fix="pass a folder made by `app-train export` or `app-train import`",
         )
     try:
-        spec = ModelSpec.from_dict(json.loads(config_path.read_text()))
+        config = json.loads(config_path.read_text())
+        if not isinstance(config, dict):
+            raise ValueError(f"it holds a JSON {type(config).__name__}, not an object")
+        spec = ModelSpec.from_dict(config)
+        check_size(spec)
     except InputError:
         raise
-    except (ValueError, KeyError, TypeError) as exc:
+    except RecursionError:
+        raise WeightsError(
+            "config.json is nested too deeply to be a weights configuration",
+            source=config_path,
+            fix="re-export the folder; do not edit config.json by hand",
+        ) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise WeightsError(
             f"config.json is malformed ({exc})",
             source=config_path,

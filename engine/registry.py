@@ -53,13 +53,41 @@ class Family:
     builders: dict[str, Callable[[Any], nn.Module]]
 
 
+MAX_SIZE_VALUE = 1 << 16  # widths, channels, kernel sizes: anything larger is not a real net
+
+
 def _dc_from_dict(cls: type, d: dict) -> Any:
+    if not isinstance(d, dict):
+        raise ValueError(f"{cls.__name__} must be a JSON object, got {type(d).__name__}")
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(d) - names
     if unknown:
         raise ValueError(f"unknown {cls.__name__} fields {sorted(unknown)}")
     kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    for f in dataclasses.fields(cls):
+        if f.name in kwargs:
+            _check_value(cls.__name__, f.name, str(f.type), kwargs[f.name])
     return cls(**kwargs)
+
+
+def _check_value(owner: str, name: str, annotation: str, value: Any) -> None:
+    """Type and range of one architecture field, from its annotation: sizes are positive
+    integers of sane size, flags are booleans, names are strings."""
+    where = f"{owner}.{name}"
+    if annotation.startswith("bool"):
+        if not isinstance(value, bool):
+            raise ValueError(f"{where} must be true or false, got {value!r}")
+    elif annotation.startswith(("int", "tuple[int")):
+        items = value if isinstance(value, tuple) else (value,)
+        if "None" in annotation and value is None:
+            return
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, int):
+                raise ValueError(f"{where} must hold integers, got {value!r}")
+            if not 0 <= item <= MAX_SIZE_VALUE:
+                raise ValueError(f"{where} = {item} is out of range (0–{MAX_SIZE_VALUE})")
+    elif annotation.startswith("str") and not isinstance(value, str):
+        raise ValueError(f"{where} must be a string, got {value!r}")
 
 
 def _oasis_from_dict(d: dict) -> OasisConfig:

@@ -22,6 +22,18 @@ from engine.errors import TesseraError
 from engine.inference.backends.names import CHOICES
 from engine.train.options import FitOptions, parse_size
 
+MAX_SEED = 2**63 - 1
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def seed_value(text: str) -> int:
+    """A seed: a whole number 0 … 2^63 − 1 (what numpy and torch generators take)."""
+    text = text.strip()
+    if len(text) > 19 or not text.isdigit() or int(text) > MAX_SEED:
+        shown = text if len(text) <= 24 else text[:20] + "…"
+        raise argparse.ArgumentTypeError(f"{shown!r} is not a seed: use a whole number from 0 to {MAX_SEED}")
+    return int(text)
+
 
 def _add_fit(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="train a model", description="Train a model. --resume continues a run.")
@@ -109,7 +121,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         "--precision", choices=["auto", "fp32", "bf16"], help="auto: bf16 where the hardware has it"
     )
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--seed", type=int)
+    p.add_argument("--seed", type=seed_value)
     p.add_argument("--workers", type=int, help="data-loading processes per rank (default 2)")
     p.add_argument("--log-every", type=int)
     p.add_argument("--sample-every", type=int)
@@ -222,9 +234,9 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
         help="label map: id PNG or colour PNG in the set's palette",
     )
     p.add_argument("--out", type=Path, required=True, help="image to write (PNG or JPEG)")
-    p.add_argument("--seed", type=int, default=0, help="noise seed of the whole scene")
+    p.add_argument("--seed", type=seed_value, default=0, help="noise seed of the whole scene")
     p.add_argument("--resample", metavar="CLASS_NAME", help="re-roll the noise of this class only")
-    p.add_argument("--resample-seed", type=int, default=1, help="seed for --resample")
+    p.add_argument("--resample-seed", type=seed_value, default=1, help="seed for --resample")
     p.add_argument(
         "--exemplar",
         help="example-guided (MSCA) models: the style's photo, or a gallery name (noon, sunset, …); "
@@ -250,6 +262,7 @@ def _generate(args: argparse.Namespace) -> int:
     from engine.labels import read_label_png
     from engine.noise import NoiseField
 
+    _check_image_out(args.out, args.labels)
     synth = open_synthesizer(args.weights, device=args.device, backend=args.backend)
     labels = read_label_png(args.labels, synth.spec.label_set)
     h, w = labels.shape
@@ -281,6 +294,24 @@ def _generate(args: argparse.Namespace) -> int:
     where = f"{synth.backend_name} on {synth.device.type}"
     print(f"wrote {args.out} ({w}×{h}, synthesis {synth_ms:.0f} ms, {where})")
     return 0
+
+
+def _check_image_out(out: Path, source: Path) -> None:
+    """Before any synthesis: --out must be a new image file, never the input map."""
+    from engine.errors import InputError
+
+    if out.is_dir():
+        raise InputError("is a folder", source=out, fix="give a file name, e.g. out.png")
+    if out.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(
+            f"unknown image type {out.suffix or '(no extension)'!r}",
+            source=out,
+            fix=f"end the name with one of {', '.join(IMAGE_SUFFIXES)}",
+        )
+    if out.exists() and source.exists() and out.resolve() == source.resolve():
+        raise InputError(
+            "is the input label map: it would be overwritten", source=out, fix="write to another file"
+        )
 
 
 def _style_mix(args: argparse.Namespace, synth: object) -> object | None:
@@ -435,7 +466,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, help="at most this many label maps")
     p.add_argument("--size", type=parse_size, help="evaluation size (default: the model's)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--out", type=Path, help="folder for eval.json, eval.md and eval.png")
     p.add_argument(
         "--inception",
@@ -514,7 +545,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="dataset folder to write")
     p.add_argument("--count", type=int, help="landscapes: number of scenes (8/10 train, 1/10 val, 1/10 test)")
     p.add_argument("--size", type=parse_size, default=(256, 256), help="H or HxW (default 256)")
-    p.add_argument("--seed", type=int, default=0, help="first seed; scene i uses seed + i")
+    p.add_argument("--seed", type=seed_value, default=0, help="first seed; scene i uses seed + i")
     p.add_argument("--workers", type=int, help="processes (default: all cores)")
 
 

@@ -1,0 +1,76 @@
+"""Hostile or mistaken inputs to app-train get one clear line naming the file and the fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.paths import RESOURCES, WEIGHTS
+from engine.train.cli import main
+
+SCENE = RESOURCES / "scenes" / "painted.png"
+
+
+def _weights_with(tmp_path: Path, edit) -> Path:
+    folder = tmp_path / "w"
+    shutil.copytree(WEIGHTS / "landscapes-oasis", folder, ignore=shutil.ignore_patterns("*live*", "eval"))
+    config = folder / "config.json"
+    config.write_text(edit(config.read_text()))
+    return folder
+
+
+def _arch(field: str, value: object):
+    def edit(text: str) -> str:
+        d = json.loads(text)
+        d["architecture"]["generator"][field] = value
+        return json.dumps(d)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: "[1, 2]", "holds a JSON list"),
+        (lambda t: "[" * 5000 + "]" * 5000, "nested too deeply"),
+        (_arch("channels_g", -4), "channels_g = -4 is out of range"),
+        (_arch("channels_g", "16"), "channels_g must hold integers"),
+        (_arch("channels_g", 60000), "parameters (the limit is"),  # ~92 TB if allocated
+        (_arch("spectral_norm", "yes"), "must be true or false"),
+    ],
+)
+def test_broken_configs(tmp_path: Path, capsys: pytest.CaptureFixture, edit, message: str) -> None:
+    folder = _weights_with(tmp_path, edit)
+    out = tmp_path / "o.png"
+    assert main(["generate", "--weights", str(folder), "--labels", str(SCENE), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "config.json" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_generate_refuses_bad_outputs_before_synthesis(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    labels = tmp_path / "map.png"
+    shutil.copy(SCENE, labels)
+    before = labels.read_bytes()
+    base = ["generate", "--weights", str(WEIGHTS / "landscapes-oasis"), "--labels", str(labels)]
+    for out, message in [
+        (labels, "is the input label map"),
+        (tmp_path, "is a folder"),
+        (tmp_path / "o.xyz", "unknown image type '.xyz'"),
+        (tmp_path / "noext", "unknown image type '(no extension)'"),
+    ]:
+        assert main([*base, "--out", str(out)]) == 2
+        assert message in capsys.readouterr().err
+    assert labels.read_bytes() == before
+
+
+def test_huge_seeds_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    base = ["generate", "--weights", str(WEIGHTS / "landscapes-oasis"), "--labels", str(SCENE)]
+    with pytest.raises(SystemExit) as info:
+        main([*base, "--out", str(tmp_path / "o.png"), "--seed", "9" * 5000])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert "is not a seed" in err and len(err) < 2000
