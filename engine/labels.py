@@ -30,6 +30,7 @@ from PIL import Image, UnidentifiedImageError
 from engine import paths
 from engine.errors import InputError
 from engine.fileio import atomic_write
+from engine.limits import check_pixels
 
 MAX_LABEL_ID = 65535
 """Label maps are uint16, so ids must fit in 0..65535."""
@@ -651,6 +652,7 @@ def read_label_png(path: str | Path, label_set: LabelSet) -> np.ndarray:
     _refuse_lossy_png(p)
     try:
         with Image.open(p) as im:
+            check_pixels(*im.size, p)
             im.load()
             mode, fmt = im.mode, im.format
             if mode in _ID_MODES:

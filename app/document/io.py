@@ -20,6 +20,7 @@ from app.document import pngmaps
 from engine.errors import InputError
 from engine.fileio import atomic_write
 from engine.labels import LabelSet, read_label_png, write_label_png
+from engine.limits import check_pixels
 
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
@@ -93,6 +94,7 @@ def open_photo(path: Path | str) -> np.ndarray:
     p = Path(path)
     try:
         with Image.open(p) as raw:
+            check_pixels(*raw.size, p)
             raw.load()
             im = ImageOps.exif_transpose(raw) or raw
             return _to_rgb(im)

@@ -27,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import DatasetError, InputError
 from engine.labels import LabelSet, read_label_png
+from engine.limits import check_pixels
 
 SKIP_BAD_FIX = "or pass --skip-bad to skip (and count) such entries"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -172,6 +173,7 @@ def read_image(path: Path) -> np.ndarray:
     """
     try:
         with Image.open(path) as im:
+            check_pixels(*im.size, path)
             im.load()
             return np.asarray(im.convert("RGB"))
     except FileNotFoundError:

@@ -349,6 +349,7 @@ def _exemplar(text: str, label_set: object) -> object:
     from engine.inference.gallery import gallery_exemplar
     from engine.inference.msca_synth import Exemplar
     from engine.inference.photo_style import PhotoSegmenter, find_segmenter
+    from engine.limits import check_pixels
     from engine.paths import WEIGHTS
 
     path = Path(text)
@@ -358,6 +359,7 @@ def _exemplar(text: str, label_set: object) -> object:
         return gallery_exemplar(text, label_set)
     try:
         with Image.open(path) as im:
+            check_pixels(*im.size, path)
             photo = np.asarray(im.convert("RGB"))
     except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as exc:
         raise InputError(f"cannot read the photo ({exc})", source=path, fix="pass a PNG or JPEG") from exc
@@ -389,10 +391,12 @@ def _segment(args: argparse.Namespace) -> int:
     from engine.errors import InputError
     from engine.inference.synthesizer import Synthesizer
     from engine.labels import write_label_png
+    from engine.limits import check_pixels
 
     synth = Synthesizer.from_folder(args.weights, device=args.device, segmenter=True)
     try:
         with Image.open(args.image) as im:
+            check_pixels(*im.size, args.image)
             photo = np.asarray(im.convert("RGB"))
     except (OSError, UnidentifiedImageError) as exc:
         raise InputError(

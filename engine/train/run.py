@@ -53,7 +53,21 @@ class RunFolder:
                 source=self.path,
                 fix="pass the --out folder of an earlier `app-train fit`",
             )
-        return json.loads(self.options.read_text())
+        try:
+            options = json.loads(self.options.read_text())
+        except (ValueError, RecursionError) as exc:
+            raise InputError(
+                f"options.json is not valid JSON ({str(exc)[:120]})",
+                source=self.options,
+                fix="restore it from a backup, or start a new run",
+            ) from None
+        if not isinstance(options, dict):
+            raise InputError(
+                f"options.json holds a JSON {type(options).__name__}, not the run's options",
+                source=self.options,
+                fix="restore it from a backup, or start a new run",
+            )
+        return options
 
     def save_checkpoint(self, state: dict) -> None:
         buffer = io.BytesIO()
@@ -73,7 +87,7 @@ class RunFolder:
             except Exception as exc:  # truncated/corrupt: fall back to the previous one
                 warnings.append(f"{path}: unreadable ({type(exc).__name__}); trying the previous checkpoint")
                 continue
-            if state.get("format") != CHECKPOINT_FORMAT:
+            if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
                 warnings.append(f"{path}: not a Tessera training checkpoint")
                 continue
             return state, warnings

@@ -74,3 +74,33 @@ def test_huge_seeds_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "is not a seed" in err and len(err) < 2000
+
+
+def test_pixel_bombs_are_refused_before_decoding(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from PIL import Image
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("L", (9000, 8000)).save(bomb)  # 72 MP of zeros: a few hundred KB on disk
+    base = ["--weights", str(WEIGHTS / "landscapes-oasis")]
+    assert main(["segment", *base, "--image", str(bomb), "--out", str(tmp_path / "s.png")]) == 2
+    assert main(["generate", *base, "--labels", str(bomb), "--out", str(tmp_path / "g.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("9000×8000 = 72 megapixels, above the limit of 67") == 2 and "TESSERA_MAX_PIXELS" in err
+
+
+def test_damaged_run_folders(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import torch
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "options.json").write_text('{"bad": ')
+    assert main(["fit", "--resume", "--out", str(run)]) == 2
+    assert "options.json is not valid JSON" in capsys.readouterr().err
+    (run / "options.json").write_text("[1]")
+    assert main(["export", "--run", str(run), "--out", str(tmp_path / "w")]) == 2
+    assert "holds a JSON list" in capsys.readouterr().err
+    shutil.copy(WEIGHTS / "landscapes-oasis" / "config.json", run / "model.json")
+    (run / "options.json").write_text(json.dumps({"data": "folder:x", "out": str(run)}))
+    torch.save(torch.zeros(3), run / "checkpoint.pt")
+    assert main(["export", "--run", str(run), "--out", str(tmp_path / "w")]) == 2
+    assert "not a Tessera training checkpoint" in capsys.readouterr().err
