@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from engine.errors import InputError
+from engine.limits import check_pixels
 
 MAX_ID16 = 65535
 MAX_ID24 = 2**24 - 1
@@ -86,6 +87,7 @@ def check_rgb(rgb: np.ndarray, what: str = "image") -> np.ndarray:
 def _open(data: bytes, what: str, source: str | Path) -> Image.Image:
     try:
         im = Image.open(io.BytesIO(data))
+        check_pixels(*im.size, f"{source} ({what})")
         im.load()
     except _READ_ERRORS as exc:
         raise InputError(

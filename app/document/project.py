@@ -275,8 +275,19 @@ def load_project(path: Path | str) -> ProjectState:
     )
 
 
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # a 64-megapixel RGB render is 192 MB unpacked
+
+
 def _member(zf: zipfile.ZipFile, name: str, p: Path) -> bytes:
     try:
+        # zipfile stops at the declared size, so checking it bounds what inflating can take.
+        size = zf.getinfo(name).file_size
+        if size > MAX_MEMBER_BYTES:
+            raise InputError(
+                f"{name} would unpack to {size / 2**20:.0f} MiB, more than any project holds",
+                source=p,
+                fix=_DAMAGED,
+            )
         return zf.read(name)
     except KeyError:
         raise InputError(f"the project has no {name}", source=p, fix=_DAMAGED) from None

@@ -273,3 +273,15 @@ def test_failed_load_leaves_document_alone(qtbot, tmp_path: Path, saved: Path, l
     with pytest.raises(InputError):
         apply_to(doc, load_project(path), path)
     assert doc.size == (8, 8) and doc.model_name == "keep" and (doc.labels == 2).all()
+
+
+def test_a_member_that_would_inflate_too_far_is_refused(
+    tmp_path: Path, label_set: LabelSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import app.document.project as project
+
+    path = save_project(tmp_path / "p.tessera", make_state(label_set))
+    monkeypatch.setattr(project, "MAX_MEMBER_BYTES", 64)  # a real bomb declares gigabytes
+    with pytest.raises(InputError, match="would unpack to") as info:
+        load_project(path)
+    assert "p.tessera" in str(info.value)
