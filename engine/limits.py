@@ -33,3 +33,29 @@ def check_pixels(width: int, height: int, source: str | Path) -> None:
             source=source,
             fix="scale it down first, or raise the limit with TESSERA_MAX_PIXELS if you have the memory",
         )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(need: int, what: str, source: str | Path) -> None:
+    """Refuse work that would need more memory than is available (with a 10 % margin)."""
+    free = available_memory()
+    if free is not None and need > 0.9 * free:
+        raise InputError(
+            f"{what} needs about {need / 2**30:.1f} GiB of memory; {free / 2**30:.1f} GiB are free",
+            source=source,
+            fix="paint a smaller canvas (or tiles of it), or use a machine with more memory",
+        )

@@ -104,3 +104,16 @@ def test_damaged_run_folders(tmp_path: Path, capsys: pytest.CaptureFixture) -> N
     torch.save(torch.zeros(3), run / "checkpoint.pt")
     assert main(["export", "--run", str(run), "--out", str(tmp_path / "w")]) == 2
     assert "not a Tessera training checkpoint" in capsys.readouterr().err
+
+
+def test_synthesis_too_large_for_memory_is_refused_up_front(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.limits
+
+    monkeypatch.setattr(engine.limits, "available_memory", lambda: 50 * 2**20)  # 50 MiB free
+    out = tmp_path / "o.png"
+    base = ["generate", "--weights", str(WEIGHTS / "landscapes-oasis"), "--labels", str(SCENE)]
+    assert main([*base, "--out", str(out)]) == 2
+    assert "synthesising 256×256 needs about 0.1 GiB of memory; 0.0 GiB are free" in capsys.readouterr().err
+    assert not out.exists()
