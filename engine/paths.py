@@ -26,3 +26,13 @@ def user_cache_dir() -> Path:
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "Tessera"
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tessera"
+
+
+def portable(text: str) -> str:
+    """``text`` with absolute paths inside the project (or the working folder) made relative,
+    for files that are committed (cards, configs, eval reports) and must not name the
+    machine they were made on."""
+    for root in (REPO_ROOT, Path.cwd()):
+        prefix = str(root.resolve()).rstrip("/") + "/"
+        text = text.replace(prefix, "")
+    return text

@@ -44,6 +44,7 @@ from engine.metrics.msssim import ms_ssim
 from engine.metrics.realism import RealismStats, painted_scenes
 from engine.metrics.segmentation import ConfusionMatrix
 from engine.noise import NoiseField
+from engine.paths import portable
 
 
 @dataclass
@@ -146,10 +147,10 @@ def evaluate(
             log(f"evaluated {i + 1}/{count}")
 
     report = {
-        "weights": str(weights),
-        "segmenter": str(segmenter),
-        "inception": str(inception) if inception is not None else None,
-        "data": data,
+        "weights": portable(str(weights)),
+        "segmenter": portable(str(segmenter)),
+        "inception": portable(str(inception)) if inception is not None else None,
+        "data": portable(data),
         "split": settings.split,
         "images": count,
         "size": list(size),

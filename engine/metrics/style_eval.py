@@ -25,6 +25,7 @@ from engine.metrics.segmentation import ConfusionMatrix
 from engine.metrics.style import class_colour_distance, style_distances
 from engine.networks.segmenter import Segmenter
 from engine.networks.vgg import Vgg19Features, load_vgg19
+from engine.paths import portable
 
 MEASURES = {  # key: (what the card calls it, which way is better)
     "style_gram": ("Gram style distance, feature levels 1–2", "↓"),
@@ -108,13 +109,13 @@ def evaluate_style(
         chosen.append((transform(dataset[int(t)]), transform(dataset[e]), str(e)))
     channels, dontcare = seg.spec.encoder.num_channels, seg.spec.encoder.dontcare_channel
     report = {
-        "weights": str(weights),
+        "weights": portable(str(weights)),
         "attention": synth.generator.config.attention,
-        "data": data,
+        "data": portable(data),
         "split": split,
         "pairs": count,
         "size": list(size),
-        "features": f"VGG-19 ({vgg})" if vgg is not None else f"segmenter ({segmenter})",
+        "features": portable(f"VGG-19 ({vgg})" if vgg is not None else f"segmenter ({segmenter})"),
         **_measure(synth, net, features, chosen, channels, dontcare, log),
     }
     if baseline is not None:

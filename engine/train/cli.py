@@ -20,6 +20,7 @@ from pathlib import Path
 
 from engine.errors import TesseraError
 from engine.inference.backends.names import CHOICES
+from engine.paths import WEIGHTS as WEIGHTS_DIR
 from engine.train.options import FitOptions, parse_size
 
 MAX_SEED = 2**63 - 1
@@ -464,7 +465,7 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--segmenter",
         type=Path,
-        default=Path("weights/landscapes-segmenter"),
+        default=WEIGHTS_DIR / "landscapes-segmenter",
         help="segmenter weights folder (default: the shipped landscapes segmenter)",
     )
     p.add_argument("--split", default="test")

@@ -17,6 +17,7 @@ import torch
 
 from engine.checkpoints import save_weights
 from engine.data import open_dataset
+from engine.paths import portable
 from engine.registry import ModelSpec
 from engine.train.families import TRAINERS
 from engine.train.loop import Context, bn_refresh_batches
@@ -178,17 +179,21 @@ def export_run(
     count = bn_batches or options.ema_bn_batches
     states = training.export_states(bn_refresh_batches(dataset, options, Context(0, 1, cpu), count))
     spec.training = {
-        "data": options.data,
+        "data": portable(options.data),
         "train_images": len(dataset),
-        "command": saved.get("command", ""),
-        "resumes": saved.get("resumes", []),
+        "command": portable(saved.get("command", "")),
+        "resumes": [portable(c) for c in saved.get("resumes", [])],
         "steps": int(state["step"]),
         "batch": options.batch,
         "wall_time_s": round(float(state["elapsed_s"]), 1),
         "hardware": saved.get("hardware", "unknown"),
         "precision": trained_precision,
         "bn_batches": count,
-        "options": {k: v for k, v in options.to_dict().items() if k not in ("out", "extra")},
+        "options": {
+            k: portable(v) if isinstance(v, str) else v
+            for k, v in options.to_dict().items()
+            if k not in ("out", "extra")
+        },
     }
     folder = save_weights(out, spec, states, _card(spec, spec.training))
     log(f"exported step {state['step']} of {run.path} to {folder}")

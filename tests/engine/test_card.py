@@ -30,3 +30,11 @@ def test_card_states_objective_and_data_recipe(tmp_path: Path) -> None:
     assert card.index(EVAL_BEGIN) < card.index(EVAL_END)
     provenance["options"] = {"lambda_pair_l1": 0.0}
     assert "beyond the paper" not in _card(spec, provenance)
+
+
+def test_paths_inside_the_project_become_relative() -> None:
+    from engine.paths import REPO_ROOT, portable
+
+    command = f"app-train fit --data landscapes:{REPO_ROOT}/data/land256 --out {REPO_ROOT}/runs/x"
+    assert portable(command) == "app-train fit --data landscapes:data/land256 --out runs/x"
+    assert portable("landscapes:/elsewhere/data") == "landscapes:/elsewhere/data"
