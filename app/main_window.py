@@ -321,6 +321,7 @@ class MainWindow(QMainWindow):
             self.palette_dock,
             self.options_dock,
             self.style_dock,
+            self.exemplars_dock,
             self.history_dock,
             self.models_dock,
         ):
@@ -431,6 +432,12 @@ class MainWindow(QMainWindow):
         self.styles.copied = None  # a look of another model means nothing to this one
         # MSCA takes its style from exemplars, not from noise: one panel or the other.
         self.style_panel.setEnabled(synth.family != "msca")
+        self.exemplars.setEnabled(synth.family == "msca")
+        self.exemplars.setToolTip(
+            ""
+            if synth.family == "msca"
+            else "Exemplars style example-guided models: pick landscapes-msca in Model"
+        )
         if synth.family == "msca":
             self.exemplars.set_label_set(spec.label_set)
             self.exemplars_dock.raise_()
