@@ -7,10 +7,12 @@ the window is never touched by a load that fails.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import cv2
+import numpy as np
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
@@ -19,6 +21,7 @@ from app.document.io import export_image, export_label_map, export_ora, import_l
 from app.document.project import ProjectState, apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, RecoveryStore, restore
 from engine.errors import TesseraError
+from engine.inference.photo_style import PhotoSegmenter, find_segmenter
 from engine.scene import Scene, thing_instances
 
 if TYPE_CHECKING:
@@ -237,9 +240,13 @@ class FileActions(QObject):
                 return False
             path = Path(name)
         synth = self.w.synth
-        if synth is None or synth.discriminator is None:
+        segment = self._photo_segmenter()
+        if synth is None or segment is None:
             QMessageBox.information(
-                self.w, "Open photo", "Load a model with a discriminator to segment photos."
+                self.w,
+                "Open photo",
+                "Load an OASIS model (its discriminator segments photos), or put a segmenter for "
+                "this label set in weights/.",
             )
             return False
         try:
@@ -251,10 +258,21 @@ class FileActions(QObject):
             return False
         h, w = photo_canvas_size(photo.shape[:2], synth.size_multiple)
         photo = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
-        labels = synth.segment(photo)
+        labels = segment(photo)
         self.w.doc.start(Scene(labels), underlay=photo)
         self.w.statusBar().showMessage(f"Segmented {path.name}; paint over it to change it.", 6000)
         return True
+
+    def _photo_segmenter(self) -> Callable[[np.ndarray], np.ndarray] | None:
+        """What turns a photo into labels: the model's discriminator (OASIS), else a
+        segmenter weights folder of the model's label set (INADE, MSCA)."""
+        synth = self.w.synth
+        if synth is None:
+            return None
+        if getattr(synth, "discriminator", None) is not None:
+            return synth.segment
+        folder = find_segmenter(self.w.models.folders, synth.spec.label_set)
+        return PhotoSegmenter(folder).segment if folder is not None else None
 
     # ------------------------------------------------------------------ save
     def save(self) -> bool:

@@ -137,3 +137,12 @@ def test_dragging_a_gallery_thumbnail_onto_the_result(qtbot, w) -> None:
         )
         assert w.eventFilter(w.result_view, drop)
         assert getattr(w.exemplars, role).name == "sunset"
+
+
+def test_a_photo_opens_with_the_label_sets_segmenter(qtbot, w, tmp_path: Path) -> None:
+    # MSCA has no discriminator that segments; the segmenter in weights/ does it instead.
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 255, (70, 90, 3), dtype=np.uint8)).save(photo)
+    assert w.files.open_photo(photo)
+    assert w.doc.labels.shape[0] % w.synth.size_multiple == 0
+    assert w.doc.underlay is not None
