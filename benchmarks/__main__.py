@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -141,6 +142,21 @@ def bench_paper_generator(quick: bool) -> list[dict]:
     )
 
 
+def run_groups(groups: list[tuple[str, Callable[[], list[dict]]]]) -> list[dict]:
+    """Every group's rows; a group that fails gives one row with its error, and the others
+    still run, so the report is always written."""
+    import traceback
+
+    cases: list[dict] = []
+    for name, bench in groups:
+        try:
+            cases += bench()
+        except Exception as exc:  # a benchmark must never cost the whole report
+            tail = traceback.format_exc().strip().splitlines()[-3:]
+            cases.append({"name": name, "error": f"{type(exc).__name__}: {exc}", "traceback": tail})
+    return cases
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (< 2 min)")
@@ -160,14 +176,16 @@ def main(argv: list[str] | None = None) -> int:
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
         "quick": args.quick,
-        "cases": bench_landscapes(args.quick)
-        + bench_generators(args.quick, args.weights)
-        + bench_paper_generator(args.quick)
-        + bench_example_guided(args.quick)
-        + bench_studio_process(args.quick)
-        + bench_training(args.quick)
-        # The paper-size incremental case takes about a minute: full runs only.
-        + ([] if args.quick else bench_incremental(False)),
+        "cases": run_groups([
+            ("landscapes", lambda: bench_landscapes(args.quick)),
+            ("generators", lambda: bench_generators(args.quick, args.weights)),
+            ("paper_generator", lambda: bench_paper_generator(args.quick)),
+            ("example_guided", lambda: bench_example_guided(args.quick)),
+            ("studio", lambda: bench_studio_process(args.quick)),
+            ("training", lambda: bench_training(args.quick)),
+            # The paper-size incremental case takes about a minute: full runs only.
+            ("incremental", lambda: [] if args.quick else bench_incremental(False)),
+        ]),
     }  # fmt: skip
     text = json.dumps(report, indent=2)
     print(text)

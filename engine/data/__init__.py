@@ -22,16 +22,19 @@ from engine.data.cityscapes import CityscapesDataset
 from engine.data.cocostuff import CocoStuffDataset
 from engine.data.folder import FolderDataset
 from engine.data.transforms import (
+    Batch,
     EvalTransform,
     TorchDataset,
     TrainTransform,
     cover_size,
+    make_batch,
     resize_sample,
     to_tensors,
 )
 
 __all__ = [
     "ADE20KDataset",
+    "Batch",
     "CityscapesDataset",
     "CocoStuffDataset",
     "Entry",
@@ -44,6 +47,7 @@ __all__ = [
     "cover_size",
     "dataset_kinds",
     "detect_kind",
+    "make_batch",
     "open_dataset",
     "parse_spec",
     "read_image",

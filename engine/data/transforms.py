@@ -12,6 +12,8 @@ about pixel centres; the exact variant samples centres too, so the two stay alig
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import cv2
 import numpy as np
 import torch
@@ -113,7 +115,32 @@ class EvalTransform:
         return resize_sample(sample, self.size)
 
 
-def to_tensors(sample: Sample) -> dict[str, torch.Tensor]:
+class Batch(TypedDict):
+    """What every trainer's ``step`` takes: one format for the loader, benchmarks and tests.
+
+    image: float32 (B, 3, H, W) in [-1, 1]; labels, instances: int64 (B, H, W), the
+    instances all 0 where the dataset has none. One sample (from :func:`to_tensors`) has
+    the same keys without the batch dimension.
+    """
+
+    image: torch.Tensor
+    labels: torch.Tensor
+    instances: torch.Tensor
+
+
+def make_batch(samples: list[Sample]) -> Batch:
+    """Samples of one size → a Batch (what the DataLoader's collation gives for them)."""
+    if not samples:
+        raise ValueError("a batch needs at least one sample")
+    items = [to_tensors(s) for s in samples]
+    return Batch(
+        image=torch.stack([i["image"] for i in items]),
+        labels=torch.stack([i["labels"] for i in items]),
+        instances=torch.stack([i["instances"] for i in items]),
+    )
+
+
+def to_tensors(sample: Sample) -> Batch:
     """Torch tensors as the networks take them.
 
     "image": float32 (3, H, W) in [-1, 1]; "labels" and "instances": int64 (H, W), the
@@ -127,7 +154,7 @@ def to_tensors(sample: Sample) -> dict[str, torch.Tensor]:
         instances = torch.zeros(labels.shape, dtype=torch.int64)
     else:
         instances = torch.from_numpy(sample.instances.astype(np.int64))
-    return {"image": image, "labels": labels, "instances": instances}
+    return Batch(image=image, labels=labels, instances=instances)
 
 
 Transform = TrainTransform | EvalTransform

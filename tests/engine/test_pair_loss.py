@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
+from engine.data import Batch, Sample, make_batch
 from engine.encoding import default_channel_ids
 from engine.errors import InputError
 from engine.labels import LabelSet
@@ -35,11 +35,9 @@ def _training(tmp_path: Path, weight: float) -> OasisTraining:
     return OasisTraining(spec, options, torch.device("cpu"))
 
 
-def _batch() -> dict[str, torch.Tensor]:
+def _batch() -> Batch:
     scenes = [tiny_scene(i, (64, 64)) for i in range(2)]
-    labels = torch.from_numpy(np.stack([s[0] for s in scenes]).astype(np.int64))
-    image = torch.from_numpy(np.stack([s[1] for s in scenes])).permute(0, 3, 1, 2).float() / 127.5 - 1
-    return {"labels": labels, "image": image}
+    return make_batch([Sample(f"s{i}", s[1], s[0], None) for i, s in enumerate(scenes)])
 
 
 def test_off_by_default_and_logged_as_zero(tmp_path: Path) -> None:
