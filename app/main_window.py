@@ -7,6 +7,7 @@ document state or rendering code lives in this file.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -480,6 +481,7 @@ class MainWindow(QMainWindow):
     # ================================================================== synthesis
     def schedule(self, delay_ms: int = 0) -> None:
         """Ask for a new image soon; during a stroke requests are throttled, not postponed."""
+        self._changed_at = time.perf_counter()  # what the painter did last: the latency's start
         if self._timer.isActive():
             if delay_ms == 0:
                 self._timer.start(0)
@@ -491,6 +493,11 @@ class MainWindow(QMainWindow):
             return None
         style = self._msca_style() if self.synth.family == "msca" else None
         self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
+        changed = getattr(self, "_changed_at", None)
+        self._change_times = {
+            k: v for k, v in getattr(self, "_change_times", {}).items() if k > self.requested - 8
+        }
+        self._change_times[self.requested] = changed if changed is not None else time.perf_counter()
         return self.requested
 
     @property
@@ -509,7 +516,14 @@ class MainWindow(QMainWindow):
         self.result_view.set_rgb(image)
         self.canvas.set_output(image)
         self.last_ms = ms
-        self.time_label.setText(f"{ms:.0f} ms")
+        # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
+        # throttling and queueing included, not only the network's own time.
+        changed = getattr(self, "_change_times", {}).get(request_id)
+        self.last_latency_ms = (time.perf_counter() - changed) * 1000 if changed is not None else ms
+        self.time_label.setText(f"{self.last_latency_ms:.0f} ms")
+        self.time_label.setToolTip(
+            f"From your last change to this image: {self.last_latency_ms:.0f} ms (synthesis {ms:.0f} ms)"
+        )
         self._show_backend()
 
     def _failed(self, request_id: int, message: str) -> None:

@@ -14,3 +14,17 @@ def test_exemplars_dock_reopens_from_view_and_is_off_for_noise_models(window) ->
     assert window.synth.family == "oasis"
     assert not window.exemplars.isEnabled() and not window.exemplars.use_button.isEnabled()
     assert "landscapes-msca" in window.exemplars.toolTip()
+
+
+def test_status_bar_shows_change_to_pixels_not_only_synthesis(qtbot, window) -> None:
+    import numpy as np
+
+    qtbot.waitUntil(lambda: window.settled and window.output is not None, timeout=20000)
+    labels = window.doc.labels.copy()
+    labels[:8, :8] = (int(labels[0, 0]) + 1) % 5
+    window.doc.set_maps("Paint", labels=labels)
+    qtbot.waitUntil(lambda: window.settled, timeout=20000)
+    assert window.last_latency_ms >= window.last_ms > 0
+    assert window.time_label.text() == f"{window.last_latency_ms:.0f} ms"
+    assert "synthesis" in window.time_label.toolTip()
+    assert np.array_equal(window.doc.labels, labels)
