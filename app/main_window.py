@@ -350,6 +350,9 @@ class MainWindow(QMainWindow):
         self.style_panel.show_seeds(self.doc.noise)
         self.output = None
         self.result_view.set_rgb(None)
+        # Results of requests made for the old document must never become the new one's image
+        # (nor its autosaved render): everything asked for so far counts as shown.
+        self.shown_request = max(self.shown_request, self.requested)
         self.view_state.fit_pending = True
         self.fit_views()
         self._update_title()
@@ -406,6 +409,9 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot load model", str(error))
             return False
         spec = synth.spec
+        # The worker gets the new model before the document restarts, so no request made
+        # for the new document runs on the old model (or the reverse).
+        restart: Callable[[], None] | None = None
         if spec.label_set != self.doc.label_set:
             labels, lost = remap_by_name(self.doc.labels, self.doc.label_set, spec.label_set)
             if lost and self.isVisible():
@@ -419,13 +425,22 @@ class MainWindow(QMainWindow):
                     return False
             from engine.scene import Scene
 
-            self.doc.start(Scene(labels), z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name)
+            scene = Scene(labels)
+
+            def restart() -> None:
+                self.doc.start(scene, z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name)
+
         elif synth.z_dim != self.doc.noise.z_dim:
-            self.doc.start(self.doc.scene, z_dim=synth.z_dim, model=folder.name)
+
+            def restart() -> None:
+                self.doc.start(self.doc.scene, z_dim=synth.z_dim, model=folder.name)
+
         self.synth = synth
         self.model_folder = Path(folder).resolve()
-        self.doc.model_name = folder.name
         self.worker.set_generator(*self._generate_fns(synth))
+        if restart is not None:
+            restart()
+        self.doc.model_name = folder.name
         photo_mode = "instance" if synth.family == "inade" else None
         if getattr(synth, "style_encoder", None) is not None and synth.family == "oasis":
             photo_mode = "scene"
@@ -506,7 +521,7 @@ class MainWindow(QMainWindow):
         return not self._timer.isActive() and self.shown_request >= self.requested
 
     def _image_ready(self, request_id: int, image: np.ndarray, ms: float) -> None:
-        if request_id < self.shown_request:
+        if request_id <= self.shown_request:
             self.dropped_results += 1  # an older request finished late: never go back in time
             return
         self.shown_request = request_id

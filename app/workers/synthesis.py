@@ -35,6 +35,9 @@ class Request:
     submitted: float = field(default_factory=time.perf_counter)
 
 
+STOP_TIMEOUT_MS = 10_000  # longest a closing window waits for the synthesis in flight
+
+
 class SynthesisWorker(QThread):
     """Runs ``generate(labels, noise)`` off the GUI thread."""
 
@@ -54,10 +57,12 @@ class SynthesisWorker(QThread):
         self._variations: Request | None = None
         self._next_id = 0
         self._stopping = False
+        self.finished_late = False  # stop() gave up waiting for a synthesis in flight
 
     # ------------------------------------------------------------------ GUI side
     def set_generator(self, generate: Generate | None, variations: Generate | None = None) -> None:
-        """Switch models; requests already queued run with the new one.
+        """Switch models; requests still queued for the old one are dropped (their label
+        set or noise size may not fit the new model), the one running finishes.
 
         ``variations`` makes the variation strips, if they need another function (the
         studio's image function is incremental, and a strip of unrelated noises would
@@ -66,6 +71,7 @@ class SynthesisWorker(QThread):
         with QMutexLocker(self._mutex):
             self._generate = generate
             self._generate_variations = variations
+            self._image = self._variations = None
 
     def submit(
         self,
@@ -92,7 +98,9 @@ class SynthesisWorker(QThread):
             self._stopping = True
             self._image = self._variations = None
             self._wake.wakeAll()
-        self.wait()
+        # A synthesis cannot be interrupted; wait for it, but never hang the window's close.
+        if not self.wait(STOP_TIMEOUT_MS):
+            self.finished_late = True
 
     def _queue(
         self,

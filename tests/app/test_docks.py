@@ -28,3 +28,16 @@ def test_status_bar_shows_change_to_pixels_not_only_synthesis(qtbot, window) -> 
     assert window.time_label.text() == f"{window.last_latency_ms:.0f} ms"
     assert "synthesis" in window.time_label.toolTip()
     assert np.array_equal(window.doc.labels, labels)
+
+
+def test_a_late_result_for_the_old_document_is_not_the_new_ones_image(qtbot, window) -> None:
+    import numpy as np
+
+    from engine.scene import Scene
+
+    qtbot.waitUntil(lambda: window.settled and window.output is not None, timeout=20000)
+    old_request = window.requested
+    window.doc.start(Scene(np.zeros((64, 64), np.uint16)))
+    assert window.output is None
+    window._image_ready(old_request, np.full((64, 64, 3), 9, np.uint8), 1.0)  # arrives late
+    assert window.output is None or not (window.output == 9).all()

@@ -135,3 +135,41 @@ def test_instances_travel_with_the_request(qtbot) -> None:
         assert got[0] is not None and got[0][0, 0] == 0 and got[0][3, 3] == 15
     finally:
         worker.stop()
+
+
+def test_a_model_switch_drops_what_was_queued_for_the_old_model(qtbot) -> None:
+    slow = SlowGenerator()
+    worker = SynthesisWorker(slow)
+    worker.start()
+    try:
+        worker.submit(*_inputs(1))
+        qtbot.waitUntil(lambda: slow.seen == [1], timeout=5000)  # running on the old model
+        worker.submit(*_inputs(2))  # queued for the old model's label set
+        new = SlowGenerator()
+        new.gate.set()
+        worker.set_generator(new)
+        slow.gate.set()
+        time.sleep(0.3)
+        assert slow.seen == [1] and new.seen == []  # request 2 never ran, on either model
+        with qtbot.waitSignal(worker.image_ready, timeout=5000):
+            worker.submit(*_inputs(3))
+        assert new.seen == [3]
+    finally:
+        slow.gate.set()
+        worker.stop()
+
+
+def test_stop_does_not_hang_on_a_stuck_synthesis(qtbot, monkeypatch) -> None:
+    import app.workers.synthesis as synthesis
+
+    monkeypatch.setattr(synthesis, "STOP_TIMEOUT_MS", 200)
+    stuck = SlowGenerator()
+    worker = SynthesisWorker(stuck)
+    worker.start()
+    worker.submit(*_inputs(1))
+    qtbot.waitUntil(lambda: stuck.seen == [1], timeout=5000)
+    start = time.perf_counter()
+    worker.stop()
+    assert time.perf_counter() - start < 2 and worker.finished_late
+    stuck.gate.set()
+    worker.wait()
