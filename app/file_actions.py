@@ -172,13 +172,23 @@ class FileActions(QObject):
         except TesseraError as error:
             self._error("Cannot open project", error)
             return False
+        # Everything is decoded before the document is replaced: a damaged exemplar must not
+        # leave a half-opened project behind. The painting opens without it, with a message.
+        decoded, damaged = None, None
+        try:
+            decoded = self.w.exemplars.decode(state.exemplars, state.exemplar_files, path)
+        except TesseraError as error:
+            damaged = error
         if not self.confirm_discard():
             return False
         model = self._model_for(state.model)
         if model is not None and model != self.w.model_folder:
             self.w.load_model(model)
         apply_to(self.w.doc, state, path)
-        self._restore_exemplars(state, path)
+        if damaged is not None:
+            self._error("Exemplars not restored", damaged)
+        elif state.exemplars:
+            self.w.exemplars.restore(state.exemplars, state.exemplar_files, state.settings, path, decoded)
         self._remember(path)
         return True
 

@@ -190,20 +190,39 @@ class ExemplarPanel(QWidget):
             )
         return refs, files, {"exemplar_mix": self.gamma}
 
-    def restore(
-        self, refs: list[dict[str, Any]], files: dict[str, bytes], settings: dict[str, Any], source: Path
-    ) -> None:
-        """Take back what :meth:`project_parts` wrote (a project without exemplars keeps the current ones)."""
+    @staticmethod
+    def decode(refs: list[dict[str, Any]], files: dict[str, bytes], source: Path) -> dict[str, Exemplar]:
+        """The exemplars a project names, decoded — or an InputError, before anything changes."""
         chosen: dict[str, Exemplar] = {}
         for ref in refs:
             role, labels_file = ref.get("role"), ref.get("labels_file")
-            if role not in ROLES or labels_file not in files:
+            if role not in ROLES or labels_file not in files or ref.get("file") not in files:
                 raise InputError(
                     f"exemplar reference {ref!r} is incomplete", source=source, fix="the file is damaged"
                 )
-            image = np.asarray(Image.open(io.BytesIO(files[ref["file"]])).convert("RGB"))
+            try:
+                with Image.open(io.BytesIO(files[ref["file"]])) as im:
+                    image = np.asarray(im.convert("RGB"))
+            except (OSError, ValueError, Image.DecompressionBombError) as exc:
+                raise InputError(
+                    f"exemplar {ref['file']} is not a readable image ({exc})",
+                    source=source,
+                    fix="the file is damaged",
+                ) from None
             labels = pngmaps.decode_ids(files[labels_file], labels_file, source)
             chosen[role] = Exemplar(image, labels.astype(np.uint16), str(ref.get("name", role)))
+        return chosen
+
+    def restore(
+        self,
+        refs: list[dict[str, Any]],
+        files: dict[str, bytes],
+        settings: dict[str, Any],
+        source: Path,
+        decoded: dict[str, Exemplar] | None = None,
+    ) -> None:
+        """Take back what :meth:`project_parts` wrote (a project without exemplars keeps the current ones)."""
+        chosen = decoded if decoded is not None else self.decode(refs, files, source)
         if "first" in chosen:
             self.first, self.second = chosen["first"], chosen.get("second")
         mix = settings.get("exemplar_mix")

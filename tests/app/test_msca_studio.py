@@ -146,3 +146,24 @@ def test_a_photo_opens_with_the_label_sets_segmenter(qtbot, w, tmp_path: Path) -
     assert w.files.open_photo(photo)
     assert w.doc.labels.shape[0] % w.synth.size_multiple == 0
     assert w.doc.underlay is not None
+
+
+def test_a_damaged_exemplar_opens_the_painting_without_it(qtbot, w, tmp_path: Path, dialogs) -> None:
+    import zipfile
+
+    panel = w.exemplars
+    panel.use(panel.gallery[2])  # sunset
+    path = tmp_path / "styled.tessera"
+    assert w.files.save_as(path)
+    broken = tmp_path / "broken.tessera"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename.startswith("exemplars/") and not item.filename.endswith("_labels.png"):
+                data = b"not an image"
+            dst.writestr(item, data)
+    panel.use(panel.gallery[0])  # noon, so we can see nothing half-changed
+    w.new_document((64, 64))
+    assert w.files.open_project(broken)  # no exception escapes
+    assert w.doc.path == broken and panel.first.name == "noon"
+    assert dialogs.shown[-1][0] == "Exemplars not restored"
