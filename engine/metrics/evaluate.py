@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from engine.cards import write_card_section
 from engine.checkpoints import load_weights
 from engine.data import EvalTransform, open_dataset
 from engine.inference.inade_noise import instance_layout
@@ -298,20 +299,3 @@ def update_card(weights: Path | str, report: dict, out: Path | str | None) -> Pa
         except ValueError:
             picture = image.as_posix()
     return write_card_section(weights, markdown_report(report, picture))
-
-
-def write_card_section(weights: Path | str, markdown: str) -> Path:
-    """Replace what lies between the eval markers of WEIGHTS/CARD.md (appending them if absent)."""
-    from engine.fileio import atomic_write_bytes
-    from engine.train.export import EVAL_BEGIN, EVAL_END
-
-    card = Path(weights) / "CARD.md"
-    text = card.read_text() if card.is_file() else ""
-    section = f"{EVAL_BEGIN}\n{markdown}\n{EVAL_END}"
-    if EVAL_BEGIN in text and EVAL_END in text:
-        head, rest = text.split(EVAL_BEGIN, 1)
-        text = head + section + rest.split(EVAL_END, 1)[1]
-    else:
-        text = text.rstrip() + "\n\n## Measured quality\n\n" + section + "\n"
-    atomic_write_bytes(card, text.encode())
-    return card

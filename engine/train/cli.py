@@ -522,7 +522,7 @@ def _eval(args: argparse.Namespace) -> int:
         )
         print(json.dumps(report, indent=2))
         if args.card:
-            from engine.metrics.evaluate import write_card_section
+            from engine.cards import write_card_section
             from engine.metrics.style_eval import style_markdown
 
             print(f"updated {write_card_section(args.weights, style_markdown(report))}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from engine.cards import EVAL_BEGIN, EVAL_END
 from engine.checkpoints import save_weights
 from engine.data import open_dataset
 from engine.paths import portable
@@ -23,8 +24,6 @@ from engine.train.families import TRAINERS
 from engine.train.loop import Context, bn_refresh_batches
 from engine.train.options import FitOptions
 from engine.train.run import RunFolder
-
-EVAL_BEGIN, EVAL_END = "<!-- eval -->", "<!-- /eval -->"
 
 
 def _data_recipe(data: str) -> str | None:

@@ -77,7 +77,7 @@ def test_eval_with_a_bad_inception_file_names_it(tmp_path: Path, capsys: pytest.
 
 
 def test_eval_card_fills_and_refreshes_the_section(tmp_path: Path) -> None:
-    from engine.train.export import EVAL_BEGIN, EVAL_END
+    from engine.cards import EVAL_BEGIN, EVAL_END
 
     data = make_folder_dataset(tmp_path / "data", count=2)
     _tiny_models(tmp_path)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from engine.cards import EVAL_BEGIN, EVAL_END
 from engine.encoding import default_channel_ids
 from engine.labels import LabelSet
 from engine.networks.oasis import OasisConfig
 from engine.registry import ModelSpec
-from engine.train.export import EVAL_BEGIN, EVAL_END, _card
+from engine.train.export import _card
 
 
 def test_card_states_objective_and_data_recipe(tmp_path: Path) -> None:
