@@ -20,7 +20,6 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.networks.inade import (
@@ -39,7 +38,14 @@ from engine.networks.vgg import load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
-from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, kl_divergence, split_fake_real
+from engine.train.gan_losses import (
+    feature_matching,
+    hinge_d,
+    hinge_g,
+    kl_divergence,
+    pair_l1,
+    split_fake_real,
+)
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
 from engine.train.visuals import grid_rows, to_uint8
@@ -150,14 +156,8 @@ class InadeTraining(GanTraining):
         return noise, z
 
     def _pair_l1(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        weight = self.options.lambda_pair_l1
-        if weight == 0:
-            return torch.zeros((), device=fake.device)
-        k = self.options.pair_pool
-        pooled = F.avg_pool2d(fake, k, ceil_mode=True), F.avg_pool2d(image, k, ceil_mode=True)
-        return weight * F.l1_loss(*pooled)
+        return pair_l1(fake, image, self.options.lambda_pair_l1, self.options.pair_pool)
 
-    # ---- one iteration -------------------------------------------------------------------------
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
         onehot, instances, d_labels, present = self._inputs(batch)

@@ -32,7 +32,7 @@ from engine.networks.vgg import Vgg19Features, load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
-from engine.train.inade_losses import feature_matching, hinge_d, hinge_g, split_fake_real
+from engine.train.gan_losses import feature_matching, hinge_d, hinge_g, split_fake_real
 from engine.train.options import FitOptions
 from engine.train.patches import patch_pairs
 from engine.train.sampling import step_generator

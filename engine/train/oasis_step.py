@@ -21,7 +21,6 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from engine.encoding import LabelEncoder
@@ -37,6 +36,7 @@ from engine.networks.oasis import (
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
+from engine.train.gan_losses import pair_l1
 from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_mask, n1_loss
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
@@ -124,14 +124,7 @@ class OasisTraining(GanTraining):
         return expand_noise(torch.randn(n, self.z_dim, generator=gen).to(self.device), h, w)
 
     def _pair_l1(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-        """Optional low-frequency L1 to the paired real image (0 when off, the paper's setting)."""
-        weight = self.options.lambda_pair_l1
-        if weight == 0 or fake.shape[0] == 0:
-            return torch.zeros((), device=fake.device)
-        k = self.options.pair_pool
-        return weight * F.l1_loss(
-            F.avg_pool2d(fake, k, ceil_mode=True), F.avg_pool2d(image, k, ceil_mode=True)
-        )
+        return pair_l1(fake, image, self.options.lambda_pair_l1, self.options.pair_pool)
 
     def _perceptual(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         if self.perceptual is None or fake.shape[0] == 0:

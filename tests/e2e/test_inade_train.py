@@ -14,7 +14,7 @@ from PIL import Image
 from engine.checkpoints import load_weights
 from engine.networks.inade import instance_onehot, number_instances
 from engine.train.cli import main
-from engine.train.inade_losses import kl_divergence
+from engine.train.gan_losses import kl_divergence
 from tests.helpers import make_folder_dataset, write_random_vgg19
 
 

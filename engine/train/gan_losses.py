@@ -1,6 +1,7 @@
-"""INADE's objective: hinge GAN on a multi-scale discriminator, feature matching on its
-deepest features and the KL term of the noise-remapping encoder (the official
-pix2pix_model / loss code, in our words).
+"""GAN losses shared by the families: hinge GAN on a multi-scale discriminator, feature
+matching on its deepest features (INADE, MSCA), the KL term of a noise-remapping encoder
+(INADE; the official pix2pix_model / loss code, in our words), and the optional paired
+low-frequency L1 (OASIS, INADE; beyond the papers).
 """
 
 from __future__ import annotations
@@ -59,3 +60,12 @@ def kl_divergence(style: InstanceStyle, present: torch.Tensor) -> torch.Tensor:
         return -0.5 * ((1 + logvar - mu.pow(2) - logvar.exp()) * mask).sum()
 
     return 0.5 * (kl(style.scale_mu, style.scale_logvar) + kl(style.bias_mu, style.bias_logvar))
+
+
+def pair_l1(fake: torch.Tensor, image: torch.Tensor, weight: float, pool: int) -> torch.Tensor:
+    """``weight`` × L1 between the generated and the paired real image after ``pool``×``pool``
+    average pooling, so only layout-level colour is tied to the pair; 0 when off or empty."""
+    if weight == 0 or fake.shape[0] == 0:
+        return torch.zeros((), device=fake.device)
+    pooled = F.avg_pool2d(fake, pool, ceil_mode=True), F.avg_pool2d(image, pool, ceil_mode=True)
+    return weight * F.l1_loss(*pooled)
