@@ -36,6 +36,7 @@ from engine.networks.oasis import (
     OasisStyleEncoder,
     OasisStyleEncoderConfig,
 )
+from engine.networks.patchgan import MultiScalePatchGan, PatchGanConfig
 from engine.networks.segmenter import Segmenter, SegmenterConfig
 
 FORMAT = "tessera-weights"
@@ -107,7 +108,7 @@ def _oasis_encoder(arch: OasisConfig) -> nn.Module:
 def _msca_from_dict(d: dict) -> MscaModelConfig:
     return MscaModelConfig(
         generator=_dc_from_dict(MscaConfig, d["generator"]),
-        discriminator=_dc_from_dict(InadeDiscriminatorConfig, d["discriminator"]),
+        discriminator=_dc_from_dict(PatchGanConfig, d["discriminator"]),
     )
 
 
@@ -149,7 +150,7 @@ FAMILIES: dict[str, Family] = {
         builders={
             "generator": lambda a: MscaGenerator(a.generator),
             "generator_live": lambda a: MscaGenerator(a.generator),
-            "discriminator": lambda a: InadeDiscriminator(a.discriminator),
+            "discriminator": lambda a: MultiScalePatchGan(a.discriminator),
         },
     ),
     "segmenter": Family(

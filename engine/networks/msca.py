@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.networks.blocks import SpadeResBlock
-from engine.networks.inade import InadeDiscriminatorConfig  # the SPADE-style multi-scale PatchGAN
+from engine.networks.patchgan import PatchGanConfig  # the SPADE-style multi-scale PatchGAN
 
 ATTENTIONS = ("msca", "gap")
 
@@ -288,16 +288,16 @@ class MscaModelConfig:
     """What an MSCA weights folder holds: the generator and its multi-scale PatchGAN."""
 
     generator: MscaConfig
-    discriminator: InadeDiscriminatorConfig
+    discriminator: PatchGanConfig
 
     @classmethod
     def paper(cls, semantic_nc: int) -> MscaModelConfig:
         g = MscaConfig(semantic_nc, image_norm="none")
-        return cls(g, InadeDiscriminatorConfig(semantic_nc, instance_edges=False))
+        return cls(g, PatchGanConfig(semantic_nc, instance_edges=False))
 
     @classmethod
     def small(cls, semantic_nc: int) -> MscaModelConfig:
         g = MscaConfig(
             semantic_nc, base=8, scales=3, slots=4, mask_hidden=8, spade_hidden=8, image_norm="none"
         )
-        return cls(g, InadeDiscriminatorConfig(semantic_nc, instance_edges=False, ndf=8))
+        return cls(g, PatchGanConfig(semantic_nc, instance_edges=False, ndf=8))

@@ -26,8 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.checkpoints import load_weights
-from engine.networks.inade import InadeDiscriminator
 from engine.networks.msca import MscaGenerator, MscaModelConfig
+from engine.networks.patchgan import MultiScalePatchGan
 from engine.networks.vgg import Vgg19Features, load_vgg19, perceptual_loss
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
@@ -86,7 +86,7 @@ class MscaTraining(GanTraining):
         arch: MscaModelConfig = spec.arch
         torch.manual_seed(options.seed)
         self.g = MscaGenerator(arch.generator).to(device)
-        self.d = InadeDiscriminator(arch.discriminator).to(device)
+        self.d = MultiScalePatchGan(arch.discriminator).to(device)
         self.ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         self.G: nn.Module = self.g
         self.D: nn.Module = self.d
