@@ -28,6 +28,7 @@ from engine.networks.inade import (
 )
 from engine.networks.oasis import OasisConfig, OasisDiscriminatorConfig, OasisGeneratorConfig
 from engine.registry import ModelSpec
+from engine.state_files import read_state_dict
 
 # dataset → (label set, the official training size (H, W))
 OASIS_DATASETS: dict[str, tuple[str, tuple[int, int]]] = {
@@ -38,18 +39,9 @@ OASIS_DATASETS: dict[str, tuple[str, tuple[int, int]]] = {
 
 
 def read_official_pth(path: Path) -> dict[str, torch.Tensor]:
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a bad or hostile file
-        raise WeightsError(
-            f"cannot read this checkpoint safely ({type(exc).__name__}: {exc})",
-            source=path,
-            fix="download the file again; only plain state dicts are accepted",
-        ) from exc
-    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise WeightsError("not a state dict of tensors", source=path, fix="pass the official .pth")
-    # Weights saved from a DataParallel wrapper carry a "module." prefix.
-    return {k.removeprefix("module."): v.float() if v.is_floating_point() else v for k, v in obj.items()}
+    """An official checkpoint's tensors (read without unpickling code), floats as float32."""
+    state = read_state_dict(path, "official checkpoint", "download the file again")
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
 
 
 def _find(folder: Path, suffix: str) -> Path | None:
