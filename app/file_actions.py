@@ -21,7 +21,7 @@ from app.document.io import export_image, export_label_map, export_ora, import_l
 from app.document.project import ProjectState, apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, RecoveryStore, restore
 from engine.errors import TesseraError
-from engine.inference.photo_style import PhotoSegmenter, find_segmenter
+from engine.inference.photo_style import cached_segmenter, find_segmenter
 from engine.scene import Scene, thing_instances
 
 if TYPE_CHECKING:
@@ -282,7 +282,7 @@ class FileActions(QObject):
         if getattr(synth, "discriminator", None) is not None:
             return synth.segment
         folder = find_segmenter(self.w.models.folders, synth.spec.label_set)
-        return PhotoSegmenter(folder).segment if folder is not None else None
+        return cached_segmenter(folder).segment if folder is not None else None
 
     # ------------------------------------------------------------------ save
     def save(self) -> bool:

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from app.document.io import open_photo
 from engine.errors import TesseraError
 from engine.inference.msca_synth import Exemplar
-from engine.inference.photo_style import PhotoSegmenter, find_segmenter, style_from_photo
+from engine.inference.photo_style import cached_segmenter, find_segmenter, style_from_photo
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -98,7 +98,7 @@ class StyleActions:
             return False
         class_id = int(np.bincount(w.doc.labels[w.selection].astype(np.int64)).argmax())
         try:
-            vector = style_from_photo(synth, PhotoSegmenter(folder), open_photo(path), class_id)
+            vector = style_from_photo(synth, cached_segmenter(folder), open_photo(path), class_id)
         except TesseraError as error:
             QMessageBox.warning(w, "Style from photo", str(error))
             return False
@@ -123,7 +123,7 @@ class StyleActions:
             return False
         try:
             photo = open_photo(path)
-            labels = PhotoSegmenter(folder).segment(photo)
+            labels = cached_segmenter(folder).segment(photo)
             exemplar = Exemplar(photo, labels, path.stem)
         except TesseraError as error:
             QMessageBox.warning(w, "Exemplar photo", str(error))

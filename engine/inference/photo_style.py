@@ -7,6 +7,7 @@ photo has none, so the photo is segmented first with a segmenter of the same lab
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,6 +43,21 @@ class PhotoSegmenter:
         channels = logits.argmax(1)[0].numpy().astype(np.int64)
         channels = cv2.resize(channels.astype(np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
         return np.asarray(self.spec.channel_ids, np.uint16)[channels]
+
+
+def cached_segmenter(folder: Path | str) -> PhotoSegmenter:
+    """The segmenter of ``folder``, loaded once and reused while its weights file is unchanged
+    (the studio segments photos on demand; reading the weights each time cost more than
+    segmenting)."""
+    path = Path(folder).resolve()
+    weights = path / "segmenter.safetensors"
+    stamp = weights.stat().st_mtime_ns if weights.is_file() else 0
+    return _load_segmenter(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=2)
+def _load_segmenter(folder: str, stamp: int) -> PhotoSegmenter:
+    return PhotoSegmenter(folder)
 
 
 def find_segmenter(folders: Iterable[Path], label_set: LabelSet) -> Path | None:

@@ -144,3 +144,17 @@ def test_ilade_gather_equals_the_official_products() -> None:
         torch.testing.assert_close(
             layer(x, pairs, None, noise), layer(x, onehot, inst, noise), atol=1e-6, rtol=0
         )
+
+
+def test_photo_segmenters_are_loaded_once_until_their_file_changes(tmp_path) -> None:
+    import os
+
+    from engine.inference.photo_style import cached_segmenter
+    from tests.helpers import write_tiny_segmenter
+
+    folder = write_tiny_segmenter(tmp_path / "seg")
+    first = cached_segmenter(folder)
+    assert cached_segmenter(folder) is first
+    weights = folder / "segmenter.safetensors"
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    assert cached_segmenter(folder) is not first  # retrained in place: read again
