@@ -427,13 +427,19 @@ class MainWindow(QMainWindow):
 
             scene = Scene(labels)
 
+            underlay = self.doc.underlay  # the photo a painting came from stays under it
+
             def restart() -> None:
-                self.doc.start(scene, z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name)
+                self.doc.start(
+                    scene, z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name, underlay=underlay
+                )
 
         elif synth.z_dim != self.doc.noise.z_dim:
 
             def restart() -> None:
-                self.doc.start(self.doc.scene, z_dim=synth.z_dim, model=folder.name)
+                self.doc.start(
+                    self.doc.scene, z_dim=synth.z_dim, model=folder.name, underlay=self.doc.underlay
+                )
 
         self.synth = synth
         self.model_folder = Path(folder).resolve()

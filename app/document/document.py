@@ -97,7 +97,7 @@ class Document(QObject):
         self.style_mask = np.zeros((h, w), bool)
         self.model_name = model
         self.path: Path | None = None
-        self.underlay: np.ndarray | None = None  # photo shown faintly under the labels (not saved)
+        self.underlay: np.ndarray | None = None  # photo shown faintly under the labels (saved in projects)
         self.undo_stack = QUndoStack(self)
         # A bound method, not a lambda: Qt drops it cleanly when the document is destroyed.
         self.undo_stack.cleanChanged.connect(self._clean_changed)

@@ -13,6 +13,7 @@ Layout (version 1)::
     locked.png        1-bit mask of pixels locked against re-rolls
     style_mask.png    optional: 1-bit mask of where the second exemplar's style applies (MSCA)
     render.png        optional: the last output image (RGB)
+    underlay.png      optional: the photo a painting was segmented from, shown under it (RGB)
     exemplars/…       optional: exemplar images that references point to with "file"
 
 The label set travels in full, so a project opens even where its model (or a custom
@@ -56,6 +57,7 @@ LOCKED_PNG = "locked.png"
 STYLE_MASK_PNG = "style_mask.png"
 RENDER_PNG = "render.png"
 EXEMPLARS_DIR = "exemplars/"
+UNDERLAY_PNG = "underlay.png"
 
 _DAMAGED = "the file is damaged; open its autosave (if offered) or an earlier copy"
 
@@ -74,6 +76,7 @@ class ProjectState:
     settings: dict[str, Any] = field(default_factory=dict)  # interpolation weights etc., JSON-able
     render: np.ndarray | None = None  # H×W×3 uint8
     style_mask: np.ndarray | None = None  # H×W bool, where the second exemplar applies
+    underlay: np.ndarray | None = None  # H×W×3 uint8: the photo a segmented painting came from
 
     @property
     def size(self) -> tuple[int, int]:
@@ -105,6 +108,7 @@ def state_of(
         settings=dict(settings or {}),
         render=None if render is None else np.array(render, copy=True),
         style_mask=doc.style_mask.copy() if doc.style_mask.any() else None,
+        underlay=None if doc.underlay is None else np.array(doc.underlay, copy=True),
     )
 
 
@@ -123,6 +127,7 @@ def apply_to(doc: Document, state: ProjectState, path: Path | str | None) -> Non
         model=state.model,
         path=None if path is None else Path(path),
         style_mask=None if state.style_mask is None else state.style_mask.copy(),
+        underlay=None if state.underlay is None else state.underlay.copy(),
     )
 
 
@@ -189,6 +194,10 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
         if state.style_mask.shape != (h, w):
             raise ValueError(f"style mask is {state.style_mask.shape}, scene is {(h, w)}")
         members[STYLE_MASK_PNG] = (pngmaps.encode_mask(state.style_mask), False)
+    if state.underlay is not None:
+        if state.underlay.shape[:2] != (h, w):
+            raise ValueError(f"underlay is {state.underlay.shape[:2]}, scene is {(h, w)}")
+        members[UNDERLAY_PNG] = (pngmaps.encode_rgb(state.underlay, "underlay"), False)
     for name, data in files.items():
         members[EXEMPLARS_DIR + name] = (bytes(data), True)
     return members
@@ -254,6 +263,11 @@ def load_project(path: Path | str) -> ProjectState:
         render = None
         if RENDER_PNG in zf.namelist():
             render = pngmaps.decode_rgb(_member(zf, RENDER_PNG, p), RENDER_PNG, p)
+        underlay = None
+        if UNDERLAY_PNG in zf.namelist():
+            underlay = pngmaps.decode_rgb(_member(zf, UNDERLAY_PNG, p), UNDERLAY_PNG, p)
+            if underlay.shape[:2] != (h, w):
+                raise InputError(f"{UNDERLAY_PNG} does not match the canvas", source=p, fix=_DAMAGED)
         files = {
             name[len(EXEMPLARS_DIR) :]: _member(zf, name, p)
             for name in zf.namelist()
@@ -272,6 +286,7 @@ def load_project(path: Path | str) -> ProjectState:
         settings=meta["settings"],
         render=render,
         style_mask=style_mask,
+        underlay=underlay,
     )
 
 

@@ -145,7 +145,15 @@ def test_a_photo_opens_with_the_label_sets_segmenter(qtbot, w, tmp_path: Path) -
     Image.fromarray(np.random.default_rng(3).integers(0, 255, (70, 90, 3), dtype=np.uint8)).save(photo)
     assert w.files.open_photo(photo)
     assert w.doc.labels.shape[0] % w.synth.size_multiple == 0
-    assert w.doc.underlay is not None
+    underlay = w.doc.underlay
+    assert underlay is not None
+    # The photo stays under the painting through a save and a reopen.
+    path = tmp_path / "from_photo.tessera"
+    assert w.files.save_as(path)
+    w.new_document((64, 64))
+    assert w.doc.underlay is None
+    assert w.files.open_project(path)
+    assert w.doc.underlay is not None and np.array_equal(w.doc.underlay, underlay)
 
 
 def test_a_damaged_exemplar_opens_the_painting_without_it(qtbot, w, tmp_path: Path, dialogs) -> None:

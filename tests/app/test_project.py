@@ -285,3 +285,13 @@ def test_a_member_that_would_inflate_too_far_is_refused(
     with pytest.raises(InputError, match="would unpack to") as info:
         load_project(path)
     assert "p.tessera" in str(info.value)
+
+
+def test_the_photo_underlay_travels_in_the_project(tmp_path: Path, label_set: LabelSet) -> None:
+    state = make_state(label_set)
+    h, w = state.size
+    state.underlay = np.random.default_rng(0).integers(0, 255, (h, w, 3), dtype=np.uint8)
+    back = load_project(save_project(tmp_path / "u.tessera", state))
+    assert back.underlay is not None and np.array_equal(back.underlay, state.underlay)
+    state.underlay = None
+    assert load_project(save_project(tmp_path / "n.tessera", state)).underlay is None
