@@ -15,13 +15,15 @@ import cv2
 import numpy as np
 import qtawesome as qta
 from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressBar,
+    QTabBar,
+    QTabWidget,
     QUndoView,
     QWidget,
 )
@@ -163,7 +165,7 @@ class MainWindow(QMainWindow):
         self.style_panel.paste_style.clicked.connect(lambda: self.styles.paste())
         self.style_panel.photo_style.clicked.connect(lambda: self.styles.from_photo())
         self.style_panel.seed_edited.connect(self._seed_edited)
-        self.style_dock = self._dock("Style and variations", self.style_panel, left, "style")
+        self.style_dock = self._dock("Style", self.style_panel, left, "style")
         self.exemplars = ExemplarPanel()
         self.exemplars.style_changed.connect(self._exemplars_changed)
         self.exemplars.photo_requested.connect(lambda second: self.styles.exemplar_photo(second=second))
@@ -180,10 +182,22 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.exemplars_dock, self.history_dock)
         self.tabifyDockWidget(self.history_dock, self.models_dock)
         self.style_dock.raise_()
+        # Tabs on top, each title whole: at the bottom, elided, they read "Exem…", "Hi…", "M…".
+        self.setTabPosition(Qt.DockWidgetArea.LeftDockWidgetArea, QTabWidget.TabPosition.North)
         self.resizeDocks(
-            [self.palette_dock, self.options_dock, self.style_dock], [260, 170, 420], Qt.Orientation.Vertical
+            [self.palette_dock, self.options_dock, self.style_dock], [330, 170, 400], Qt.Orientation.Vertical
         )
-        self.resizeDocks([self.palette_dock, self.result_dock], [300, 560], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.palette_dock, self.result_dock], [320, 560], Qt.Orientation.Horizontal)
+
+    def _unelide_dock_tabs(self) -> None:
+        """QMainWindow makes its dock tab bars on demand; once shown, let them scroll, not elide."""
+        for bar in self.findChildren(QTabBar):
+            bar.setElideMode(Qt.TextElideMode.ElideNone)
+            bar.setUsesScrollButtons(True)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._unelide_dock_tabs()
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

@@ -41,3 +41,14 @@ def test_a_late_result_for_the_old_document_is_not_the_new_ones_image(qtbot, win
     assert window.output is None
     window._image_ready(old_request, np.full((64, 64, 3), 9, np.uint8), 1.0)  # arrives late
     assert window.output is None or not (window.output == 9).all()
+
+
+def test_left_dock_tabs_show_whole_titles(window) -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QTabBar
+
+    bars = [b for b in window.findChildren(QTabBar) if b.count() >= 4]
+    assert bars, "the tabified docks have a tab bar"
+    titles = {bars[0].tabText(i) for i in range(bars[0].count())}
+    assert {"Style", "Exemplars", "History", "Model"} <= titles
+    assert all(b.elideMode() == Qt.TextElideMode.ElideNone for b in bars)
