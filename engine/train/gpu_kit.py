@@ -64,12 +64,12 @@ RECIPES: dict[str, list[str]] = {
         "0.999",
     ],
     "inade": ["--ema-decay", "0.999", "--lambda-perceptual", "10", "--upsample", "bilinear"],
-    # {weights} is the --weights folder: the MSCA feature net is a shipped segmenter.
+    # {weights} is the --weights folder: MSCA continues with the U-Net features it was trained on.
     "msca": [
         "--ema-decay",
         "0.999",
         "--feature-net",
-        "{weights}/landscapes-segmenter",
+        "{weights}/landscapes-unet",
         "--lambda-feature",
         "2",
     ],

@@ -113,7 +113,7 @@ class FitOptions:
             raise InputError(
                 "pretraining and the feature loss need a feature network",
                 source="--pretrain-steps/--lambda-feature",
-                fix="pass --vgg FILE or --feature-net weights/landscapes-segmenter (or drop them)",
+                fix="pass --vgg FILE or --feature-net weights/landscapes-unet (or drop them)",
             )
         if self.pretrain_steps < 0 or self.lambda_feature < 0:
             raise InputError("must not be negative", source="--pretrain-steps/--lambda-feature")
