@@ -108,13 +108,22 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
     return [f"| objective | {text} |"]
 
 
+def _trained_at(h: int, w: int, load_size: int | None) -> str:
+    if load_size and load_size > min(h, w):
+        return (
+            f"Trained with Tessera's `app-train fit` on random {h}×{w} crops of images whose shorter"
+            f" side is {load_size} pixels: the scale of a {load_size}² canvas, at a quarter of the cost."
+        )
+    return f"Trained with Tessera's `app-train fit` at {h}×{w}."
+
+
 def _card(spec: ModelSpec, provenance: dict) -> str:
     h, w = spec.image_size
     recipe = _data_recipe(provenance["data"])
     lines = [
         f"# {spec.family.upper()} — {spec.label_set.name}",
         "",
-        f"Trained with Tessera's `app-train fit` at {h}×{w}.",
+        _trained_at(h, w, provenance.get("options", {}).get("load_size")),
         "",
         "| | |",
         "|---|---|",
