@@ -30,6 +30,10 @@ class StyleActions:
         self.w = window
         self.copied: torch.Tensor | None = None
 
+    def _ask_photo(self, title: str) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self.w, title, "", PHOTO_FILTER)
+        return Path(name) if name else None
+
     def _status(self, text: str, ms: int = 4000) -> None:
         self.w.statusBar().showMessage(text, ms)
 
@@ -55,11 +59,9 @@ class StyleActions:
 
     def _scene_from_photo(self, path: Path | None) -> bool:
         w = self.w
+        path = path or self._ask_photo("Style from photo")
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(w, "Style from photo", "", PHOTO_FILTER)
-            if not name:
-                return False
-            path = Path(name)
+            return False
         try:
             vector = w.synth.encode_photo(open_photo(path))
         except TesseraError as error:
@@ -86,11 +88,9 @@ class StyleActions:
         if synth is None or synth.family != "inade" or w.selection is None:
             self._status("Select an object of an INADE model first.")
             return False
+        path = path or self._ask_photo("Style from photo")
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(w, "Style from photo", "", PHOTO_FILTER)
-            if not name:
-                return False
-            path = Path(name)
+            return False
         folder = find_segmenter(w.models.folders, synth.spec.label_set)
         if folder is None:
             name = synth.spec.label_set.name
@@ -109,11 +109,9 @@ class StyleActions:
     def exemplar_photo(self, path: Path | None = None, *, second: bool = False) -> bool:
         """Any photo as an MSCA exemplar: segmented with the label set's segmenter first."""
         w = self.w
+        path = path or self._ask_photo("Exemplar photo")
         if path is None:
-            name, _ = QFileDialog.getOpenFileName(w, "Exemplar photo", "", PHOTO_FILTER)
-            if not name:
-                return False
-            path = Path(name)
+            return False
         label_set = w.doc.label_set
         folder = find_segmenter(w.models.folders, label_set)
         if folder is None:
