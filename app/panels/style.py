@@ -87,7 +87,7 @@ class StylePanel(QWidget):
         self.seeds.itemChanged.connect(self._seed_changed)
         self._filling = False
         self._has_selection = False
-        self._per_instance = False
+        self._photo_mode: str | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -116,7 +116,7 @@ class StylePanel(QWidget):
         self._update_photo_style()
 
     def _update_photo_style(self) -> None:
-        mode = getattr(self, "_photo_mode", None)
+        mode = self._photo_mode
         self.photo_style.setEnabled(mode == "scene" or (mode == "instance" and self._has_selection))
 
     def show_variations(self, images: list[np.ndarray]) -> None:
