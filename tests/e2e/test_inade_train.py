@@ -94,13 +94,18 @@ def test_inade_fit_resume_export_init_from(tmp_path: Path) -> None:
     assert main(args2) == 0
 
 
+def _two_step_fit(data: Path, run: Path, *extra: str) -> list[str]:
+    """A two-step tiny INADE fit on ``data`` into ``run``, with ``extra`` flags last."""
+    args = ["fit", "--family", "inade", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    return [*args, "--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1", *extra]
+
+
 def test_vgg_file_turns_on_the_papers_perceptual_loss(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     data = make_folder_dataset(tmp_path / "data", count=4)
     vgg = write_random_vgg19(tmp_path / "vgg19.pth")
     run, weights = tmp_path / "run", tmp_path / "weights"
-    args = ["fit", "--family", "inade", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
-    args += ["--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0", "--precision", "fp32"]
-    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1", "--vgg", str(vgg)]
+    args = _two_step_fit(data, run, "--vgg", str(vgg))
     assert main(args) == 0
     assert "VGG perceptual loss ×10.0 with" in capsys.readouterr().out
     rows = list(csv.DictReader((run / "log.csv").open()))
@@ -116,9 +121,7 @@ def test_vgg_file_turns_on_the_papers_perceptual_loss(tmp_path: Path, capsys: py
 def test_efficientnet_features_stand_in_for_vgg(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     data = make_folder_dataset(tmp_path / "data", count=4)
     run, weights = tmp_path / "run", tmp_path / "weights"
-    args = ["fit", "--family", "inade", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
-    args += ["--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0", "--precision", "fp32"]
-    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1", "--lambda-perceptual", "10"]
+    args = _two_step_fit(data, run, "--lambda-perceptual", "10")
     assert main([*args, "--upsample", "bilinear"]) == 0
     assert "EfficientNet-Lite0 features in place of VGG-19" in capsys.readouterr().out
     rows = list(csv.DictReader((run / "log.csv").open()))
