@@ -83,6 +83,11 @@ class MainWindow(QMainWindow):
         self.variation_seeds: list[int] = []
         self.shown_request = 0
         self.requested = 0  # id of the newest image request (variations have their own ids)
+        # When the painter last changed something, and for the last few requests the change
+        # they answer: the status bar shows change → pixels, not only the synthesis.
+        self._changed_at = time.perf_counter()
+        self._change_times: dict[int, float] = {}
+        self.last_latency_ms: float | None = None
         self.dropped_results = 0
         self.last_ms: float | None = None
 
@@ -528,11 +533,8 @@ class MainWindow(QMainWindow):
             return None
         style = self._msca_style() if self.synth.family == "msca" else None
         self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
-        changed = getattr(self, "_changed_at", None)
-        self._change_times = {
-            k: v for k, v in getattr(self, "_change_times", {}).items() if k > self.requested - 8
-        }
-        self._change_times[self.requested] = changed if changed is not None else time.perf_counter()
+        recent = {k: v for k, v in self._change_times.items() if k > self.requested - 8}
+        self._change_times = recent | {self.requested: self._changed_at}
         return self.requested
 
     @property
@@ -553,7 +555,7 @@ class MainWindow(QMainWindow):
         self.last_ms = ms
         # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
         # throttling and queueing included, not only the network's own time.
-        changed = getattr(self, "_change_times", {}).get(request_id)
+        changed = self._change_times.get(request_id)
         self.last_latency_ms = (time.perf_counter() - changed) * 1000 if changed is not None else ms
         self.time_label.setText(f"{self.last_latency_ms:.0f} ms")
         self.time_label.setToolTip(

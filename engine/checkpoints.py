@@ -81,16 +81,16 @@ def check_size(spec: ModelSpec) -> None:
     """Refuse architectures whose nets would not fit any machine, before allocating them:
     the parameters are counted on the meta device, which holds no memory."""
     import copy
+    import dataclasses
 
     from engine.registry import FAMILIES
 
     # Spectral norm changes no parameter count but is slow to set up on the meta device.
     arch = copy.deepcopy(spec.arch)
-    for config in (arch, *vars(arch).values()) if hasattr(arch, "__dict__") else (arch,):
+    for config in (arch, *vars(arch).values()):
         if hasattr(config, "spectral_norm"):
             config.spectral_norm = False
-    counted = copy.copy(spec)
-    counted.arch = arch
+    counted = dataclasses.replace(spec, arch=arch)
     for part in FAMILIES[spec.family].builders:
         if part == "generator_live" or (part == "encoder" and getattr(spec.arch, "encoder", True) is None):
             continue

@@ -35,21 +35,40 @@ def class_means(image: np.ndarray, labels: np.ndarray, num_classes: int) -> tupl
     return means, counts / max(flat.size, 1)
 
 
+class ColourReferences:
+    """The per-class mean colours of reference images of one label map, computed once, so
+    many images (a model's sample, the real image, several seeds) are measured against
+    them without decoding the references' colours again each time."""
+
+    def __init__(self, references: list[np.ndarray], labels: np.ndarray, num_classes: int) -> None:
+        if not references:
+            raise ValueError("no reference images")
+        self.labels, self.num_classes = labels, num_classes
+        per_reference = [class_means(ref, labels, num_classes) for ref in references]
+        self.means = np.stack([means for means, _ in per_reference])  # R × num_classes × 3
+        area = per_reference[0][1]
+        keep = area >= MIN_AREA
+        self.keep = keep if keep.any() else area > 0
+        self.weights = area[self.keep]
+
+    def distances(self, image: np.ndarray) -> np.ndarray:
+        """Area-weighted mean ΔE*ab of ``image`` to each reference (R values)."""
+        means, _ = class_means(image, self.labels, self.num_classes)
+        per_class = np.linalg.norm(self.means[:, self.keep] - means[self.keep], axis=2)
+        return (per_class * self.weights).sum(axis=1) / self.weights.sum()
+
+    def nearest(self, image: np.ndarray) -> float:
+        """ΔE to the nearest reference."""
+        return float(self.distances(image).min())
+
+
 def delta_e(image: np.ndarray, reference: np.ndarray, labels: np.ndarray, num_classes: int) -> float:
     """Area-weighted mean ΔE*ab between the per-class mean colours of two images of ``labels``."""
-    a, area = class_means(image, labels, num_classes)
-    b, _ = class_means(reference, labels, num_classes)
-    keep = area >= MIN_AREA
-    if not keep.any():
-        keep = area > 0
-    distance = np.linalg.norm(a[keep] - b[keep], axis=1)
-    return float((distance * area[keep]).sum() / area[keep].sum())
+    return ColourReferences([reference], labels, num_classes).nearest(image)
 
 
 def nearest_delta_e(
     image: np.ndarray, references: list[np.ndarray], labels: np.ndarray, num_classes: int
 ) -> float:
     """ΔE to the nearest reference (e.g. the renderer's image of the map in each style)."""
-    if not references:
-        raise ValueError("no reference images")
-    return min(delta_e(image, ref, labels, num_classes) for ref in references)
+    return ColourReferences(references, labels, num_classes).nearest(image)

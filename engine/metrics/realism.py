@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import TesseraError
-from engine.metrics.colour import nearest_delta_e
+from engine.metrics.colour import ColourReferences
 from engine.metrics.distributions import frechet_distance
-from engine.metrics.stripes import axis_share
+from engine.metrics.stripes import axis_share, share_ratio
 
 _SEED = re.compile(r"land_(\d+)$")
 
@@ -92,9 +92,9 @@ class RealismStats:
             self.feat_real.append(f[0])
             self.feat_fake.append(f[1])
         if self.landscapes and len(self.de_fake) < self.colour_maps:
-            refs = reference_renders(stem, labels, instances)
-            self.de_fake.append(nearest_delta_e(fake, refs, labels, self.num_classes))
-            self.de_real.append(nearest_delta_e(real, refs, labels, self.num_classes))
+            colours = ColourReferences(reference_renders(stem, labels, instances), labels, self.num_classes)
+            self.de_fake.append(colours.nearest(fake))
+            self.de_real.append(colours.nearest(real))
 
     def report(self) -> dict:
         n = len(self.feat_real)
@@ -134,10 +134,11 @@ def painted_scenes(
         labels = read_labels(path)
         refs = reference_renders(None, labels, None)
         share_real.append(float(np.mean([axis_share(r) for r in refs[:: len(refs) // 12]])))
+        colours = ColourReferences(refs, labels, num_classes)
         for seed in range(samples):
             fake = generate(labels, seed)
             share_fake.append(axis_share(fake))
-            de.append(nearest_delta_e(fake, refs, labels, num_classes))
+            de.append(colours.nearest(fake))
     return {
         "painted_maps": len(scenes),
         "painted_stripe_ratio": _ratio(share_fake, share_real),
@@ -150,6 +151,4 @@ def _mean(values: list[float], digits: int) -> float | None:
 
 
 def _ratio(fake: list[float], real: list[float]) -> float | None:
-    if not fake or not real:
-        return None
-    return round(float(np.mean(fake)) / max(float(np.mean(real)), 1e-12), 3)
+    return round(share_ratio(fake, real), 3) if fake and real else None

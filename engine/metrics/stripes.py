@@ -48,10 +48,13 @@ def axis_share(image: np.ndarray) -> float:
     return float(on_axes / total)
 
 
-def stripe_ratio(generated: list[np.ndarray], real: list[np.ndarray]) -> float:
-    """Mean axis share of the generated images over that of the real ones (1 = as real)."""
+def share_ratio(generated: list[float], real: list[float]) -> float:
+    """Mean axis share of generated images over that of real ones, from their shares."""
     if not generated or not real:
         raise ValueError("the stripe ratio needs at least one generated and one real image")
-    fake = float(np.mean([axis_share(x) for x in generated]))
-    base = float(np.mean([axis_share(x) for x in real]))
-    return fake / max(base, 1e-12)
+    return float(np.mean(generated)) / max(float(np.mean(real)), 1e-12)
+
+
+def stripe_ratio(generated: list[np.ndarray], real: list[np.ndarray]) -> float:
+    """Mean axis share of the generated images over that of the real ones (1 = as real)."""
+    return share_ratio([axis_share(x) for x in generated], [axis_share(x) for x in real])

@@ -51,7 +51,8 @@ STAGES = (
     _Stage(4, 5, 2, 6, 192),
     _Stage(1, 3, 1, 6, 320),
 )
-# Feature taps after these stages: strides 4, 8, 16 and 32 (24, 40, 112 and 320 channels).
+# Feature taps after these stages: strides 4, 8, 16 and 32 (24, 40, 112 and 320 channels);
+# the last one is the trunk's end, so taps alone cost as much as the pooled vector.
 TAP_STAGES = (1, 2, 4, 6)
 TAP_CHANNELS = tuple(STAGES[i].out for i in TAP_STAGES)
 POOLED_DIM = 1280
@@ -124,19 +125,10 @@ class EfficientNetLite0(nn.Module):
 
     def features(self, image: torch.Tensor, *, taps: bool = True, pooled: bool = True) -> dict:
         """``image`` (B, 3, H, W) in [-1, 1] → {"taps": [4 maps], "pooled": (B, 1280)}."""
-        x = F.relu6(self._bn0(self._conv_stem(image)))
-        tap_blocks = {self.stage_ends[i] for i in TAP_STAGES}
-        out: dict = {"taps": []}
-        last = max(tap_blocks) if taps and not pooled else len(self._blocks) - 1
-        for i, block in enumerate(self._blocks):
-            x = block(x)
-            if taps and i in tap_blocks:
-                out["taps"].append(x)
-            if i == last:
-                break
+        stages = self.stages(image)
+        out: dict = {"taps": [stages[i] for i in TAP_STAGES] if taps else []}
         if pooled:
-            x = F.relu6(self._bn1(self._conv_head(x)))
-            out["pooled"] = x.mean(dim=(2, 3))
+            out["pooled"] = F.relu6(self._bn1(self._conv_head(stages[-1]))).mean(dim=(2, 3))
         return out
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:

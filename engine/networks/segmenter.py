@@ -22,10 +22,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.networks.pretrained import STAGES, EfficientNetLite0
+
 BACKBONES = ("unet", "efficientnet-lite0")
 # EfficientNet-Lite0 stages whose outputs feed the decoder: strides 2, 4, 8, 16, 32.
 _EFFNET_LEVELS = (0, 1, 2, 4, 6)
-_EFFNET_CHANNELS = (16, 24, 40, 112, 320)
+_EFFNET_CHANNELS = tuple(STAGES[i].out for i in _EFFNET_LEVELS)  # 16, 24, 40, 112, 320
 
 
 @dataclass
@@ -83,8 +85,6 @@ class Segmenter(nn.Module):
             )
             self.up = nn.ModuleList(_double_conv(w[i + 1] + w[i], w[i]) for i in reversed(range(len(w) - 1)))
         else:
-            from engine.networks.pretrained import EfficientNetLite0
-
             self.backbone = EfficientNetLite0(head=False)
             c = _EFFNET_CHANNELS
             # Decoder step k (coarse → fine): up-sampled previous + the level at stride 2^k.

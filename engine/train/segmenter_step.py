@@ -56,9 +56,8 @@ class SegmenterTraining:
             from engine.networks.pretrained import load_efficientnet_lite0
 
             imagenet = load_efficientnet_lite0().state_dict()
-            self.net.backbone.load_state_dict(
-                {k: v for k, v in imagenet.items() if k in self.net.backbone.state_dict()}
-            )
+            trunk_keys = self.net.backbone.state_dict().keys()  # the classifier head is not in it
+            self.net.backbone.load_state_dict({k: imagenet[k] for k in trunk_keys})
             trunk = {id(p) for p in self.net.backbone.parameters()}
             groups = [
                 {"params": list(self.net.backbone.parameters()), "lr": options.lr / 10},

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import itertools
 
-import cv2
 import numpy as np
 
-from engine.data.landscapes.classes import CLOUD, MOUNTAIN, NUM_CLASSES, SKY, SNOW, THINGS
+from engine.data.landscapes.classes import CLOUD, MOUNTAIN, NUM_CLASSES, SKY, SNOW
 from engine.data.landscapes.layouts import Layout, make_layout
 from engine.data.landscapes.render import SEASONS, TIMES_OF_DAY, WEATHERS, Style, render
+from engine.labels import LabelSet
+from engine.scene import thing_instances
 
 STYLES: tuple[Style, ...] = tuple(
     Style(time_of_day=t, season=s, weather=w, sun_azimuth=0.0)
@@ -53,13 +54,7 @@ def layout_from_labels(labels: np.ndarray, instances: np.ndarray | None = None) 
     depth[_FAR[labels]] = np.maximum(depth[_FAR[labels]], 0.9)
     depth[labels == SKY] = 1.0
     if instances is None:
-        instances = np.zeros((h, w), np.int32)
-        next_id = 1
-        for cls in sorted(THINGS):
-            count, comp = cv2.connectedComponents((labels == cls).astype(np.uint8), connectivity=4)
-            inside = comp > 0
-            instances[inside] = comp[inside] + next_id - 1
-            next_id += count - 1
+        instances = thing_instances(labels, LabelSet.builtin("landscapes"))
     return Layout(
         labels=labels.astype(np.uint16),
         instances=np.asarray(instances, np.int32),
