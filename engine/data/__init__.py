@@ -7,20 +7,11 @@ instance ids (0 = none) or None.
 """
 
 from engine.data.ade20k import ADE20KDataset
-from engine.data.base import (
-    Entry,
-    Sample,
-    SegmentationDataset,
-    dataset_kinds,
-    detect_kind,
-    open_dataset,
-    parse_spec,
-    read_image,
-    resolve_label_set,
-)
+from engine.data.base import Entry, Sample, SegmentationDataset, read_image
 from engine.data.cityscapes import CityscapesDataset
 from engine.data.cocostuff import CocoStuffDataset
 from engine.data.folder import FolderDataset
+from engine.data.registry import dataset_kinds, detect_kind, open_dataset, parse_spec, resolve_label_set
 from engine.data.transforms import (
     Batch,
     EvalTransform,
