@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from engine.data.landscapes import classes
-from engine.data.landscapes.layouts import Layout, make_layout
+from engine.data.landscapes.canvas import Layout
+from engine.data.landscapes.layouts import make_layout
 from engine.labels import LabelSet
 
 THINGS = np.array(sorted(classes.THINGS))

@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from engine.data.landscapes.canvas import Layout
 from engine.data.landscapes.classes import (
     BUSH,
     CLOUD,
@@ -22,7 +23,7 @@ from engine.data.landscapes.classes import (
     TREE,
     WATER,
 )
-from engine.data.landscapes.layouts import Layout, make_layout
+from engine.data.landscapes.layouts import make_layout
 from engine.data.landscapes.render import SEASONS, TIMES_OF_DAY, WEATHERS, Style, render
 
 

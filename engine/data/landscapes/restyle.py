@@ -16,8 +16,9 @@ import itertools
 
 import numpy as np
 
+from engine.data.landscapes.canvas import Layout
 from engine.data.landscapes.classes import CLOUD, MOUNTAIN, NUM_CLASSES, SKY, SNOW
-from engine.data.landscapes.layouts import Layout, make_layout
+from engine.data.landscapes.layouts import make_layout
 from engine.data.landscapes.render import SEASONS, TIMES_OF_DAY, WEATHERS, Style, render
 from engine.labels import LabelSet
 from engine.scene import thing_instances
