@@ -19,7 +19,9 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from app.document.io import export_image, export_label_map, export_ora, import_label_map, open_photo
 from app.document.project import ProjectState, apply_to, load_project, save_project, state_of
-from app.document.recovery import Autosaver, RecoveryStore, restore
+from app.document.recovery import Autosaver, restore
+from app.document.recovery_slots import RecoverySlots, Slot
+from app.workers.background import Cancelled, run_in_background
 from engine.errors import TesseraError
 from engine.inference.photo_style import cached_segmenter, find_segmenter
 from engine.scene import Scene, thing_instances
@@ -51,9 +53,12 @@ class FileActions(QObject):
     def __init__(self, window: MainWindow, recovery_folder: Path | None = None) -> None:
         super().__init__(window)
         self.w = window
-        self.store = RecoveryStore(recovery_folder)
+        # This studio's own recovery slot: another studio running at the same time has its own.
+        self.slots = RecoverySlots(recovery_folder)
+        self.slot = self.slots.claim()
+        self._recovered: list[Slot] = []  # dead sessions' slots restored here, kept until superseded
         # Parented to the document (the default) so both go away together.
-        self.autosaver = Autosaver(window.doc, self.store, lambda: self.w.output, snapshot=self.snapshot)
+        self.autosaver = Autosaver(window.doc, self.slot.store, lambda: self.w.output, snapshot=self.snapshot)
         self.autosaver.failed.connect(lambda msg: self.w.statusBar().showMessage(msg, 8000))
 
     # ------------------------------------------------------------------ menu
@@ -259,16 +264,24 @@ class FileActions(QObject):
                 "this label set in weights/.",
             )
             return False
-        try:
+
+        def work() -> tuple[np.ndarray, np.ndarray]:
             photo = open_photo(path)
+            h, w = photo_canvas_size(photo.shape[:2], synth.size_multiple)
+            photo = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+            return photo, segment(photo)
+
+        try:
+            photo, labels = run_in_background(self.w, f"Segmenting {path.name}…", work)
+        except Cancelled:
+            return False
         except TesseraError as error:
             self._error("Cannot open photo", error)
             return False
+        if self.w.synth is not synth:  # the model changed while the photo was being segmented
+            return False
         if not self.confirm_discard():
             return False
-        h, w = photo_canvas_size(photo.shape[:2], synth.size_multiple)
-        photo = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
-        labels = segment(photo)
         self.w.doc.start(Scene(labels), underlay=photo)
         self.w.statusBar().showMessage(f"Segmented {path.name}; paint over it to change it.", 6000)
         return True
@@ -362,32 +375,47 @@ class FileActions(QObject):
 
     # ------------------------------------------------------------------ recovery
     def offer_recovery(self) -> bool:
-        info = self.store.pending()
-        if info is None:
+        """Offer the newest autosave of a studio session that is gone (never a running one's)."""
+        orphans = self.slots.orphans()
+        if not orphans:
+            return False
+        slot, later = orphans[0], orphans[1:]
+        for other in later:
+            other.abandon()  # one painting per window: the others are offered at the next start
+        info = slot.store.pending()
+        if info is None:  # removed between the scan and now
+            slot.release()
             return False
         when = info.saved_at.strftime("%Y-%m-%d %H:%M")
+        more = f"\n\n{len(later)} more unsaved painting(s) will be offered next time." if later else ""
         answer = QMessageBox.question(
             self.w,
             "Restore unsaved work?",
             f"Tessera closed without saving a painting ({info.original or 'untitled'}, autosaved {when}). "
-            "Restore it?",
+            f"Restore it?{more}",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         )
         if answer != QMessageBox.StandardButton.Yes:
-            self.store.discard()
+            slot.release()
             return False
         try:
-            state = restore(self.w.doc, self.store)
+            state = restore(self.w.doc, slot.store)
         except TesseraError as error:
+            slot.abandon()  # kept: a later version or a manual copy may still rescue it
             self._error("Cannot restore", error)
             return False
-        self._restore_exemplars(state, self.store.project_path)
+        self._restore_exemplars(state, slot.store.project_path)
+        # The dead session's copy goes once this session's autosave (or a save) holds the painting.
+        self._recovered.append(slot)
+        self.autosaver.supersede(slot.release)
         return True
 
     def shutdown(self) -> None:
-        """Normal exit: nothing to recover."""
+        """Normal exit: nothing to recover, from this session or the ones it restored."""
         self.autosaver.stop()
-        self.store.discard()
+        for slot in (*self._recovered, self.slot):
+            slot.release()
+        self._recovered.clear()
 
 
 def photo_canvas_size(shape: tuple[int, int], multiple: int) -> tuple[int, int]:

@@ -15,6 +15,7 @@ import torch
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.document.io import open_photo
+from app.workers.background import Cancelled, run_in_background
 from engine.errors import TesseraError
 from engine.inference.msca_synth import Exemplar
 from engine.inference.photo_style import cached_segmenter, find_segmenter, style_from_photo
@@ -62,10 +63,17 @@ class StyleActions:
         path = path or self._ask_photo("Style from photo")
         if path is None:
             return False
+        synth = w.synth
         try:
-            vector = w.synth.encode_photo(open_photo(path))
+            vector = run_in_background(
+                w, f"Reading the look of {path.name}…", lambda: synth.encode_photo(open_photo(path))
+            )
+        except Cancelled:
+            return False
         except TesseraError as error:
             QMessageBox.warning(w, "Style from photo", str(error))
+            return False
+        if w.synth is not synth:  # the model changed while the photo was read
             return False
         everything = w.selection is None
         mask = np.ones(w.doc.labels.shape, bool) if everything else w.selection
@@ -98,9 +106,17 @@ class StyleActions:
             return False
         class_id = int(np.bincount(w.doc.labels[w.selection].astype(np.int64)).argmax())
         try:
-            vector = style_from_photo(synth, cached_segmenter(folder), open_photo(path), class_id)
+            vector = run_in_background(
+                w,
+                f"Reading the {w.doc.label_set.by_id(class_id).name} of {path.name}…",
+                lambda: style_from_photo(synth, cached_segmenter(folder), open_photo(path), class_id),
+            )
+        except Cancelled:
+            return False
         except TesseraError as error:
             QMessageBox.warning(w, "Style from photo", str(error))
+            return False
+        if w.synth is not synth:  # the model changed while the photo was read
             return False
         self._set(vector, f"Style from {path.name}")
         self._status(f"Took the {w.doc.label_set.by_id(class_id).name} style of {path.name}", 5000)
@@ -119,10 +135,15 @@ class StyleActions:
                 w, "Exemplar photo", f"No segmenter for '{label_set.name}' was found in weights/."
             )
             return False
-        try:
+
+        def work() -> Exemplar:
             photo = open_photo(path)
-            labels = cached_segmenter(folder).segment(photo)
-            exemplar = Exemplar(photo, labels, path.stem)
+            return Exemplar(photo, cached_segmenter(folder).segment(photo), path.stem)
+
+        try:
+            exemplar = run_in_background(w, f"Segmenting {path.name}…", work)
+        except Cancelled:
+            return False
         except TesseraError as error:
             QMessageBox.warning(w, "Exemplar photo", str(error))
             return False

@@ -1,8 +1,9 @@
 """Crash recovery: an autosaved project in a recovery folder, and the timer that writes it.
 
-:class:`RecoveryStore` is the folder (``autosave.tessera`` + ``autosave.json`` with the
+:class:`RecoveryStore` is one slot's folder (``autosave.tessera`` + ``autosave.json`` with the
 original path and time); :class:`Autosaver` watches a Document and saves a few seconds
-after changes, so a crash loses at most that much painting. Only QtCore is used.
+after changes, so a crash loses at most that much painting. Which folder a studio uses,
+and which are left by dead sessions, is :mod:`app.document.recovery_slots`. Only QtCore is used.
 """
 
 from __future__ import annotations
@@ -139,6 +140,7 @@ class Autosaver(QObject):
         self.doc, self.store, self._render, self._snapshot = doc, store, render, snapshot
         self._dirty = False
         self._wrote = False  # an autosave of ours exists in the store
+        self._superseded: list[Callable[[], None]] = []
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(max(1, round(interval_s * 1000)))
@@ -160,6 +162,20 @@ class Autosaver(QObject):
     def interval_s(self) -> float:
         return self._timer.interval() / 1000
 
+    def supersede(self, release: Callable[[], None]) -> None:
+        """Call ``release`` (drop an older autosave, e.g. the crashed session's just restored)
+        once this object holds the painting: after its first autosave, or when the
+        document becomes clean (saved). Until then a second crash still finds the old one."""
+        self._superseded.append(release)
+
+    def _release_superseded(self) -> None:
+        pending, self._superseded = self._superseded, []
+        for release in pending:
+            try:
+                release()
+            except OSError:
+                log.exception("could not remove an old autosave")
+
     def note_change(self, *_: object) -> None:
         if not isValid(self.doc.undo_stack):  # the stack emits while the document is destroyed
             return
@@ -169,6 +185,7 @@ class Autosaver(QObject):
             if self._wrote:
                 self.store.discard()
                 self._wrote = False
+            self._release_superseded()
             return
         self._dirty = True
         # A single-shot timer started by the first change of a burst: later changes ride
@@ -194,5 +211,6 @@ class Autosaver(QObject):
             return False
         self._dirty = False
         self._wrote = True
+        self._release_superseded()
         self.saved.emit(path)
         return True

@@ -193,12 +193,35 @@ def test_crash_recovery_offers_the_autosave(qtbot, make_window, dialogs, tmp_pat
     first.doc.reroll(None, seed=77)
     assert first.files.autosaver.flush()
     noise = first.doc.noise.copy()
-    first.worker.stop()  # simulate a crash: no normal shutdown, the autosave stays
+    first.files.slot.abandon()  # simulate a crash: the lock goes with the process, the autosave stays
 
     dialogs.answer = QMessageBox.StandardButton.Yes
     second = make_window(restore_session=True)
     assert second.doc.noise == noise and second.doc.modified
     for w in (second, first):
+        w.doc.undo_stack.setClean()
+        w.close()
+
+
+def test_two_studios_at_once_keep_their_own_autosaves(qtbot, make_window, dialogs, tmp_path) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    a, b = make_window(), make_window()
+    a.doc.mark_saved(tmp_path / "a.tessera")
+    a.doc.reroll(None, seed=11)
+    b.doc.reroll(None, seed=22)
+    assert a.files.autosaver.flush() and b.files.autosaver.flush()
+    assert a.files.slot.folder != b.files.slot.folder
+    b.doc.undo_stack.setClean()
+    b.close()  # B's normal exit removes only B's autosave
+    info = a.files.slot.store.pending()
+    assert info is not None and info.original == tmp_path / "a.tessera"
+
+    dialogs.answer = QMessageBox.StandardButton.Yes
+    asked = len(dialogs.shown)
+    c = make_window(restore_session=True)
+    assert len(dialogs.shown) == asked and not c.doc.modified  # A is alive: nothing to offer
+    for w in (a, c):
         w.doc.undo_stack.setClean()
         w.close()
 

@@ -1,0 +1,86 @@
+"""Run one slow call (segment a photo, encode its style) off the GUI thread, and wait for it.
+
+The studio's window keeps repainting while the call runs; after a short delay a
+window-modal progress dialog with *Cancel* appears (so quick calls never flash a dialog,
+and slow ones can be abandoned). Cancelling returns at once; the call finishes on its own
+thread and its result is dropped. The call must not touch Qt widgets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from PySide6.QtCore import QEventLoop, Qt, QThread, QTimer
+from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
+
+T = TypeVar("T")
+
+SHOW_AFTER_MS = 250
+
+# Cancelled calls still running: their QThread must outlive the call that started it.
+_abandoned: set[QThread] = set()
+
+
+class Cancelled(Exception):
+    """The user cancelled the wait; the call's result (or error) is dropped."""
+
+
+class _Call(QThread, Generic[T]):
+    def __init__(self, fn: Callable[[], T]) -> None:
+        super().__init__()
+        self._fn = fn
+        self.result: T | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self._fn()
+        except BaseException as exc:  # handed to the GUI thread, which re-raises it
+            self.error = exc
+
+
+def run_in_background(
+    parent: QWidget, label: str, fn: Callable[[], T], *, show_after_ms: int = SHOW_AFTER_MS
+) -> T:
+    """``fn()`` on a worker thread while the GUI stays live; its result, or its exception
+    re-raised here, or :class:`Cancelled` if the user pressed Cancel."""
+    call: _Call[T] = _Call(fn)
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)  # 0..0: a busy bar, no percentage
+    dialog.setWindowTitle("Tessera")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setAutoClose(False)
+    # Its own show-after timer only starts once a value is set (a busy bar never has one),
+    # so it would pop up after 4 s: stop it and show the dialog with a timer of ours.
+    dialog.reset()
+    show = QTimer()
+    show.setSingleShot(True)
+    show.timeout.connect(dialog.show)
+    show.start(show_after_ms)
+    loop = QEventLoop()
+    call.finished.connect(loop.quit)
+    dialog.canceled.connect(loop.quit)
+    QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+    call.start()
+    try:
+        if not call.isFinished():
+            loop.exec()
+    finally:
+        show.stop()
+        QApplication.restoreOverrideCursor()
+        cancelled = dialog.wasCanceled()
+        dialog.canceled.disconnect(loop.quit)
+        dialog.reset()
+        dialog.deleteLater()
+    if not call.isFinished():
+        if not cancelled:  # the loop quit some other way (application closing): wait it out
+            call.wait()
+        else:
+            _abandoned.add(call)
+            call.finished.connect(lambda: _abandoned.discard(call))
+            raise Cancelled(label)
+    if cancelled:
+        raise Cancelled(label)
+    if call.error is not None:
+        raise call.error
+    return call.result  # type: ignore[return-value]  # fn returned it (T may include None)
