@@ -1,24 +1,34 @@
 """Example-guided (MSCA) synthesis: what a painter waits for.
 
-Per shipped MSCA weights folder, 256² on this machine, in fp32 and (where the CPU has
-native bf16) bf16 autocast: encoding an exemplar (done once per exemplar, then cached),
-a stroke's re-synthesis with one cached exemplar, and the two blends (global mix slider,
-spatial style brush) with both exemplars cached.
+Per MSCA weights folder (the shipped ones unless told), 256² on this machine (smoke runs:
+64²), in fp32 and (where the CPU has native bf16) bf16 autocast: encoding an exemplar
+(done once per exemplar, then cached), a stroke's re-synthesis with one cached exemplar,
+and the two blends (global mix slider, spatial style brush) with both exemplars cached.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import numpy as np
+
+from benchmarks.settings import SMOKE_SIZE, Settings
 from benchmarks.timing import timed
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _folder_cases(folder: Path, quick: bool, backend: str) -> list[dict]:
+def _resized(image: np.ndarray, size: tuple[int, int], labels: bool = False) -> np.ndarray:
+    """``image`` (or a label map) at ``size`` (H, W): the smoke run's tiny canvas."""
+    import cv2
+
+    interpolation = cv2.INTER_NEAREST if labels else cv2.INTER_AREA
+    return cv2.resize(image, size[::-1], interpolation=interpolation)
+
+
+def _folder_cases(folder: Path, settings: Settings, backend: str) -> list[dict]:
     from engine.inference.gallery import gallery_exemplar
-    from engine.inference.msca_synth import MscaSynthesizer, StyleMix
+    from engine.inference.msca_synth import Exemplar, MscaSynthesizer, StyleMix
     from engine.labels import read_label_png
     from engine.metrics.style_showcase import left_to_right
 
@@ -26,6 +36,12 @@ def _folder_cases(folder: Path, quick: bool, backend: str) -> list[dict]:
     label_set = synth.spec.label_set
     labels = read_label_png(REPO / "resources" / "scenes" / "painted.png", label_set)
     noon, sunset = gallery_exemplar("noon", label_set), gallery_exemplar("sunset", label_set)
+    if settings.smoke:
+        labels = _resized(labels, SMOKE_SIZE, labels=True)
+        noon, sunset = (
+            Exemplar(_resized(e.image, SMOKE_SIZE), _resized(e.labels, SMOKE_SIZE, labels=True), e.name)
+            for e in (noon, sunset)
+        )
     h, w = labels.shape
     blend_map = left_to_right(h, w)
 
@@ -45,22 +61,20 @@ def _folder_cases(folder: Path, quick: bool, backend: str) -> list[dict]:
             "family": "msca",
             "size": f"{h}x{w}",
             "backend": synth.backend_name,
-            **timed(fn, repeats=5 if quick else 20),
+            **timed(fn, repeats=settings.pick(20, 5, 1)),
         }
         for name, fn in runs.items()
     ]
 
 
-def bench_example_guided(quick: bool, folders: list[Path] | None = None) -> list[dict]:
+def bench_example_guided(settings: Settings) -> list[dict]:
     import torch
 
     from engine.inference.backends.torch_backends import bf16_sensible
 
-    folders = folders or [p.parent for p in sorted((REPO / "weights").glob("*/config.json"))]
     backends = ["eager", "bf16"] if bf16_sensible(torch.device("cpu")) else ["eager"]
     cases = []
-    for folder in folders:
-        if json.loads((folder / "config.json").read_text())["family"] == "msca":
-            for backend in backends:
-                cases += _folder_cases(folder, quick, backend)
+    for folder in settings.folders("msca"):
+        for backend in backends:
+            cases += _folder_cases(folder, settings, backend)
     return cases

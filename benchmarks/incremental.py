@@ -3,6 +3,8 @@
 The paper configuration (ADE20K: 151 classes, channels_G 64) with random official-init
 weights and spectral norm folded, at 256². A "stroke" paints a 32-px disc of one class
 at a random place; each timed update follows a new disc on top of the previous ones.
+About a minute, so ``python -m benchmarks --quick`` leaves it out; smoke runs take the
+small config at 128².
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 import numpy as np
 import torch
 
+from benchmarks.settings import Settings
 from benchmarks.timing import percentiles, timed
 
 CLASSES = 151
@@ -19,19 +22,19 @@ SIZE = (256, 256)
 BRUSH = 32
 
 
-def _paper_generator():
+def _paper_generator(small: bool = False):
     from engine.networks.blocks import fold_spectral_norm, init_official
     from engine.networks.oasis import OasisConfig, OasisGenerator
 
     torch.manual_seed(0)
-    g = OasisGenerator(OasisConfig.paper(CLASSES).generator)
+    g = OasisGenerator((OasisConfig.small if small else OasisConfig.paper)(CLASSES).generator)
     init_official(g)
     return fold_spectral_norm(g).eval()
 
 
-def _scene(rng: np.random.Generator) -> torch.Tensor:
+def _scene(rng: np.random.Generator, size: tuple[int, int]) -> torch.Tensor:
     """ADE-like layout: a dozen large class regions (blocky), as (1, H, W) class indices."""
-    h, w = SIZE
+    h, w = size
     coarse = torch.from_numpy(rng.integers(0, CLASSES, (1, h // 32, w // 32)))
     return coarse.repeat_interleave(32, 1).repeat_interleave(32, 2)
 
@@ -42,7 +45,7 @@ def _onehot(labels: torch.Tensor) -> torch.Tensor:
 
 def _disc(labels: torch.Tensor, rng: np.random.Generator, drag: int = 0) -> tuple[int, int, int, int]:
     """Paint a BRUSH-px disc (dragged ``drag`` px to the right) of a random class; returns its box."""
-    h, w = SIZE
+    h, w = labels.shape[1:]
     r = BRUSH / 2
     cy, cx = (int(v) for v in rng.integers(0, (h, w - drag)))
     y, x = np.ogrid[:h, :w]
@@ -54,16 +57,18 @@ def _disc(labels: torch.Tensor, rng: np.random.Generator, drag: int = 0) -> tupl
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def bench_incremental(quick: bool) -> list[dict]:
+def bench_incremental(settings: Settings) -> list[dict]:
     from engine.inference.incremental import IncrementalOasis
     from engine.networks.oasis import expand_noise
 
-    g = _paper_generator()
+    quick = settings.quick  # fewer variants and strokes; smoke runs keep them all, on a small net
+    canvas = settings.pick(SIZE, SIZE, (128, 128))
+    g = _paper_generator(small=settings.smoke)
     rng = np.random.default_rng(0)
-    labels = _scene(rng)
-    z = expand_noise(torch.randn(1, 64), *SIZE).contiguous()  # the paper's sampling: one vector
-    repeats = 5 if quick else 20
-    size = f"{SIZE[0]}x{SIZE[1]}"
+    labels = _scene(rng, canvas)
+    z = expand_noise(torch.randn(1, g.config.z_dim), *canvas).contiguous()  # the paper's sampling: one vector
+    repeats = settings.pick(20, 5, 1)
+    size = f"{canvas[0]}x{canvas[1]}"
     cases = []
     with torch.no_grad():
         onehot = _onehot(labels)  # the eager reference's input
@@ -131,4 +136,5 @@ if __name__ == "__main__":
     import json
     import sys
 
-    print(json.dumps(bench_incremental("--quick" in sys.argv), indent=2))
+    mode = next((m for m in ("quick", "smoke") if f"--{m}" in sys.argv), "full")
+    print(json.dumps(bench_incremental(Settings(mode)), indent=2))

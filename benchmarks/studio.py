@@ -1,8 +1,9 @@
 """Studio latency: stroke end → new pixels, and brush event handling on a large canvas.
 
 Runs the real window (offscreen unless a display is set) with the shipped landscapes
-model. "Stroke end → pixels" is measured from the mouse release to the moment the new
-image has been handed to the result view and the event loop has painted it.
+model (smoke runs: a tiny random one, two strokes, a 128² canvas for the brush events).
+"Stroke end → pixels" is measured from the mouse release to the moment the new image has
+been handed to the result view and the event loop has painted it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.settings import MODES, Settings
 from benchmarks.timing import percentiles
 
 REPO = Path(__file__).resolve().parent.parent
@@ -68,21 +70,15 @@ def _settle(app, window, timeout_s: float = 60) -> None:
     app.processEvents()  # the paint event of the result view
 
 
-def bench_studio_process(quick: bool, model: Path = MODEL) -> list[dict]:
+def bench_studio_process(settings: Settings) -> list[dict]:
     """:func:`bench_studio` in a process of its own, so its peak memory is the studio's
     alone and not that of the generator benchmarks before it."""
     import json
     import subprocess
     import sys
 
-    command = [
-        sys.executable,
-        "-m",
-        "benchmarks.studio",
-        "--model",
-        str(model),
-        *(["--quick"] if quick else []),
-    ]
+    model = settings.folders("oasis")[0] if settings.smoke else MODEL
+    command = [sys.executable, "-m", "benchmarks.studio", "--model", str(model), "--mode", settings.mode]
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
     if done.returncode != 0:
         tail = (done.stderr or done.stdout)[-2000:]
@@ -92,9 +88,10 @@ def bench_studio_process(quick: bool, model: Path = MODEL) -> list[dict]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
+def bench_studio(mode: str, model: Path = MODEL) -> list[dict]:
     if not (model / "config.json").is_file():
         return []
+    settings = Settings(mode)
     from PySide6.QtCore import Qt
 
     app, w = _window(model)
@@ -107,7 +104,7 @@ def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
         rng = np.random.default_rng(0)
         classes = [w.doc.label_set.by_name(n).id for n in ("water", "grass", "rock", "sand", "tree")]
         latencies = []
-        for i in range(8 if quick else 30):
+        for i in range(settings.pick(30, 8, 2)):
             w.palette_panel.choose(classes[i % len(classes)])
             y, x = rng.integers(20, 236, 2)
             brush = w.tools["brush"]
@@ -136,15 +133,16 @@ def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
 
         # Brush events on a 1024² canvas with a 64 px brush: what the GUI thread pays per
         # mouse move (paint into the label map, recolour the dirty box, schedule a repaint).
-        w.new_document((1024, 1024))
+        side = settings.pick(1024, 1024, 128)
+        w.new_document((side, side))
         _settle(app, w, timeout_s=120)
         w.options.set_size(64)
         w.palette_panel.choose(classes[0])
         brush = w.tools["brush"]
-        brush.press(100, 100, none)
+        brush.press(100 * side // 1024, 100 * side // 1024, none)
         events = []
-        for k in range(200 if quick else 600):
-            y, x = 100 + (k * 7) % 800, 100 + (k * 13) % 800
+        for k in range(settings.pick(600, 200, 20)):
+            y, x = (100 + (k * 7) % 800) * side // 1024, (100 + (k * 13) % 800) * side // 1024
             start = time.perf_counter()
             brush.move(y, x, none)
             events.append((time.perf_counter() - start) * 1000)
@@ -153,7 +151,7 @@ def bench_studio(quick: bool, model: Path = MODEL) -> list[dict]:
         w.canvas.repaint()
         repaint_ms = (time.perf_counter() - start) * 1000
         cases.append({
-            "name": "canvas_brush_event", "family": "app", "size": "1024x1024", "backend": "brush 64 px",
+            "name": "canvas_brush_event", "family": "app", "size": f"{side}x{side}", "backend": "brush 64 px",
             **percentiles(events), "full_repaint_ms": round(repaint_ms, 2),
         })  # fmt: skip
     finally:
@@ -172,7 +170,7 @@ if __name__ == "__main__":
     import json
 
     parser = argparse.ArgumentParser(description="studio latency and memory (one JSON line)")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--mode", choices=MODES, default="full", help="see python -m benchmarks --help")
     parser.add_argument("--model", type=Path, default=MODEL)
     args = parser.parse_args()
-    print(json.dumps(bench_studio(args.quick, args.model)))
+    print(json.dumps(bench_studio(args.mode, args.model)))

@@ -3,7 +3,8 @@
 Runs each family's real training step (``engine.train.families.TRAINERS``) on random
 128² landscapes batches of 4 with the shipped models' architecture (OASIS: channels_G
 16, SPADE hidden 32, D widths 32–128 — `weights/landscapes-oasis/config.json`), in the
-precision ``app-train fit`` would pick here. Data loading is not included.
+precision ``app-train fit`` would pick here (smoke runs: the small architecture, 64²
+batches of 2, one timed step). Data loading is not included.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from benchmarks.settings import SMOKE_SIZE, Settings
 from benchmarks.timing import percentiles
 from engine.data import Batch, Sample, make_batch
 
@@ -36,14 +38,15 @@ def _batch(label_ids: list[int], seed: int, size: tuple[int, int], batch: int) -
 
 
 def bench_training(
-    quick: bool,
+    settings: Settings,
     *,
-    size: tuple[int, int] = SIZE,
-    batch: int = BATCH,
-    arch: str = "shipped",
+    size: tuple[int, int] | None = None,
+    batch: int | None = None,
+    arch: str | None = None,
     steps: int | None = None,
 ) -> list[dict]:
-    """One row per family; ``arch="small"`` with a small ``size`` is the test suite's smoke run."""
+    """One row per family of ``engine.train.families.TRAINERS``; the keywords override
+    what ``settings`` picks."""
     from engine.encoding import default_channel_ids
     from engine.labels import LabelSet
     from engine.registry import ModelSpec
@@ -53,7 +56,10 @@ def bench_training(
     label_set = LabelSet.builtin("landscapes")
     ids = default_channel_ids(label_set.ids, label_set.dontcare)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    steps = steps or (3 if quick else 10)
+    size = size or settings.pick(SIZE, SIZE, SMOKE_SIZE)
+    batch = batch or settings.pick(BATCH, BATCH, 2)
+    arch = arch or settings.pick("shipped", "shipped", "small")
+    steps = steps or settings.pick(10, 3, 1)
     widths = SHIPPED if arch == "shipped" else {"arch": "small"}
     cases = []
     for family, trainer in TRAINERS.items():
