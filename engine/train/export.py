@@ -97,6 +97,12 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f"; an L1 loss ×{options['lambda_perceptual']} on frozen ImageNet EfficientNet-Lite0 features"
             " against the paired rendered image (`--lambda-perceptual`)"
         )
+    if options.get("lambda_stripe"):
+        text += (
+            f"; **plus, beyond the papers,** a spectral loss ×{options['lambda_stripe']} holding the"
+            " generated images' share of high-pass power on the frequency axes (where stripes live)"
+            " to the real batch's (`--lambda-stripe`)"
+        )
     if options.get("upsample") == "bilinear":
         text += "; bilinear instead of nearest ×2 upsampling in the generator (`--upsample bilinear`)"
     if options.get("lambda_pair_l1"):

@@ -48,6 +48,7 @@ from engine.train.gan_losses import (
 )
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
+from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
 LAMBDA_FEAT, LAMBDA_KLD, LAMBDA_VGG = 10.0, 0.05, 10.0
@@ -62,6 +63,7 @@ class InadeTraining(GanTraining):
         "loss_kld",
         "loss_vgg",
         "loss_pair_l1",
+        "loss_stripe",
         "loss_d",
     ]
 
@@ -181,8 +183,9 @@ class InadeTraining(GanTraining):
                 loss_vgg = self.options.lambda_perceptual * self.effnet(fake, image)
             else:
                 loss_vgg = torch.zeros((), device=image.device)
+        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair).backward()
+        (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair + loss_stripe).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -202,6 +205,7 @@ class InadeTraining(GanTraining):
             "loss_kld": loss_kld.item(),
             "loss_vgg": loss_vgg.item(),
             "loss_pair_l1": loss_pair.item(),
+            "loss_stripe": loss_stripe.item(),
             "loss_d": loss_d.item(),
         }
 

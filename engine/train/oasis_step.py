@@ -40,6 +40,7 @@ from engine.train.gan_losses import pair_l1
 from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_mask, n1_loss
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
+from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
 
@@ -50,6 +51,7 @@ class OasisTraining(GanTraining):
         "loss_g",
         "loss_pair_l1",
         "loss_perceptual",
+        "loss_stripe",
         "loss_kl",
         "loss_d_real",
         "loss_d_fake",
@@ -165,8 +167,9 @@ class OasisTraining(GanTraining):
             loss_g = n1_loss(self.d(fake).float(), channels, weights)
             loss_pair = self._pair_l1(fake[:paired].float(), image[:paired])
             loss_perc = self._perceptual(fake[:paired], image[:paired])
+        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_pair + loss_perc + loss_kl).backward()
+        (loss_g + loss_pair + loss_perc + loss_stripe + loss_kl).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -190,6 +193,7 @@ class OasisTraining(GanTraining):
             "loss_g": loss_g.item(),
             "loss_pair_l1": loss_pair.item(),
             "loss_perceptual": loss_perc.item(),
+            "loss_stripe": loss_stripe.item(),
             "loss_kl": loss_kl.item(),
             "loss_d_real": loss_real.item(),
             "loss_d_fake": loss_fake.item(),

@@ -48,6 +48,9 @@ class FitOptions:
     style_encoder: bool = False
     lambda_perceptual: float = 0.0
     lambda_kl: float = 0.05
+    # OASIS and INADE, beyond the papers: hold the generated images' share of high-pass
+    # power on the frequency axes (stripes) to the real batch's (engine/train/stripe_loss.py).
+    lambda_stripe: float = 0.0
     upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
     backbone: str | None = None  # segmenter: unet (default) | efficientnet-lite0 (ImageNet start)
     # segmenter: weigh each class by its inverse pixel frequency in the batch (OASIS's
@@ -119,6 +122,12 @@ class FitOptions:
             raise InputError("must not be negative", source="--pretrain-steps/--lambda-feature")
         if self.lambda_perceptual < 0 or self.lambda_kl < 0:
             raise InputError("must not be negative", source="--lambda-perceptual/--lambda-kl")
+        if not 0 <= self.lambda_stripe < float("inf"):
+            raise InputError("must be a finite number ≥ 0", source="--lambda-stripe")
+        if self.lambda_stripe and self.family not in ("oasis", "inade"):
+            raise InputError(
+                "only OASIS and INADE training have the stripe loss", source="--lambda-stripe", fix="drop it"
+            )
         if self.style_encoder and self.family != "oasis":
             raise InputError(
                 "only OASIS training has --style-encoder (INADE has its own encoder)",
