@@ -39,6 +39,7 @@ from engine.inference.inade_noise import instance_layout
 from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.open import open_synthesizer
 from engine.inference.synthesizer import Synthesizer
+from engine.labels import LabelSet
 from engine.metrics.distributions import ColourTextureStats, frechet_distance
 from engine.metrics.inception import FID_WEIGHTS_NAME, FidFeatures
 from engine.metrics.msssim import ms_ssim
@@ -159,6 +160,7 @@ def evaluate(
         "miou_real": round(cm_real.miou(), 4),
         "pixel_accuracy_generated": round(cm_fake.pixel_accuracy(), 4),
         "pixel_accuracy_real": round(cm_real.pixel_accuracy(), 4),
+        "iou_per_class": _per_class(cm_real, cm_fake, seg_encoder.channel_ids, synth.spec.label_set),
         "fsd": round(frechet_distance(np.stack(feats_real), np.stack(feats_fake)), 4) if count > 1 else None,
         "ms_ssim": round(float(np.mean(diversity)), 4) if diversity else None,
         "misd": round(float(np.mean(isd)), 4) if isd else None,
@@ -279,10 +281,50 @@ def markdown_report(report: dict, picture: str | None) -> str:
         "",
         f"FID: {report['fid_note']}.",
         *([f"FED: {report['fed_note']}."] if report.get("fed_note") else []),
+        *_per_class_table(report.get("iou_per_class") or {}),
     ]
     if picture:
         lines += ["", f"![label map, real, three noise samples]({picture})", ""]
     return "\n".join(lines)
+
+
+def _per_class(
+    real: ConfusionMatrix, fake: ConfusionMatrix, channel_ids: list[int], label_set: LabelSet
+) -> dict:
+    """{class name: {"real": IoU, "generated": IoU}} for the classes present in the targets:
+    which classes the generator fails to draw recognisably (the mean hides it)."""
+    present = real.matrix.sum(1) > 0
+    if real.ignore is not None:
+        present[real.ignore] = False
+    iou_real, iou_fake = real.iou(), fake.iou()
+    return {
+        label_set.by_id(cid).name: {
+            "real": round(float(iou_real[c]), 4),
+            "generated": round(float(iou_fake[c]), 4),
+        }
+        for c, cid in enumerate(channel_ids)
+        if present[c]
+    }
+
+
+def _per_class_table(per_class: dict) -> list[str]:
+    if not per_class:
+        return []
+    order = sorted(
+        per_class, key=lambda name: per_class[name]["generated"] / max(per_class[name]["real"], 1e-6)
+    )
+    return [
+        "",
+        "Per class (segmenter IoU; worst generated/real ratio first):",
+        "",
+        "| class | real | generated | generated / real |",
+        "|---|---:|---:|---:|",
+        *[
+            f"| {name} | {per_class[name]['real']:.3f} | {per_class[name]['generated']:.3f} | "
+            f"{per_class[name]['generated'] / max(per_class[name]['real'], 1e-6):.2f} |"
+            for name in order
+        ],
+    ]
 
 
 def _shown(value: object) -> object:

@@ -51,6 +51,12 @@ def test_eval_report(tmp_path: Path) -> None:
     assert report["fid"] is None and "--inception" in report["fid_note"]
     assert "mIoU on generated images" in (out / "eval.md").read_text()
     assert (out / "eval.png").is_file()
+    # Per class: the classes of the test maps, each with both IoUs; their mean is the mIoU.
+    per_class = report["iou_per_class"]
+    assert set(per_class) <= {"sky", "grass", "water", "tree"} and "sky" in per_class
+    real = [v["real"] for v in per_class.values()]
+    assert abs(sum(real) / len(real) - report["miou_real"]) < 1e-3
+    assert "| class | real | generated |" in (out / "eval.md").read_text()
 
 
 def test_eval_with_inception_reports_fid(tmp_path: Path, fid_inception_file: Path) -> None:
