@@ -8,6 +8,7 @@ the window is never touched by a load that fails.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
+from app.actions import make_action
 from app.document.io import export_image, export_label_map, export_ora, import_label_map, open_photo
 from app.document.project import ProjectState, apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, restore
@@ -24,6 +26,7 @@ from app.document.recovery_slots import RecoverySlots, Slot
 from app.workers.background import Cancelled, run_in_background
 from engine.errors import TesseraError
 from engine.inference.photo_style import cached_segmenter, find_segmenter
+from engine.paths import RESOURCES
 from engine.scene import Scene, thing_instances
 
 if TYPE_CHECKING:
@@ -63,7 +66,7 @@ class FileActions(QObject):
 
     # ------------------------------------------------------------------ menu
     def populate(self, menu: QMenu) -> None:
-        a = self.w._action
+        a = partial(make_action, self.w)
         self.new_action = a("&New…", lambda: self.new(), QKeySequence.StandardKey.New, "fa5s.file")
         self.open_action = a(
             "&Open…", lambda: self.open_any(), QKeySequence.StandardKey.Open, "fa5s.folder-open"
@@ -171,6 +174,15 @@ class FileActions(QObject):
             self._error("Cannot open", error)
             return False
 
+    def open_welcome_scene(self) -> None:
+        """A new user sees a landscape at once: the sample scene, untitled, ready to paint over."""
+        scene_file = RESOURCES / "scenes" / "mountain_lake.png"
+        if scene_file.is_file() and self.w.doc.label_set.name == "landscapes":
+            try:
+                self.import_label_map(scene_file, as_new=True, title=False)
+            except TesseraError:
+                pass
+
     def open_project(self, path: Path) -> bool:
         try:
             state = load_project(path)
@@ -187,7 +199,7 @@ class FileActions(QObject):
         if not self.confirm_discard():
             return False
         model = self._model_for(state.model)
-        if model is not None and model != self.w.model_folder:
+        if model is not None and model != self.w.synthesis.model_folder:
             self.w.load_model(model)
         apply_to(self.w.doc, state, path)
         if damaged is not None:

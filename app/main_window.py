@@ -1,62 +1,42 @@
-"""The studio window: wiring only — the document, views, tools, panels and the worker meet here.
+"""The studio window: wiring only — the document, views, tools, panels and synthesis meet here.
 
 Data flows one way: tools edit the Document; the Document's signals repaint the label
-canvas and schedule synthesis; the worker's results land in the output view. No
-document state or rendering code lives in this file.
+canvas and, through the SynthesisController, schedule synthesis; its results land in the
+output view. No document state, rendering or request bookkeeping lives in this file.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-import cv2
 import numpy as np
 import qtawesome as qta
-from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QSettings, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import (
-    QDockWidget,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QTabBar,
-    QTabWidget,
-    QUndoView,
-    QWidget,
-)
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabBar, QTabWidget, QUndoView, QWidget
 
+from app.actions import ICON_COLOR, make_action
 from app.canvas.image_view import ImageView
 from app.canvas.label_canvas import LabelCanvas
 from app.canvas.view_state import ViewState
 from app.document.document import Document
-from app.document.remap import remap_by_name
 from app.file_actions import FileActions
-from app.panels.exemplars import EXEMPLAR_MIME, ExemplarPanel
+from app.panels.exemplars import ExemplarPanel
 from app.panels.models import ModelPanel
 from app.panels.palette import PalettePanel
+from app.panels.status_bar import StudioStatusBar
 from app.panels.style import StylePanel
 from app.panels.tool_options import ToolOptionsPanel
 from app.settings import user_weights_folder
 from app.style_actions import StyleActions
+from app.synthesis_controller import AnySynthesizer, SynthesisController
 from app.tools.base import ToolContext
 from app.tools.registry import TOOL_CLASSES, make_tools
-from app.workers.synthesis import SynthesisWorker
-from engine.errors import InputError, TesseraError
-from engine.inference.inade_synth import InadeSynthesizer
-from engine.inference.live import LiveSynthesis
-from engine.inference.msca_synth import MscaSynthesizer, StyleMix
-from engine.inference.open import open_synthesizer
-from engine.inference.synthesizer import Synthesizer
+from engine.errors import TesseraError
 from engine.labels import LabelSet
-from engine.noise import NoiseField, random_seed
-from engine.paths import RESOURCES, WEIGHTS
-
-DEFAULT_MODEL = "landscapes-oasis"
-PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
+from engine.paths import WEIGHTS
+from engine.scene import Scene
 
 
 class MainWindow(QMainWindow):
@@ -72,26 +52,22 @@ class MainWindow(QMainWindow):
         backend: str = "eager",
     ) -> None:
         super().__init__(parent)
-        self.backend = backend  # "auto" measures the backends once per size and keeps the fastest
         self.settings = settings or QSettings("Tessera", "Tessera Studio")
         self.setWindowTitle("Tessera")
         self.setDockNestingEnabled(True)
-        self.synth: Synthesizer | InadeSynthesizer | MscaSynthesizer | None = None
-        self.model_folder: Path | None = None
-        self.output: np.ndarray | None = None
         self.selection: np.ndarray | None = None
-        self.variation_seeds: list[int] = []
-        self.shown_request = 0
-        self.requested = 0  # id of the newest image request (variations have their own ids)
-        # When the painter last changed something, and for the last few requests the change
-        # they answer: the status bar shows change → pixels, not only the synthesis.
-        self._changed_at = time.perf_counter()
-        self._change_times: dict[int, float] = {}
-        self.last_latency_ms: float | None = None
-        self.dropped_results = 0
-        self.last_ms: float | None = None
 
         self.doc = Document(LabelSet.builtin("landscapes"), (256, 256), parent=self)
+        # The model, the worker and the requests; it watches the document and asks us for
+        # the selection (variations) and the exemplars' style (MSCA), nothing else.
+        self.synthesis = SynthesisController(
+            self.doc,
+            self.settings,
+            backend=backend,
+            selection=lambda: self.selection,
+            exemplar_style=lambda: self.exemplars.style(),
+            parent=self,
+        )
         self.view_state = ViewState(self)
         self.canvas = LabelCanvas(self.view_state)
         self.canvas.setToolTip("")
@@ -100,15 +76,6 @@ class MainWindow(QMainWindow):
         self.result_view.setAcceptDrops(True)
         self.result_view.installEventFilter(self)
         self.setCentralWidget(self.canvas)
-
-        self.worker = SynthesisWorker()
-        self.worker.image_ready.connect(self._image_ready)
-        self.worker.variations_ready.connect(self._variations_ready)
-        self.worker.failed.connect(self._failed)
-        self.worker.busy_changed.connect(self._busy)
-        self.worker.start()
-        self._timer = QTimer(self, singleShot=True)
-        self._timer.timeout.connect(self.synthesize)
 
         self.ctx = ToolContext(
             document=lambda: self.doc,
@@ -121,20 +88,23 @@ class MainWindow(QMainWindow):
         self.tools = make_tools(self.ctx)
 
         self._build_panels(weights_folders or [WEIGHTS, user_weights_folder()])
-        self._build_status_bar()
+        self.status_bar = StudioStatusBar()
+        self.setStatusBar(self.status_bar)
+        self.canvas.hovered.connect(self._hover)
         self.files = FileActions(self, recovery_folder)
         self.styles = StyleActions(self)
         self._build_actions()
         self._attach_document(self.doc)
+        self._attach_synthesis()
 
         self._restore_settings()
-        start_model = model or self._initial_model()
+        start_model = model or self.synthesis.initial_model(self.models.entries)
         if start_model is not None:
             self.load_model(start_model)
         if restore_session:
             self.files.offer_recovery()
         if not self.doc.modified and self.doc.path is None:
-            self._open_welcome_scene()
+            self.files.open_welcome_scene()
         self.setAcceptDrops(True)
 
     # ================================================================== building
@@ -204,47 +174,12 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         self._unelide_dock_tabs()
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)  # indeterminate: "working"
-        self.busy.setMaximumWidth(80)
-        self.busy.setMaximumHeight(12)
-        self.busy.setVisible(False)
-        self.time_label = QLabel("—")
-        self.time_label.setToolTip("Time of the last synthesis")
-        self.backend_label = QLabel("no model")
-        self.cursor_label = QLabel("")
-        for widget in (self.cursor_label, self.busy, self.time_label, self.backend_label):
-            bar.addPermanentWidget(widget)
-        self.canvas.hovered.connect(self._hover)
-
-    def _action(
-        self,
-        text: str,
-        slot: Callable[..., object],
-        shortcut: str | QKeySequence | None = None,
-        icon: str | None = None,
-        tip: str = "",
-    ) -> QAction:
-        action = QAction(text, self)
-        if icon:
-            action.setIcon(qta.icon(icon, color="#dddddd"))
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        label = tip or text.replace("&", "")
-        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        action.setToolTip(f"{label} ({keys})" if keys else label)
-        action.setStatusTip(label)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even when the menu bar is hidden
-        return action
-
     def _build_actions(self) -> None:
+        act = partial(make_action, self)
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         self.files.populate(file_menu)
-        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q")
+        self.quit_action = act("&Quit", self.close, "Ctrl+Q")
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
 
@@ -253,15 +188,15 @@ class MainWindow(QMainWindow):
         self.redo_action = self.doc.undo_stack.createRedoAction(self, "&Redo")
         self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.undo_action.setIcon(qta.icon("fa5s.undo", color="#dddddd"))
-        self.redo_action.setIcon(qta.icon("fa5s.redo", color="#dddddd"))
+        self.undo_action.setIcon(qta.icon("fa5s.undo", color=ICON_COLOR))
+        self.redo_action.setIcon(qta.icon("fa5s.redo", color=ICON_COLOR))
         for action in (self.undo_action, self.redo_action):
             self.addAction(action)
             edit.addAction(action)
         edit.addSeparator()
-        self.cancel_action = self._action("Cancel stroke", self._cancel_tool, "Escape")
+        self.cancel_action = act("Cancel stroke", self._cancel_tool, "Escape")
         edit.addAction(self.cancel_action)
-        edit.addAction(self._action("Deselect", lambda: self.set_selection(None, ""), "Ctrl+D"))
+        edit.addAction(act("Deselect", lambda: self.set_selection(None, ""), "Ctrl+D"))
 
         tools_menu = menu.addMenu("&Tools")
         toolbar = self.addToolBar("Tools")
@@ -270,7 +205,7 @@ class MainWindow(QMainWindow):
         self.tool_group = QActionGroup(self)
         self.tool_actions: dict[str, QAction] = {}
         for cls in TOOL_CLASSES:
-            action = self._action(
+            action = act(
                 cls.title,
                 lambda _=False, n=cls.name: self.set_tool(n),
                 cls.shortcut,
@@ -283,37 +218,33 @@ class MainWindow(QMainWindow):
             toolbar.addAction(action)
             self.tool_actions[cls.name] = action
         tools_menu.addSeparator()
-        self.smaller = self._action("Smaller brush", lambda: self._resize_brush(1 / 1.25), "[")
-        self.bigger = self._action("Bigger brush", lambda: self._resize_brush(1.25), "]")
+        self.smaller = act("Smaller brush", lambda: self._resize_brush(1 / 1.25), "[")
+        self.bigger = act("Bigger brush", lambda: self._resize_brush(1.25), "]")
         tools_menu.addActions([self.smaller, self.bigger])
         for i in range(9):
-            self._action(
-                f"Recent class {i + 1}", lambda _=False, k=i: self.palette_panel.choose_recent(k), str(i + 1)
-            )
+            act(f"Recent class {i + 1}", lambda _=False, k=i: self.palette_panel.choose_recent(k), str(i + 1))
         toolbar.addSeparator()
 
         gen = menu.addMenu("&Generate")
-        self.reroll_all_action = self._action(
+        self.reroll_all_action = act(
             "Re-roll &everything",
             self.reroll_all,
             "Ctrl+R",
             "fa5s.dice",
             "New noise everywhere that is not locked",
         )
-        self.reroll_sel_action = self._action(
+        self.reroll_sel_action = act(
             "Re-roll &selection",
             self.reroll_selection,
             "R",
             "fa5s.dice-one",
             "New noise for the selected region",
         )
-        self.variations_action = self._action(
+        self.variations_action = act(
             "&Variations", self.request_variations, "Shift+R", "fa5s.th", "Show variations of the selection"
         )
-        self.lock_action = self._action(
-            "&Lock selection", lambda: self.lock_selection(True), "Ctrl+L", "fa5s.lock"
-        )
-        self.unlock_action = self._action(
+        self.lock_action = act("&Lock selection", lambda: self.lock_selection(True), "Ctrl+L", "fa5s.lock")
+        self.unlock_action = act(
             "&Unlock selection", lambda: self.lock_selection(False), "Ctrl+Shift+L", "fa5s.lock-open"
         )
         gen.addActions([self.reroll_all_action, self.reroll_sel_action, self.variations_action])
@@ -322,11 +253,11 @@ class MainWindow(QMainWindow):
         toolbar.addActions([self.reroll_all_action, self.reroll_sel_action, self.variations_action])
 
         view = menu.addMenu("&View")
-        view.addAction(self._action("&Fit", self.fit_views, "Ctrl+0", "fa5s.expand"))
-        view.addAction(self._action("&Actual size", self.view_state.actual_size, "Ctrl+1"))
-        view.addAction(self._action("Zoom &in", lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn))
-        view.addAction(self._action("Zoom &out", lambda: self._zoom(-1), QKeySequence.StandardKey.ZoomOut))
-        self.single_view_action = self._action(
+        view.addAction(act("&Fit", self.fit_views, "Ctrl+0", "fa5s.expand"))
+        view.addAction(act("&Actual size", self.view_state.actual_size, "Ctrl+1"))
+        view.addAction(act("Zoom &in", lambda: self._zoom(1), QKeySequence.StandardKey.ZoomIn))
+        view.addAction(act("Zoom &out", lambda: self._zoom(-1), QKeySequence.StandardKey.ZoomOut))
+        self.single_view_action = act(
             "&Single view",
             self._single_view,
             "F6",
@@ -350,6 +281,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== document
     def _attach_document(self, doc: Document) -> None:
+        """The views follow the document; synthesis follows it on its own (the controller)."""
         self.canvas.set_document(doc)
         doc.labels_changed.connect(self._labels_changed)
         doc.noise_changed.connect(lambda _: self._noise_changed())
@@ -357,115 +289,78 @@ class MainWindow(QMainWindow):
         doc.reset.connect(self._doc_reset)
         doc.modified_changed.connect(self._update_title)
         doc.path_changed.connect(lambda _: self._update_title())
-        doc.undo_stack.indexChanged.connect(lambda _: self.schedule(0))
         self.history.setStack(doc.undo_stack)
         self._doc_reset()
 
     def _doc_reset(self) -> None:
+        # The controller saw the reset first (it connected first): the old document's
+        # requests count as shown, its output is gone and a new image is scheduled.
         self.palette_panel.set_label_set(self.doc.label_set, self.ctx.class_id)
         self.options.set_label_set(self.doc.label_set, self.ctx.eraser_class)
         self.set_selection(None, "")
         self.style_panel.clear_variations()
         self.style_panel.show_seeds(self.doc.noise)
-        self.output = None
         self.result_view.set_rgb(None)
-        # Results of requests made for the old document must never become the new one's image
-        # (nor its autosaved render): everything asked for so far counts as shown.
-        self.shown_request = max(self.shown_request, self.requested)
         self.view_state.fit_pending = True
         self.fit_views()
         self._update_title()
-        self.schedule(0)
 
     def _labels_changed(self, box: object) -> None:
         if self.selection is not None:  # the selected region may have moved under the brush
             self.selection = None
             self.canvas.set_selection(None)
             self.style_panel.set_selection_text("")
-        self.schedule(STROKE_THROTTLE_MS if self.doc.editing else 0)
 
     def _noise_changed(self) -> None:
         self.style_panel.show_seeds(self.doc.noise)
-        self.schedule(0)
 
     def _update_title(self, *_: object) -> None:
         name = self.doc.path.name if self.doc.path else "Untitled"
         self.setWindowTitle(f"{name}[*] — Tessera")
         self.setWindowModified(self.doc.modified)
 
-    def _open_welcome_scene(self) -> None:
-        """A new user sees a landscape at once: the sample scene, untitled, ready to paint over."""
-        scene_file = RESOURCES / "scenes" / "mountain_lake.png"
-        if scene_file.is_file() and self.doc.label_set.name == "landscapes":
-            try:
-                self.files.import_label_map(scene_file, as_new=True, title=False)
-            except TesseraError:
-                pass
-
     def new_document(self, size: tuple[int, int], fill: int | None = None) -> None:
-        from engine.scene import Scene
-
         h, w = size
         fill_id = fill if fill is not None else self.doc.label_set.classes[0].id
         self.doc.start(Scene.blank(h, w, fill_id))
 
-    # ================================================================== model
-    def _initial_model(self) -> Path | None:
-        remembered = self.settings.value("model")
-        candidates = [Path(remembered)] if remembered else []
-        candidates.append(WEIGHTS / DEFAULT_MODEL)
-        for folder in candidates:
-            entry = self.models.entry_for(folder.resolve()) if folder.exists() else None
-            if entry is not None and entry.usable:
-                return entry.folder
-        usable = [e for e in self.models.entries if e.usable]
-        return usable[0].folder if usable else None
+    # ================================================================== model and synthesis
+    @property
+    def synth(self) -> AnySynthesizer | None:
+        return self.synthesis.synth
+
+    @property
+    def output(self) -> np.ndarray | None:
+        """The image shown for the current document (None until its first one lands)."""
+        return self.synthesis.output
+
+    @property
+    def settled(self) -> bool:
+        """No synthesis pending: the newest request's image (or error) is shown."""
+        return self.synthesis.settled
+
+    def _attach_synthesis(self) -> None:
+        self.synthesis.image_ready.connect(self._show_image)
+        self.synthesis.variations_ready.connect(self.style_panel.show_variations)
+        self.synthesis.status.connect(self.status_bar.showMessage)
+        self.synthesis.busy.connect(self.status_bar.show_busy)
+        self.synthesis.model_changed.connect(self._model_changed)
 
     def load_model(self, folder: Path) -> bool:
         try:
-            synth = open_synthesizer(folder, segmenter=True, backend=self.backend)
+            return self.synthesis.load_model(folder, confirm=self._switch_anyway)
         except TesseraError as error:
             QMessageBox.warning(self, "Cannot load model", str(error))
             return False
-        spec = synth.spec
-        # The worker gets the new model before the document restarts, so no request made
-        # for the new document runs on the old model (or the reverse).
-        restart: Callable[[], None] | None = None
-        if spec.label_set != self.doc.label_set:
-            labels, lost = remap_by_name(self.doc.labels, self.doc.label_set, spec.label_set)
-            if lost and self.isVisible():
-                answer = QMessageBox.question(
-                    self,
-                    "Different classes",
-                    f"'{folder.name}' has no class for: {', '.join(lost[:12])}. "
-                    f"Those areas become '{spec.label_set.classes[0].name}'. Switch anyway?",
-                )
-                if answer != QMessageBox.StandardButton.Yes:
-                    return False
-            from engine.scene import Scene
 
-            scene = Scene(labels)
+    def _switch_anyway(self, question: str) -> bool:
+        """A model switch that loses classes asks first (a hidden window does not ask)."""
+        if not self.isVisible():
+            return True
+        return QMessageBox.question(self, "Different classes", question) == QMessageBox.StandardButton.Yes
 
-            underlay = self.doc.underlay  # the photo a painting came from stays under it
-
-            def restart() -> None:
-                self.doc.start(
-                    scene, z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name, underlay=underlay
-                )
-
-        elif synth.z_dim != self.doc.noise.z_dim:
-
-            def restart() -> None:
-                self.doc.start(
-                    self.doc.scene, z_dim=synth.z_dim, model=folder.name, underlay=self.doc.underlay
-                )
-
-        self.synth = synth
-        self.model_folder = Path(folder).resolve()
-        self.worker.set_generator(*self._generate_fns(synth))
-        if restart is not None:
-            restart()
-        self.doc.model_name = folder.name
+    def _model_changed(self, synth: AnySynthesizer) -> None:
+        """The panels follow the model: photo styles, noise or exemplars, the model list."""
         photo_mode = "instance" if synth.family == "inade" else None
         if getattr(synth, "style_encoder", None) is not None and synth.family == "oasis":
             photo_mode = "scene"
@@ -480,102 +375,23 @@ class MainWindow(QMainWindow):
             else "Exemplars style example-guided models: pick landscapes-msca in Model"
         )
         if synth.family == "msca":
-            self.exemplars.set_label_set(spec.label_set)
+            self.exemplars.set_label_set(synth.spec.label_set)
             self.exemplars_dock.raise_()
-        self.models.mark_current(self.model_folder)
-        self._show_backend()
-        self.settings.setValue("model", str(self.model_folder))
-        self.schedule(0)
-        return True
+        self.models.mark_current(self.synthesis.model_folder)
+        self.status_bar.show_model(self.synthesis.backend_text)
 
-    def _show_backend(self) -> None:
-        if self.synth is not None and self.model_folder is not None:
-            device = self.synth.device.type.upper()
-            self.backend_label.setText(f"{self.model_folder.name} · {self.synth.backend_name} · {device}")
-
-    @staticmethod
-    def _generate_fns(synth: Synthesizer | InadeSynthesizer | MscaSynthesizer):
-        """The worker's functions: images (OASIS: live, incremental) and variations (full passes)."""
-
-        if synth.family == "msca":
-
-            def styled(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
-                if style is None:
-                    raise InputError("no exemplar is chosen", fix="pick one in the Exemplars panel")
-                return synth.generate(labels, style, "canvas")
-
-            return styled, styled
-
-        def variation(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
-            return synth.generate(labels, noise, "canvas", instances)
-
-        if synth.family != "oasis":
-            return variation, variation
-        live = LiveSynthesis(synth)
-
-        def image(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
-            return live.generate(labels, noise, "canvas")
-
-        return image, variation
-
-    # ================================================================== synthesis
-    def schedule(self, delay_ms: int = 0) -> None:
-        """Ask for a new image soon; during a stroke requests are throttled, not postponed."""
-        self._changed_at = time.perf_counter()  # what the painter did last: the latency's start
-        if self._timer.isActive():
-            if delay_ms == 0:
-                self._timer.start(0)
-            return
-        self._timer.start(delay_ms)
-
-    def synthesize(self) -> int | None:
-        if self.synth is None:
-            return None
-        style = self._msca_style() if self.synth.family == "msca" else None
-        self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
-        recent = {k: v for k, v in self._change_times.items() if k > self.requested - 8}
-        self._change_times = recent | {self.requested: self._changed_at}
-        return self.requested
-
-    @property
-    def settled(self) -> bool:
-        """No synthesis pending: the newest request's image (or error) is shown."""
-        return not self._timer.isActive() and self.shown_request >= self.requested
-
-    def _image_ready(self, request_id: int, image: np.ndarray, ms: float) -> None:
-        if request_id <= self.shown_request:
-            self.dropped_results += 1  # an older request finished late: never go back in time
-            return
-        self.shown_request = request_id
-        if image.shape[:2] != self.doc.size:
-            return  # the canvas was resized meanwhile; a newer request is on its way
-        self.output = image
+    def _show_image(self, image: np.ndarray, ms: float, latency_ms: float) -> None:
         self.result_view.set_rgb(image)
         self.canvas.set_output(image)
-        self.last_ms = ms
-        # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
-        # throttling and queueing included, not only the network's own time.
-        changed = self._change_times.get(request_id)
-        self.last_latency_ms = (time.perf_counter() - changed) * 1000 if changed is not None else ms
-        self.time_label.setText(f"{self.last_latency_ms:.0f} ms")
-        self.time_label.setToolTip(
-            f"From your last change to this image: {self.last_latency_ms:.0f} ms (synthesis {ms:.0f} ms)"
-        )
-        self._show_backend()
-
-    def _failed(self, request_id: int, message: str) -> None:
-        self.shown_request = max(self.shown_request, request_id)  # settled, with a message instead
-        self.statusBar().showMessage(message, 10000)
-
-    def _busy(self, busy: bool) -> None:
-        self.busy.setVisible(busy)
+        self.status_bar.show_latency(ms, latency_ms)
+        self.status_bar.show_model(self.synthesis.backend_text)  # "auto" may have picked another
 
     # ================================================================== selection and style
     def set_selection(self, mask: np.ndarray | None, text: str) -> None:
         self.selection = mask if mask is not None and mask.any() else None
         self.canvas.set_selection(self.selection)
         self.style_panel.set_selection_text(text if self.selection is not None else "")
-        self.variation_seeds = []
+        self.synthesis.clear_variations()
         self.style_panel.clear_variations()
 
     def reroll_all(self) -> None:
@@ -594,50 +410,16 @@ class MainWindow(QMainWindow):
             return
         self.doc.set_locked(self.selection, value, "Lock" if value else "Unlock")
 
-    def variation_noises(self, seeds: list[int]) -> list[NoiseField]:
-        noises = [self.doc.rerolled(self.selection, seed) for seed in seeds]
-        return [n for n in noises if n is not None]
-
     def request_variations(self) -> None:
-        if self.synth is None:
-            return
-        seeds = [random_seed() for _ in range(self.style_panel.count.value())]
-        noises = self.variation_noises(seeds)
-        if not noises:
-            self.statusBar().showMessage("Everything selected is locked: unlock it to see variations.", 4000)
-            return
-        self.worker.submit_variations(
-            self.doc.labels, noises, tag=(seeds, self.doc.labels.copy()), instances=self.doc.instances
-        )
-        self.statusBar().showMessage("Making variations…", 3000)
-
-    def _variations_ready(self, request_id: int, images: list[np.ndarray], tag: object) -> None:
-        seeds, labels = tag  # type: ignore[misc]
-        if not np.array_equal(labels, self.doc.labels):
-            return  # painted since: these no longer match the canvas
-        self.variation_seeds = list(seeds)
-        self.style_panel.show_variations(images)
+        self.synthesis.request_variations(self.style_panel.count.value())
 
     def adopt_variation(self, index: int) -> None:
-        if not 0 <= index < len(self.variation_seeds):
-            return
-        mask = None if self.selection is None else self.selection
-        self.doc.reroll(mask, seed=self.variation_seeds[index], text=f"Adopt variation {index + 1}")
-
-    def _msca_style(self) -> StyleMix | None:
-        """The exemplars' mix, and where the style brush painted, the second style alone
-        (edges softened over a few pixels so the two looks meet smoothly)."""
-        style = self.exemplars.style()
-        if style is None or style.second is None or not self.doc.style_mask.any():
-            return style
-        soft = cv2.GaussianBlur(self.doc.style_mask.astype(np.float32), (0, 0), sigmaX=3.0)
-        return StyleMix(style.first, style.second, (style.gamma * (1.0 - soft)).astype(np.float32))
+        self.synthesis.adopt_variation(index)
 
     def _exemplars_changed(self) -> None:
         if hasattr(self, "files"):
             self.files.autosaver.note_change()  # exemplars live outside the undo stack
-        if self.synth is not None and self.synth.family == "msca":
-            self.schedule(0)
+        self.synthesis.exemplars_changed()
 
     def _seed_edited(self, region_id: int, seed: int) -> None:
         try:
@@ -706,9 +488,9 @@ class MainWindow(QMainWindow):
         if 0 <= iy < h and 0 <= ix < w and y >= 0 and x >= 0:
             cls = self.doc.label_set.by_id(int(self.doc.labels[iy, ix]))
             inst = int(self.doc.instances[iy, ix])
-            self.cursor_label.setText(f"{ix}, {iy} · {cls.name}{f' #{inst}' if inst else ''}")
+            self.status_bar.show_cursor(f"{ix}, {iy} · {cls.name}{f' #{inst}' if inst else ''}")
         else:
-            self.cursor_label.setText("")
+            self.status_bar.show_cursor("")
 
     # ================================================================== settings and closing
     def _restore_settings(self) -> None:
@@ -733,30 +515,16 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         self.files.shutdown()
-        self.worker.stop()
+        self.synthesis.stop()  # waits for the synthesis in flight, never longer than its timeout
         event.accept()
 
     # ================================================================== drag and drop
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        """Photos and gallery thumbnails dropped on the result view restyle the painting
-        with an MSCA model (Shift: as the second exemplar); other drops go to the window
-        (open the file)."""
-        msca = self.synth is not None and self.synth.family == "msca"
-        if msca and watched is self.result_view and event.type() in (QEvent.Type.DragEnter, QEvent.Type.Drop):
-            data = event.mimeData()
-            urls = [u for u in data.urls() if u.isLocalFile()]
-            thumbnail = data.hasFormat(EXEMPLAR_MIME)
-            photo = bool(urls) and Path(urls[0].toLocalFile()).suffix.lower() in PHOTO_SUFFIXES
-            if thumbnail or photo:
-                event.acceptProposedAction()
-                if event.type() == QEvent.Type.Drop:
-                    second = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-                    if thumbnail:
-                        name = bytes(data.data(EXEMPLAR_MIME).data()).decode()
-                        self.exemplars.use(self.exemplars.by_name(name), second=second)
-                    else:
-                        self.styles.exemplar_photo(Path(urls[0].toLocalFile()), second=second)
-                return True
+        """Photos and gallery thumbnails dropped on the result view may restyle the painting
+        (StyleActions.drop_on_result); other drops go to the window (open the file)."""
+        drag = event.type() in (QEvent.Type.DragEnter, QEvent.Type.Drop)
+        if drag and watched is self.result_view and self.styles.drop_on_result(event):
+            return True
         return super().eventFilter(watched, event)
 
     def dragEnterEvent(self, event) -> None:  # noqa: ANN001

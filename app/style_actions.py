@@ -1,4 +1,4 @@
-"""Style actions of the window: copy and paste a look, take one from a photo.
+"""Style actions of the window: copy and paste a look, take one from a photo or a drop.
 
 Looks live in the document's noise field; each action writes an explicit vector over
 the selection (one undo step), leaving locked pixels alone. Every handler takes an
@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.document.io import open_photo
+from app.panels.exemplars import EXEMPLAR_MIME
 from app.workers.background import Cancelled, run_in_background
 from engine.errors import TesseraError
 from engine.inference.msca_synth import Exemplar
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from app.main_window import MainWindow
 
 PHOTO_FILTER = "Images (*.png *.jpg *.jpeg)"
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # what a drop may be
 
 
 class StyleActions:
@@ -120,6 +124,28 @@ class StyleActions:
             return False
         self._set(vector, f"Style from {path.name}")
         self._status(f"Took the {w.doc.label_set.by_id(class_id).name} style of {path.name}", 5000)
+        return True
+
+    def drop_on_result(self, event: QDropEvent | QDragEnterEvent) -> bool:
+        """With an MSCA model, a photo or gallery thumbnail dragged onto the result view is
+        taken (on drop) as the exemplar (Shift: the second); False: not a drop for us."""
+        synth = self.w.synth
+        if synth is None or synth.family != "msca":
+            return False
+        data = event.mimeData()
+        urls = [u for u in data.urls() if u.isLocalFile()]
+        thumbnail = data.hasFormat(EXEMPLAR_MIME)
+        photo = bool(urls) and Path(urls[0].toLocalFile()).suffix.lower() in PHOTO_SUFFIXES
+        if not (thumbnail or photo):
+            return False
+        event.acceptProposedAction()
+        if event.type() == QEvent.Type.Drop:
+            second = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if thumbnail:
+                name = bytes(data.data(EXEMPLAR_MIME).data()).decode()
+                self.w.exemplars.use(self.w.exemplars.by_name(name), second=second)
+            else:
+                self.exemplar_photo(Path(urls[0].toLocalFile()), second=second)
         return True
 
     def exemplar_photo(self, path: Path | None = None, *, second: bool = False) -> bool:

@@ -37,7 +37,8 @@ class Tour:
             if time.monotonic() > end:
                 w = self.w
                 raise TimeoutError(
-                    f"the studio did not finish (shown {w.shown_request}, requested {w.requested}, "
+                    f"the studio did not finish (shown {w.synthesis.shown_request}, "
+                    f"requested {w.synthesis.requested}, "
                     f"output {w.output is not None}, strip {w.style_panel.strip.count()}, "
                     f"status: {w.statusBar().currentMessage()!r})"
                 )

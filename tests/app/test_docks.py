@@ -24,9 +24,9 @@ def test_status_bar_shows_change_to_pixels_not_only_synthesis(qtbot, window) -> 
     labels[:8, :8] = (int(labels[0, 0]) + 1) % 5
     window.doc.set_maps("Paint", labels=labels)
     qtbot.waitUntil(lambda: window.settled, timeout=20000)
-    assert window.last_latency_ms >= window.last_ms > 0
-    assert window.time_label.text() == f"{window.last_latency_ms:.0f} ms"
-    assert "synthesis" in window.time_label.toolTip()
+    assert window.synthesis.last_latency_ms >= window.synthesis.last_ms > 0
+    assert window.status_bar.time_label.text() == f"{window.synthesis.last_latency_ms:.0f} ms"
+    assert "synthesis" in window.status_bar.time_label.toolTip()
     assert np.array_equal(window.doc.labels, labels)
 
 
@@ -36,10 +36,10 @@ def test_a_late_result_for_the_old_document_is_not_the_new_ones_image(qtbot, win
     from engine.scene import Scene
 
     qtbot.waitUntil(lambda: window.settled and window.output is not None, timeout=20000)
-    old_request = window.requested
+    old_request = window.synthesis.requested
     window.doc.start(Scene(np.zeros((64, 64), np.uint16)))
     assert window.output is None
-    window._image_ready(old_request, np.full((64, 64, 3), 9, np.uint8), 1.0)  # arrives late
+    window.synthesis._image_ready(old_request, np.full((64, 64, 3), 9, np.uint8), 1.0)  # arrives late
     assert window.output is None or not (window.output == 9).all()
 
 

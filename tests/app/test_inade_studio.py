@@ -52,7 +52,7 @@ def _settle(qtbot, w) -> np.ndarray:
 
 
 def test_inade_models_paint_and_rerolls_stay_on_one_tree(qtbot, w) -> None:
-    assert w.synth.family == "inade" and "landscapes-inade-tiny" in w.backend_label.text()
+    assert w.synth.family == "inade" and "landscapes-inade-tiny" in w.status_bar.backend_label.text()
     assert w.doc.noise.z_dim == w.synth.z_dim
     _, instances = _two_trees(w)
     before = _settle(qtbot, w)

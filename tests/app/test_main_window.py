@@ -29,7 +29,7 @@ def test_opens_with_a_scene_and_a_picture(qtbot, window: MainWindow) -> None:
     image = _wait_image(qtbot, window)
     assert image.shape == (256, 256, 3)
     assert not window.doc.modified and "Untitled" in window.windowTitle()
-    assert "landscapes-tiny" in window.backend_label.text()
+    assert "landscapes-tiny" in window.status_bar.backend_label.text()
 
 
 def test_mouse_stroke_is_one_undo_step(qtbot, window: MainWindow) -> None:
@@ -88,8 +88,8 @@ def test_variations_strip_adopts_the_clicked_one(qtbot, window: MainWindow) -> N
     window.style_panel.count.setValue(3)
     window.request_variations()
     qtbot.waitUntil(lambda: window.style_panel.strip.count() == 3, timeout=30000)
-    seeds = list(window.variation_seeds)
-    expected = window.variation_noises([seeds[1]])[0]
+    seeds = list(window.synthesis.variation_seeds)
+    expected = window.synthesis.variation_noises([seeds[1]])[0]
     window.style_panel.strip.itemClicked.emit(window.style_panel.strip.item(1))
     assert window.doc.noise == expected
 
@@ -97,8 +97,8 @@ def test_variations_strip_adopts_the_clicked_one(qtbot, window: MainWindow) -> N
 def test_stale_results_are_dropped(qtbot, window: MainWindow) -> None:
     current = _wait_image(qtbot, window)
     stale = np.zeros_like(current)
-    window._image_ready(window.shown_request - 1, stale, 1.0)
-    assert window.dropped_results == 1 and window.output is current
+    window.synthesis._image_ready(window.synthesis.shown_request - 1, stale, 1.0)
+    assert window.synthesis.dropped_results == 1 and window.output is current
 
 
 def test_save_and_reopen_gives_the_same_image(qtbot, window: MainWindow, tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_closing_with_changes_asks(qtbot, make_window, dialogs) -> None:
     assert w.isVisible() and "Unsaved changes" in dialogs.shown[-1][0]
     dialogs.answer = QMessageBox.StandardButton.Discard
     w.close()
-    assert not w.isVisible() and not w.worker.isRunning()
+    assert not w.isVisible() and not w.synthesis.worker.isRunning()
 
 
 def test_crash_recovery_offers_the_autosave(qtbot, make_window, dialogs, tmp_path) -> None:

@@ -86,7 +86,7 @@ def test_style_brush_paints_where_the_second_style_applies(qtbot, w, tmp_path: P
     brush.release(32, 20, Qt.KeyboardModifier.NoModifier)
     assert w.doc.style_mask[32, 10] and not w.doc.style_mask[32, 60]
     assert w.doc.undo_stack.undoText() == "Style brush"
-    style = w._msca_style()
+    style = w.synthesis.msca_style()
     assert isinstance(style.gamma, np.ndarray) and style.gamma[32, 10] < 0.1 and style.gamma[32, 60] == 1
     brushed = _settle(qtbot, w)
     diff = np.abs(brushed - only_first).mean(-1)

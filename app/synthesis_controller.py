@@ -1,0 +1,287 @@
+"""Synthesis for the studio: the model, the worker and the newest-request bookkeeping.
+
+The controller watches the document it is given (every change schedules a request),
+keeps one model and one worker, stamps each request and drops results that are stale:
+an older request that finished late, or one made for a document since replaced. It
+builds no widgets. The window listens to its signals and hands it the little UI state
+it needs: the exemplars' style, the selection, and a yes or no when a model switch
+would lose classes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+
+from app.document.document import Document
+from app.document.remap import remap_by_name
+from app.workers.synthesis import Generate, SynthesisWorker
+from engine.errors import InputError
+from engine.inference.catalog import CatalogEntry
+from engine.inference.inade_synth import InadeSynthesizer
+from engine.inference.live import LiveSynthesis
+from engine.inference.msca_synth import MscaSynthesizer, StyleMix
+from engine.inference.open import open_synthesizer
+from engine.inference.synthesizer import Synthesizer
+from engine.noise import NoiseField, random_seed
+from engine.paths import WEIGHTS
+
+DEFAULT_MODEL = "landscapes-oasis"
+STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
+
+AnySynthesizer = Synthesizer | InadeSynthesizer | MscaSynthesizer
+
+
+def generate_fns(synth: AnySynthesizer) -> tuple[Generate, Generate]:
+    """The worker's functions: images (OASIS: live, incremental) and variations (full passes)."""
+
+    if synth.family == "msca":
+
+        def styled(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
+            if style is None:
+                raise InputError("no exemplar is chosen", fix="pick one in the Exemplars panel")
+            return synth.generate(labels, style, "canvas")
+
+        return styled, styled
+
+    def variation(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
+        return synth.generate(labels, noise, "canvas", instances)
+
+    if synth.family != "oasis":
+        return variation, variation
+    live = LiveSynthesis(synth)
+
+    def image(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
+        return live.generate(labels, noise, "canvas")
+
+    return image, variation
+
+
+class SynthesisController(QObject):
+    """Owns the model and the worker; turns document changes into requests, results into signals."""
+
+    image_ready = Signal(object, float, float)  # H×W×3 uint8, synthesis ms, change → pixels ms
+    variations_ready = Signal(object)  # list of images, for the current selection
+    status = Signal(str, int)  # a message for the status bar and how long to show it (ms)
+    busy = Signal(bool)
+    model_changed = Signal(object)  # the new synthesizer, once the document fits it
+
+    def __init__(
+        self,
+        doc: Document,
+        settings: QSettings,
+        *,
+        backend: str = "eager",  # "auto" measures the backends once per size and keeps the fastest
+        selection: Callable[[], np.ndarray | None] = lambda: None,  # where variations apply
+        exemplar_style: Callable[[], StyleMix | None] = lambda: None,  # the exemplars' mix (MSCA)
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.doc = doc
+        self.settings = settings
+        self.backend = backend
+        self._selection = selection
+        self._exemplar_style = exemplar_style
+        self.synth: AnySynthesizer | None = None
+        self.model_folder: Path | None = None
+        self.output: np.ndarray | None = None  # the newest image of the current document
+        self.variation_seeds: list[int] = []
+        self.shown_request = 0
+        self.requested = 0  # id of the newest image request (variations have their own ids)
+        # When the painter last changed something, and for the last few requests the change
+        # they answer: the status bar shows change → pixels, not only the synthesis.
+        self._changed_at = time.perf_counter()
+        self._change_times: dict[int, float] = {}
+        self.last_latency_ms: float | None = None
+        self.last_ms: float | None = None
+        self.dropped_results = 0
+
+        self.worker = SynthesisWorker()
+        self.worker.image_ready.connect(self._image_ready)
+        self.worker.variations_ready.connect(self._variations_ready)
+        self.worker.failed.connect(self._failed)
+        self.worker.busy_changed.connect(self.busy)
+        self.worker.start()
+        self._timer = QTimer(self, singleShot=True)
+        self._timer.timeout.connect(self.synthesize)
+
+        doc.reset.connect(self._doc_reset)
+        doc.labels_changed.connect(lambda _: self.schedule(STROKE_THROTTLE_MS if doc.editing else 0))
+        doc.noise_changed.connect(lambda _: self.schedule(0))
+        doc.lock_changed.connect(lambda: self.schedule(0))
+        doc.undo_stack.indexChanged.connect(lambda _: self.schedule(0))
+
+    def stop(self) -> None:
+        """End the worker: the synthesis in flight may finish, but a close never waits long
+        for it (the worker gives up after its stop timeout)."""
+        self._timer.stop()
+        self.worker.stop()
+
+    # ------------------------------------------------------------------ model
+    def initial_model(self, entries: list[CatalogEntry]) -> Path | None:
+        """The model a studio starts with: the one used last, else the default, else any usable."""
+        remembered = self.settings.value("model")
+        candidates = [Path(remembered)] if remembered else []
+        candidates.append(WEIGHTS / DEFAULT_MODEL)
+        for folder in candidates:
+            if not folder.exists():
+                continue
+            entry = next((e for e in entries if e.folder == folder.resolve()), None)
+            if entry is not None and entry.usable:
+                return entry.folder
+        usable = [e for e in entries if e.usable]
+        return usable[0].folder if usable else None
+
+    def load_model(self, folder: Path, confirm: Callable[[str], bool] = lambda question: True) -> bool:
+        """Switch to the model in ``folder``. A document of another label set is remapped by
+        class name; when that loses classes, ``confirm`` is asked first (False: no switch).
+        Raises TesseraError, changing nothing, when the folder holds no usable model."""
+        synth = open_synthesizer(folder, segmenter=True, backend=self.backend)
+        doc, spec = self.doc, synth.spec
+        # The worker gets the new model before the document restarts, so no request made
+        # for the new document runs on the old model (or the reverse).
+        restart: Callable[[], None] | None = None
+        if spec.label_set != doc.label_set:
+            labels, lost = remap_by_name(doc.labels, doc.label_set, spec.label_set)
+            if lost and not confirm(
+                f"'{folder.name}' has no class for: {', '.join(lost[:12])}. "
+                f"Those areas become '{spec.label_set.classes[0].name}'. Switch anyway?"
+            ):
+                return False
+            from engine.scene import Scene
+
+            scene = Scene(labels)
+            underlay = doc.underlay  # the photo a painting came from stays under it
+
+            def restart() -> None:
+                doc.start(
+                    scene, z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name, underlay=underlay
+                )
+
+        elif synth.z_dim != doc.noise.z_dim:
+
+            def restart() -> None:
+                doc.start(doc.scene, z_dim=synth.z_dim, model=folder.name, underlay=doc.underlay)
+
+        self.synth = synth
+        self.model_folder = Path(folder).resolve()
+        # Requests still queued for the old model (and its label set) are dropped here.
+        self.worker.set_generator(*generate_fns(synth))
+        if restart is not None:
+            restart()
+        doc.model_name = folder.name
+        self.settings.setValue("model", str(self.model_folder))
+        self.model_changed.emit(synth)
+        self.schedule(0)
+        return True
+
+    @property
+    def backend_text(self) -> str | None:
+        """Which model runs where, for the status bar: "folder · backend · DEVICE"."""
+        if self.synth is None or self.model_folder is None:
+            return None
+        return f"{self.model_folder.name} · {self.synth.backend_name} · {self.synth.device.type.upper()}"
+
+    # ------------------------------------------------------------------ requests and results
+    def schedule(self, delay_ms: int = 0) -> None:
+        """Ask for a new image soon; during a stroke requests are throttled, not postponed."""
+        self._changed_at = time.perf_counter()  # what the painter did last: the latency's start
+        if self._timer.isActive():
+            if delay_ms == 0:
+                self._timer.start(0)
+            return
+        self._timer.start(delay_ms)
+
+    def synthesize(self) -> int | None:
+        if self.synth is None:
+            return None
+        style = self.msca_style() if self.synth.family == "msca" else None
+        self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
+        recent = {k: v for k, v in self._change_times.items() if k > self.requested - 8}
+        self._change_times = recent | {self.requested: self._changed_at}
+        return self.requested
+
+    @property
+    def settled(self) -> bool:
+        """No synthesis pending: the newest request's image (or error) is shown."""
+        return not self._timer.isActive() and self.shown_request >= self.requested
+
+    def _doc_reset(self) -> None:
+        self.output = None
+        # Results of requests made for the old document must never become the new one's image
+        # (nor its autosaved render): everything asked for so far counts as shown.
+        self.shown_request = max(self.shown_request, self.requested)
+        self.schedule(0)
+
+    def _image_ready(self, request_id: int, image: np.ndarray, ms: float) -> None:
+        if request_id <= self.shown_request:
+            self.dropped_results += 1  # an older request finished late: never go back in time
+            return
+        self.shown_request = request_id
+        if image.shape[:2] != self.doc.size:
+            return  # the canvas was resized meanwhile; a newer request is on its way
+        self.output = image
+        self.last_ms = ms
+        # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
+        # throttling and queueing included, not only the network's own time.
+        changed = self._change_times.get(request_id)
+        self.last_latency_ms = (time.perf_counter() - changed) * 1000 if changed is not None else ms
+        self.image_ready.emit(image, ms, self.last_latency_ms)
+
+    def _failed(self, request_id: int, message: str) -> None:
+        self.shown_request = max(self.shown_request, request_id)  # settled, with a message instead
+        self.status.emit(message, 10000)
+
+    # ------------------------------------------------------------------ variations
+    def variation_noises(self, seeds: list[int]) -> list[NoiseField]:
+        noises = [self.doc.rerolled(self._selection(), seed) for seed in seeds]
+        return [n for n in noises if n is not None]
+
+    def request_variations(self, count: int) -> None:
+        if self.synth is None:
+            return
+        seeds = [random_seed() for _ in range(count)]
+        noises = self.variation_noises(seeds)
+        if not noises:
+            self.status.emit("Everything selected is locked: unlock it to see variations.", 4000)
+            return
+        doc = self.doc
+        self.worker.submit_variations(
+            doc.labels, noises, tag=(seeds, doc.labels.copy()), instances=doc.instances
+        )
+        self.status.emit("Making variations…", 3000)
+
+    def _variations_ready(self, request_id: int, images: list[np.ndarray], tag: object) -> None:
+        seeds, labels = tag  # type: ignore[misc]
+        if not np.array_equal(labels, self.doc.labels):
+            return  # painted since: these no longer match the canvas
+        self.variation_seeds = list(seeds)
+        self.variations_ready.emit(images)
+
+    def clear_variations(self) -> None:
+        self.variation_seeds = []
+
+    def adopt_variation(self, index: int) -> None:
+        if not 0 <= index < len(self.variation_seeds):
+            return
+        seed = self.variation_seeds[index]
+        self.doc.reroll(self._selection(), seed=seed, text=f"Adopt variation {index + 1}")
+
+    # ------------------------------------------------------------------ example-guided style
+    def msca_style(self) -> StyleMix | None:
+        """The exemplars' mix, and where the style brush painted, the second style alone
+        (edges softened over a few pixels so the two looks meet smoothly)."""
+        style = self._exemplar_style()
+        if style is None or style.second is None or not self.doc.style_mask.any():
+            return style
+        soft = cv2.GaussianBlur(self.doc.style_mask.astype(np.float32), (0, 0), sigmaX=3.0)
+        return StyleMix(style.first, style.second, (style.gamma * (1.0 - soft)).astype(np.float32))
+
+    def exemplars_changed(self) -> None:
+        if self.synth is not None and self.synth.family == "msca":
+            self.schedule(0)
