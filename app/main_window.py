@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import qtawesome as qta
-from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QSettings, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QTabBar, QTabWidget, QUndoView, QWidget
 
@@ -159,10 +159,21 @@ class MainWindow(QMainWindow):
         self.style_dock.raise_()
         # Tabs on top, each title whole: at the bottom, elided, they read "Exem…", "Hi…", "M…".
         self.setTabPosition(Qt.DockWidgetArea.LeftDockWidgetArea, QTabWidget.TabPosition.North)
-        self.resizeDocks(
-            [self.palette_dock, self.options_dock, self.style_dock], [330, 170, 400], Qt.Orientation.Vertical
-        )
+        self._docks_sized = False  # default dock sizes still to apply (once, on the first show)
+
+    def _size_docks(self) -> None:
+        """Default split of the left column: every class of the palette visible (up to ~16),
+        the options whole, the tabbed panels the rest. Only meaningful once the window has
+        its real size, so it runs after the first show; a restored layout is left alone."""
+        rows = self.palette_panel.list.count()
+        row = max(self.palette_panel.list.sizeHintForRow(0), 16) if rows else 20
+        palette = min(rows, 16) * row + self.palette_panel.search.sizeHint().height() + 48
+        options = self.options.minimumSizeHint().height()
+        rest = max(self.height() - palette - options - 120, self.style_panel.minimumSizeHint().height())
+        vertical = [self.palette_dock, self.options_dock, self.style_dock]
+        self.resizeDocks(vertical, [palette, options, rest], Qt.Orientation.Vertical)
         self.resizeDocks([self.palette_dock, self.result_dock], [320, 560], Qt.Orientation.Horizontal)
+        QTimer.singleShot(0, self.fit_views)  # the views changed size after their first fit
 
     def _unelide_dock_tabs(self) -> None:
         """QMainWindow makes its dock tab bars on demand; once shown, let them scroll, not elide."""
@@ -173,6 +184,9 @@ class MainWindow(QMainWindow):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         self._unelide_dock_tabs()
+        if not self._docks_sized:
+            self._docks_sized = True
+            QTimer.singleShot(0, self._size_docks)  # after the first layout pass
 
     def _build_actions(self) -> None:
         act = partial(make_action, self)
@@ -500,8 +514,8 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 860)
         state = self.settings.value("state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
+        if isinstance(state, QByteArray) and self.restoreState(state):
+            self._docks_sized = True  # the user's own layout
         self.options.set_size(int(self.settings.value("brush_size", 24)))
 
     def _save_settings(self) -> None:

@@ -36,6 +36,7 @@ class PalettePanel(QWidget):
         self.recent_label.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(3)  # every pixel goes to the class list
         layout.addWidget(self.search)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.recent_label)

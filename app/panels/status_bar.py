@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 
@@ -14,6 +15,10 @@ class StudioStatusBar(QStatusBar):
         self.busy.setMaximumHeight(12)
         self.busy.setVisible(False)
         self.time_label = QLabel("—")
+        # Wide enough for "9999 ms" from the start: a label that grows with its first text
+        # is clipped until the status bar lays out again.
+        self.time_label.setMinimumWidth(self.time_label.fontMetrics().horizontalAdvance("9999 ms") + 4)
+        self.time_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.time_label.setToolTip("Time of the last synthesis")
         self.backend_label = QLabel("no model")
         self.cursor_label = QLabel("")

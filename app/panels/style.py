@@ -77,6 +77,8 @@ class StylePanel(QWidget):
         self.strip.setMinimumHeight(THUMB + 36)
         self.strip.setToolTip("Click a variation to adopt it")
         self.strip.itemClicked.connect(lambda item: self.variation_chosen.emit(self.strip.row(item)))
+        # Hidden while empty, so the class palette above gets the room it needs by default.
+        self.strip.setVisible(False)
 
         self.seeds = QTableWidget(0, 2)
         self.seeds.setHorizontalHeaderLabels(["Seed", "Area"])
@@ -85,6 +87,10 @@ class StylePanel(QWidget):
         self.seeds.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.seeds.setToolTip("Noise seeds in use; double-click a seed to type your own")
         self.seeds.itemChanged.connect(self._seed_changed)
+        # Header and one row at least (a scene has one region until you re-roll parts of it);
+        # the default minimum of a table is taller and took the palette's room.
+        rows = self.seeds.verticalHeader().defaultSectionSize()
+        self.seeds.setMinimumHeight(self.seeds.horizontalHeader().sizeHint().height() + rows + 2)
         self._filling = False
         self._has_selection = False
         self._photo_mode: str | None = None
@@ -128,9 +134,11 @@ class StylePanel(QWidget):
             )
             item = QListWidgetItem(QIcon(pix), f"{i + 1}")
             self.strip.addItem(item)
+        self.strip.setVisible(bool(images))
 
     def clear_variations(self) -> None:
         self.strip.clear()
+        self.strip.setVisible(False)
 
     def show_seeds(self, noise: NoiseField) -> None:
         self._filling = True

@@ -8,6 +8,7 @@ thread and its result is dropped. The call must not touch Qt widgets.
 
 from __future__ import annotations
 
+import atexit
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -20,6 +21,26 @@ SHOW_AFTER_MS = 250
 
 # Cancelled calls still running: their QThread must outlive the call that started it.
 _abandoned: set[QThread] = set()
+
+
+def _abandon(call: QThread) -> None:
+    """Keep a cancelled call's thread object alive until its thread has really ended."""
+    _abandoned.add(call)
+
+    def forget() -> None:
+        # Queued to the GUI thread: ``finished`` is emitted from the worker thread just
+        # before it ends, and dropping the last reference there would destroy a running QThread.
+        call.wait()
+        _abandoned.discard(call)
+
+    call.finished.connect(forget, Qt.ConnectionType.QueuedConnection)
+
+
+@atexit.register
+def _wait_for_abandoned() -> None:
+    # A QThread destroyed while its thread runs aborts the process: let cancelled calls end.
+    for call in list(_abandoned):
+        call.wait(10_000)
 
 
 class Cancelled(Exception):
@@ -76,8 +97,7 @@ def run_in_background(
         if not cancelled:  # the loop quit some other way (application closing): wait it out
             call.wait()
         else:
-            _abandoned.add(call)
-            call.finished.connect(lambda: _abandoned.discard(call))
+            _abandon(call)
             raise Cancelled(label)
     if cancelled:
         raise Cancelled(label)

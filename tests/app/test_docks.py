@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 
 def test_exemplars_dock_reopens_from_view_and_is_off_for_noise_models(window) -> None:
     view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
@@ -52,3 +54,16 @@ def test_left_dock_tabs_show_whole_titles(window) -> None:
     titles = {bars[0].tabText(i) for i in range(bars[0].count())}
     assert {"Style", "Exemplars", "History", "Model"} <= titles
     assert all(b.elideMode() == Qt.TextElideMode.ElideNone for b in bars)
+
+
+def test_a_fresh_window_shows_every_class_of_the_palette(qtbot, window) -> None:
+    palette = window.palette_panel.list
+    assert palette.count() == 13  # landscapes
+    # The default split is applied after the first show; the variations strip stays out of
+    # the way until there are variations.
+    qtbot.waitUntil(lambda: palette.verticalScrollBar().maximum() == 0, timeout=3000)
+    assert not window.style_panel.strip.isVisible()
+    window.style_panel.show_variations([np.zeros((8, 8, 3), np.uint8)])
+    assert window.style_panel.strip.isVisible()
+    window.style_panel.clear_variations()
+    assert not window.style_panel.strip.isVisible()
