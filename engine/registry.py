@@ -38,6 +38,13 @@ from engine.networks.oasis import (
 )
 from engine.networks.patchgan import MultiScalePatchGan, PatchGanConfig
 from engine.networks.segmenter import Segmenter, SegmenterConfig
+from engine.networks.spade import (
+    SpadeConfig,
+    SpadeEncoder,
+    SpadeEncoderConfig,
+    SpadeGenerator,
+    SpadeGeneratorConfig,
+)
 
 FORMAT = "tessera-weights"
 FORMAT_VERSION = 1
@@ -120,6 +127,19 @@ def _inade_from_dict(d: dict) -> InadeConfig:
     )
 
 
+def _spade_from_dict(d: dict) -> SpadeConfig:
+    return SpadeConfig(
+        generator=_dc_from_dict(SpadeGeneratorConfig, d["generator"]),
+        encoder=_dc_from_dict(SpadeEncoderConfig, d["encoder"]) if d.get("encoder") else None,
+    )
+
+
+def _spade_encoder(arch: SpadeConfig) -> nn.Module:
+    if arch.encoder is None:
+        raise ValueError("this SPADE model has no image encoder (it was trained without use_vae)")
+    return SpadeEncoder(arch.encoder)
+
+
 FAMILIES: dict[str, Family] = {
     "oasis": Family(
         name="oasis",
@@ -141,6 +161,15 @@ FAMILIES: dict[str, Family] = {
             "generator_live": lambda a: InadeGenerator(a.generator),
             "encoder": lambda a: InadeEncoder(a.encoder),
             "discriminator": lambda a: InadeDiscriminator(a.discriminator),
+        },
+    ),
+    "spade": Family(
+        name="spade",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_spade_from_dict,
+        builders={
+            "generator": lambda a: SpadeGenerator(a.generator),
+            "encoder": _spade_encoder,
         },
     ),
     "msca": Family(

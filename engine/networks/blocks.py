@@ -1,8 +1,8 @@
 """Blocks shared by the SPADE-family generators and their discriminators.
 
-Everything here keeps the parameter names of the official code (``first_norm``,
-``mlp_shared.0``, ``weight_orig``/``weight_u``/``weight_v``) so published state dicts
-load without renaming.
+Everything here keeps the parameter names of the official code (``first_norm`` in
+OASIS, ``param_free_norm`` in SPADE, ``mlp_shared.0``, ``weight_orig``/``weight_u``/
+``weight_v``) so published state dicts load without renaming.
 """
 
 from __future__ import annotations
@@ -59,12 +59,16 @@ def resize_nearest(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="nearest")
 
 
+PARAM_FREE_NORMS = ("batch", "instance")
+
+
 class SPADE(nn.Module):
     """Spatially-adaptive denormalisation (Park et al., CVPR 2019).
 
-    ``out = BN(x) · (1 + γ(c)) + β(c)`` with a parameter-free BatchNorm and γ, β
-    predicted by a small conv net from the conditioning map ``c`` resized (nearest)
-    to the feature size. In OASIS ``c`` is [3D noise ‖ one-hot labels].
+    ``out = norm(x) · (1 + γ(c)) + β(c)`` with a parameter-free BatchNorm (or
+    InstanceNorm) and γ, β predicted by a small conv net from the conditioning map ``c``
+    resized (nearest) to the feature size. In OASIS ``c`` is [3D noise ‖ one-hot
+    labels]; in SPADE it is [one-hot labels ‖ instance edges].
     """
 
     def __init__(
@@ -74,10 +78,21 @@ class SPADE(nn.Module):
         cond_nc: int,  # channels of the conditioning map
         hidden: int = 128,  # width of the shared conv (128 in every official net)
         kernel_size: int = 3,  # kernel of all three convs
+        param_free_norm: str = "batch",  # "batch" (running stats in eval) or "instance"
+        norm_name: str = "first_norm",  # the norm's key: OASIS "first_norm", SPADE "param_free_norm"
     ) -> None:
         super().__init__()
+        if param_free_norm not in PARAM_FREE_NORMS:
+            raise ValueError(f"param_free_norm must be one of {PARAM_FREE_NORMS}, got {param_free_norm!r}")
         pad = kernel_size // 2
-        self.first_norm = nn.BatchNorm2d(norm_nc, affine=False)
+        self.norm_name = norm_name
+        # Registered first so its buffers lead this layer's state dict, as in both releases.
+        norm = (
+            nn.BatchNorm2d(norm_nc, affine=False)
+            if param_free_norm == "batch"
+            else nn.InstanceNorm2d(norm_nc, affine=False)
+        )
+        self.add_module(norm_name, norm)
         self.mlp_shared = nn.Sequential(nn.Conv2d(cond_nc, hidden, kernel_size, padding=pad), nn.ReLU())
         self.mlp_gamma = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
         self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size, padding=pad)
@@ -87,8 +102,13 @@ class SPADE(nn.Module):
         actv = self.mlp_shared(cond)
         return self.mlp_gamma(actv), self.mlp_beta(actv)
 
+    @property
+    def param_free(self) -> nn.Module:
+        """The parameter-free normalisation, whatever its key."""
+        return getattr(self, self.norm_name)
+
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
-        normalized = self.first_norm(x)
+        normalized = self.param_free(x)
         gamma, beta = self.modulation(resize_nearest(cond, x.shape[-2:]))
         return normalized * (1 + gamma) + beta
 
@@ -105,6 +125,8 @@ class SpadeResBlock(nn.Module):
         spade_hidden: int = 128,  # SPADE shared-conv width
         spade_kernel: int = 3,  # SPADE conv kernel
         spectral_norm: bool = True,  # spectral norm on conv_0, conv_1, conv_s
+        param_free_norm: str = "batch",  # inside every SPADE layer: "batch" or "instance"
+        norm_name: str = "first_norm",  # that norm's key (OASIS "first_norm", SPADE "param_free_norm")
     ) -> None:
         super().__init__()
         self.learned_shortcut = fin != fout
@@ -113,7 +135,13 @@ class SpadeResBlock(nn.Module):
         self.conv_1 = sn(nn.Conv2d(fmiddle, fout, 3, padding=1), spectral_norm)
         if self.learned_shortcut:
             self.conv_s = sn(nn.Conv2d(fin, fout, 1, bias=False), spectral_norm)
-        spade = {"cond_nc": cond_nc, "hidden": spade_hidden, "kernel_size": spade_kernel}
+        spade = {
+            "cond_nc": cond_nc,
+            "hidden": spade_hidden,
+            "kernel_size": spade_kernel,
+            "param_free_norm": param_free_norm,
+            "norm_name": norm_name,
+        }
         self.norm_0 = SPADE(norm_nc=fin, **spade)
         self.norm_1 = SPADE(norm_nc=fmiddle, **spade)
         if self.learned_shortcut:
@@ -124,6 +152,43 @@ class SpadeResBlock(nn.Module):
         dx = self.conv_0(F.leaky_relu(self.norm_0(x, cond), 0.2))
         dx = self.conv_1(F.leaky_relu(self.norm_1(dx, cond), 0.2))
         return x_s + dx
+
+
+def instance_edges(ids: torch.Tensor) -> torch.Tensor:
+    """The instance-edge channel (B, 1, H, W) of an id map (B, H, W) or (B, 1, H, W):
+    1 where a 4-neighbour has another id, both pixels of a differing pair marked
+    (SPADE's ``get_edges``, which INADE's discriminator and SPADE's generator read)."""
+    if ids.dim() == 3:
+        ids = ids[:, None]
+    edge = torch.zeros_like(ids, dtype=torch.bool)
+    dx = ids[..., :, 1:] != ids[..., :, :-1]
+    dy = ids[..., 1:, :] != ids[..., :-1, :]
+    edge[..., :, 1:] |= dx
+    edge[..., :, :-1] |= dx
+    edge[..., 1:, :] |= dy
+    edge[..., :-1, :] |= dy
+    return edge.float()
+
+
+# The SPADE generator skeleton, shared by SPADE and INADE (and RESAIL): res-blocks in this
+# order, a nearest ×2 before each but head_0; before G_middle_1 only in "more"/"most";
+# up_4 exists only in "most". The number of ×2 steps fixes output size / latent grid.
+SKELETON_BLOCKS = ("head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3", "up_4")
+UPSAMPLING_STEPS = {"normal": 5, "more": 6, "most": 7}
+
+
+def skeleton_blocks(mode: str) -> tuple[str, ...]:
+    """The res-blocks of a ``normal``/``more``/``most`` generator, in forward order."""
+    if mode not in UPSAMPLING_STEPS:
+        raise ValueError(f"num_upsampling must be one of {tuple(UPSAMPLING_STEPS)}, got {mode!r}")
+    return SKELETON_BLOCKS if mode == "most" else SKELETON_BLOCKS[:-1]
+
+
+def upsamples_before(block: str, mode: str) -> bool:
+    """Whether the skeleton doubles the features' size right before ``block``."""
+    if block == "head_0":
+        return False
+    return block != "G_middle_1" or mode in ("more", "most")
 
 
 def init_official(net: nn.Module, gain: float = 0.02) -> None:

@@ -46,7 +46,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.networks.blocks import resize_nearest, sn
+from engine.networks.blocks import instance_edges as instance_edges  # re-exported: INADE's D reads it
+from engine.networks.blocks import resize_nearest, skeleton_blocks, sn, upsamples_before
 from engine.networks.patchgan import MultiScalePatchGan, PatchGanConfig
 
 UPSAMPLING_MODES = ("normal", "more")
@@ -198,24 +199,6 @@ def number_instances(channels: torch.Tensor, instances: torch.Tensor) -> tuple[t
     return ids, count
 
 
-def instance_edges(ids: torch.Tensor) -> torch.Tensor:
-    """The instance-edge channel (B, 1, H, W): 1 where a 4-neighbour has another id.
-
-    Both pixels of a differing pair are marked. Only the discriminator reads it; the
-    generator ignores it (see the module docstring).
-    """
-    if ids.dim() == 3:
-        ids = ids[:, None]
-    edge = torch.zeros_like(ids, dtype=torch.bool)
-    dx = ids[..., :, 1:] != ids[..., :, :-1]
-    dy = ids[..., 1:, :] != ids[..., :-1, :]
-    edge[..., :, 1:] |= dx
-    edge[..., :, :-1] |= dx
-    edge[..., 1:, :] |= dy
-    edge[..., :-1, :] |= dy
-    return edge.float()
-
-
 class InstanceStyle(NamedTuple):
     """What the encoder predicts per instance, each (B, K, noise_nc)."""
 
@@ -347,7 +330,7 @@ class InadeResBlock(nn.Module):
 
 
 class InadeGenerator(nn.Module):
-    BLOCKS = ("head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3")
+    BLOCKS = skeleton_blocks("normal")  # "more" has the same blocks, with one more ×2
 
     def __init__(self, config: InadeGeneratorConfig) -> None:
         super().__init__()
@@ -398,7 +381,7 @@ class InadeGenerator(nn.Module):
         pairs = Pairs.of(onehot, instances)
         resized: dict[tuple[int, int], tuple] = {}
         for name in self.BLOCKS:
-            if name != "head_0" and (name != "G_middle_1" or cfg.num_upsampling == "more"):
+            if upsamples_before(name, cfg.num_upsampling):  # the schedule SPADE's fixture pins
                 if cfg.upsample == "bilinear":
                     x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
                 else:
