@@ -8,14 +8,20 @@ from engine.checkpoints import read_spec
 from engine.errors import InputError
 from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.msca_synth import MscaSynthesizer
+from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import Synthesizer
 
-SYNTHESIZERS = {"oasis": Synthesizer, "inade": InadeSynthesizer, "msca": MscaSynthesizer}
+SYNTHESIZERS = {
+    "oasis": Synthesizer,
+    "inade": InadeSynthesizer,
+    "msca": MscaSynthesizer,
+    "spade": SpadeSynthesizer,
+}
 
 
 def open_synthesizer(
     folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
-) -> Synthesizer | InadeSynthesizer | MscaSynthesizer:
+) -> Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer:
     """The synthesizer for ``folder``'s family (config.json decides)."""
     family = read_spec(folder).family
     if family not in SYNTHESIZERS:

@@ -222,17 +222,18 @@ def _export(args: argparse.Namespace) -> int:
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("import", help="convert an official checkpoint into a weights folder")
-    p.add_argument("family", choices=["oasis", "inade"])
+    p.add_argument("family", choices=["oasis", "inade", "spade"])
     p.add_argument(
         "checkpoint_dir",
         type=Path,
-        help="official checkpoint folder (OASIS: with models/*.pth; INADE: with best_net_G.pth)",
+        help="official checkpoint folder (OASIS: with models/*.pth; INADE: with best_net_G.pth; "
+        "SPADE: with latest_net_G.pth and, for a use_vae model, latest_net_E.pth)",
     )
     p.add_argument(
         "--dataset",
         required=True,
         help="oasis: ade20k | cityscapes | cocostuff; inade: ade20k | cityscapes | celeba | deepfashion; "
-        "or a label-set JSON file for a custom dataset",
+        "spade: ade20k | cityscapes | coco; or a label-set JSON file for a custom dataset",
     )
     p.add_argument(
         "--labels",
@@ -240,24 +241,33 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         help="label-set JSON for a dataset without a built-in label set (INADE celeba, deepfashion)",
     )
     p.add_argument("--size", type=parse_size, help="training size of a custom dataset (default 256)")
+    p.add_argument(
+        "--upsampling",
+        choices=["normal", "more", "most"],
+        help="spade, custom dataset: the num_upsampling_layers it was trained with (the weights of a "
+        "label-map generator do not tell normal from more; default: the dataset's, else normal)",
+    )
     p.add_argument("--out", type=Path, required=True, help="weights folder to write")
 
 
 def _import(args: argparse.Namespace) -> int:
     from engine.importers import import_inade, import_oasis
     from engine.labels import LabelSet
+    from engine.spade_import import import_spade
 
     custom = args.dataset.endswith(".json")
     label_set = LabelSet.load(Path(args.dataset)) if custom else None
     if args.labels is not None:
         label_set = LabelSet.load(args.labels)
-    importer = import_inade if args.family == "inade" else import_oasis
+    importer = {"oasis": import_oasis, "inade": import_inade, "spade": import_spade}[args.family]
+    extra = {"num_upsampling": args.upsampling} if args.family == "spade" else {}
     folder = importer(
         args.checkpoint_dir,
         args.dataset,
         args.out,
         label_set=label_set,
         image_size=args.size,
+        **extra,
     )
     print(f"imported {args.checkpoint_dir} → {folder}")
     return 0
