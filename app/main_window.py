@@ -382,6 +382,7 @@ class MainWindow(QMainWindow):
         self.styles.copied = None  # a look of another model means nothing to this one
         # MSCA takes its style from exemplars, not from noise: one panel or the other.
         self.style_panel.setEnabled(synth.family != "msca")
+        self._noise_controls(getattr(synth, "no_noise", ""))
         self.exemplars.setEnabled(synth.family == "msca")
         self.exemplars.setToolTip(
             ""
@@ -393,6 +394,18 @@ class MainWindow(QMainWindow):
             self.exemplars_dock.raise_()
         self.models.mark_current(self.synthesis.model_folder)
         self.status_bar.show_model(self.synthesis.backend_text)
+
+    def _noise_controls(self, why: str) -> None:
+        """Re-roll, variations and the seed panel are off, saying ``why``, for a model that
+        takes no noise (every seed would give the same image); on again otherwise."""
+        if why:
+            self.style_panel.setEnabled(False)
+        self.style_panel.setToolTip(why)
+        for action in (self.reroll_all_action, self.reroll_sel_action, self.variations_action):
+            if action.property("noise_tip") is None:
+                action.setProperty("noise_tip", action.toolTip())
+            action.setEnabled(not why)
+            action.setToolTip(why or action.property("noise_tip"))
 
     def _show_image(self, image: np.ndarray, ms: float, latency_ms: float) -> None:
         self.result_view.set_rgb(image)

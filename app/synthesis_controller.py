@@ -27,6 +27,7 @@ from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.live import LiveSynthesis
 from engine.inference.msca_synth import MscaSynthesizer, StyleMix
 from engine.inference.open import open_synthesizer
+from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import Synthesizer
 from engine.noise import NoiseField, random_seed
 from engine.paths import WEIGHTS
@@ -34,7 +35,7 @@ from engine.paths import WEIGHTS
 DEFAULT_MODEL = "landscapes-oasis"
 STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
 
-AnySynthesizer = Synthesizer | InadeSynthesizer | MscaSynthesizer
+AnySynthesizer = Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer
 
 
 def generate_fns(synth: AnySynthesizer) -> tuple[Generate, Generate]:

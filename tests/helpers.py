@@ -232,3 +232,26 @@ def write_random_vgg19(path: Path, seed: int = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(state, path)
     return path
+
+
+def write_tiny_spade(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
+    """A random-weights SPADE weights folder (64², no VAE: deterministic, as the released
+    models) with BatchNorm statistics estimated, ready for the studio."""
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.networks.blocks import instance_edges
+    from engine.networks.spade import SpadeConfig, SpadeGeneratorConfig
+
+    def arch(nc: int) -> SpadeConfig:
+        return SpadeConfig(SpadeGeneratorConfig.for_output(nc, 64, 64, ngf=2, spade_hidden=16))
+
+    spec = _tiny_spec("spade", label_set_name, arch, "tests.helpers.write_tiny_spade")
+    torch.manual_seed(seed)
+    g = spec.build("generator")
+    _cumulative_batchnorm(g)
+    with torch.no_grad():
+        g.train()
+        for _, onehot in _blocky_onehots(len(spec.channel_ids)):
+            g(torch.cat((onehot, instance_edges(onehot.argmax(1))), dim=1))
+    return save_weights(folder, spec, {"generator": g.eval().state_dict()}, "# tiny random SPADE for tests\n")

@@ -10,7 +10,7 @@ from engine.checkpoints import read_spec
 from engine.errors import InputError
 from engine.registry import ModelSpec
 
-PAINTABLE = ("oasis", "inade", "msca")  # families the studio can synthesise with today
+PAINTABLE = ("oasis", "inade", "msca", "spade")  # families the studio can synthesise with today
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,16 @@ class SpadeSynthesizer:
         return not self.generator.config.use_vae
 
     @property
+    def no_noise(self) -> str:
+        """Why the studio's re-roll controls are off for this model ("" when they work)."""
+        if not self.deterministic:
+            return ""
+        return (
+            "This model is deterministic (SPADE without an image encoder): it takes no noise, "
+            "so every re-roll would give the same image"
+        )
+
+    @property
     def z_dim(self) -> int:
         """Length of the noise field's vectors: z for a ``use_vae`` model, else a 1-d placeholder."""
         return self.generator.config.z_dim if not self.deterministic else 1
