@@ -6,11 +6,12 @@ ky = 0 lines of the 2-D spectrum. :func:`axis_share` is the differentiable twin 
 :func:`engine.metrics.stripes.axis_share` (grey, minus its σ = 2 Gaussian blur with
 reflected borders, FFT power on the two axes with |k| ≥ 3 over the total). The loss
 
-    λ · max(0, mean axis power(fake) / mean axis power(real) − 1)
+    λ · mean_i max(0, axis power(fake_i) / (mean share(real) · total power(fake_i)) − 1)
 
-is zero once the generated batch has no more power on the axes than the real batch, so it
-only removes the excess and never asks for less structure than real photos have. It uses
-the power, not the share, so it cannot be lowered by adding noise off the axes. This is a
+is zero once a generated image is no more axis-aligned than the real batch on average, so
+it only removes the excess and never asks for less structure than photos have. The
+denominator is held fixed for the gradient, so it cannot be lowered by adding noise off
+the axes, only by taking power off them. This is a
 relative of the spectral regularisation of Durall et al. (CVPR 2020, "Watch your
 up-convolution"), which matches the azimuthal power spectrum; here only the two axes,
 where the artefacts are, are constrained.
@@ -77,13 +78,18 @@ def axis_share(images: torch.Tensor) -> torch.Tensor:
 
 
 def stripe_loss(fake: torch.Tensor, real: torch.Tensor, weight: float) -> torch.Tensor:
-    """``weight`` × the excess of the fakes' mean power on the axes over the real batch's, relative.
+    """``weight`` × the mean excess of each fake's axis power over what the real batch's
+    share would allow it, given the fake's own high-pass power.
 
-    Absolute power, not the share: a share can also be lowered by adding fine noise off
-    the axes, which this cannot be.
+    The allowance (real share × the fake's total) is held fixed for the gradient, so the
+    only way down is less power on the axes: adding fine noise elsewhere does not pay.
+    Measuring absolute power against the real images instead would not bite, because
+    early generators are smoother than photos — little detail, but most of it stripes.
     """
     if weight <= 0 or fake.shape[0] == 0:
         return torch.zeros((), device=fake.device)
     with torch.no_grad():
-        target = axis_power(real)[0].mean().clamp_min(1e-8)
-    return weight * F.relu(axis_power(fake)[0].mean() / target - 1)
+        share_real = axis_share(real).mean().clamp_min(1e-6)
+    on_axes, total = axis_power(fake)
+    allowance = (share_real * total).detach().clamp_min(1e-8)
+    return weight * F.relu(on_axes / allowance - 1).mean()
