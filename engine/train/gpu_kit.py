@@ -60,10 +60,21 @@ RECIPES: dict[str, list[str]] = {
         "1",
         "--pair-pool",
         "4",
+        "--lambda-stripe",
+        "1",
         "--ema-decay",
         "0.999",
     ],
-    "inade": ["--ema-decay", "0.999", "--lambda-perceptual", "10", "--upsample", "bilinear"],
+    "inade": [
+        "--ema-decay",
+        "0.999",
+        "--lambda-perceptual",
+        "10",
+        "--lambda-stripe",
+        "1",
+        "--upsample",
+        "bilinear",
+    ],
     # {weights} is the --weights folder: MSCA continues with the U-Net features it was trained on.
     "msca": [
         "--ema-decay",
