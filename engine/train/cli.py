@@ -7,6 +7,7 @@
     app-train import    official checkpoint → a weights folder
     app-train data      render a procedural dataset (landscapes)
     app-train eval      measure a generator (mIoU, FSD, diversity, colour, texture, FID)
+    app-train retrieval build a RESAIL segment database, or show a map's guidance image
 
 Errors about user input print one clear message (file, value, fix) and exit with 2.
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from engine.errors import TesseraError
 from engine.paths import WEIGHTS as WEIGHTS_DIR
 from engine.train.cli_args import seed_value
+from engine.train.cli_retrieval import add_retrieval, run_retrieval
 from engine.train.cli_synthesis import add_generate, add_segment, run_generate, run_segment
 from engine.train.options import FitOptions, parse_size
 
@@ -429,6 +431,7 @@ COMMANDS = {
     "data": _data,
     "eval": _eval,
     "samples": _samples,
+    "retrieval": run_retrieval,
 }
 
 
@@ -444,6 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_data,
         _add_eval,
         _add_samples,
+        add_retrieval,
     )
     for add in adders:
         add(sub)
