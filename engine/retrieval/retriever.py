@@ -105,7 +105,11 @@ class Retriever:
         """Take the map after a stroke; retrieve what changed."""
         labels = np.asarray(labels)
         if labels.ndim != 2:
-            raise InputError(f"the label map has shape {labels.shape}, not H×W", source="labels")
+            raise InputError(
+                f"the label map has shape {labels.shape}, not H×W",
+                source="labels",
+                fix="pass one class id a pixel",
+            )
         if instances is not None and np.shape(instances) != labels.shape:
             raise InputError(
                 f"the instance map is {np.shape(instances)} but the label map {labels.shape}",
