@@ -27,6 +27,7 @@ from benchmarks.example_guided import bench_example_guided
 from benchmarks.generators import bench_generators, bench_paper_generator
 from benchmarks.incremental import bench_incremental
 from benchmarks.landscapes import bench_landscapes
+from benchmarks.retrieval import bench_retrieval
 from benchmarks.settings import Settings
 from benchmarks.studio import bench_studio_process
 from benchmarks.training import bench_training
@@ -46,6 +47,7 @@ GROUPS: dict[str, Callable[[Settings], list[dict]]] = {
     "studio": bench_studio_process,
     "training": bench_training,
     "incremental": bench_incremental_unless_quick,
+    "retrieval": bench_retrieval,
 }
 
 
