@@ -68,8 +68,14 @@ class SourceImages:
 class SegmentDatabase:
     """Segments of a training split, an index per class, and their pixels on demand."""
 
-    def __init__(self, label_set: LabelSet, grid: int, table: SegmentTable, sources: SourceImages,
-                 info: dict[str, Any] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        label_set: LabelSet,
+        grid: int,
+        table: SegmentTable,
+        sources: SourceImages,
+        info: dict[str, Any] | None = None,
+    ) -> None:
         self.label_set = label_set
         self.grid = grid
         self.table = table
@@ -80,7 +86,7 @@ class SegmentDatabase:
         sizes = sources.sizes[table.sources].astype(np.float64)
         self.fractions = table.areas / (sizes[:, 0] * sizes[:, 1])  # area as a share of its image
         words = table.grids.view(np.uint64)
-        # Every class's index up front (≈ 10 ms for 70k segments), so no query pays for one.
+        # Every class's index up front (≈ 0.2 s for 70k segments), so no query pays for one.
         self._indices: dict[int, ClassIndex] = {}
         for cid in np.unique(table.classes):
             rows = np.flatnonzero(table.classes == cid)

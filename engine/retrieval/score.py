@@ -14,7 +14,9 @@ official code compares bounding-box areas; the supplement says mask areas, which
 For binary masks SSD is the number of differing cells, so every mask is kept as packed
 bits and σ_shape is a popcount of an XOR over all of a class's candidates at once.
 Candidates are sorted by area: whenever the threshold is below 1 a σ_scale of 1 can never
-pass, so only the area window [t·a, a/t] has to be scored — a slice found by bisection.
+pass, so only the area window [a/2, 2a] has to be scored — a slice found by bisection —
+and within it a cheap lower bound on the SSD from the masks' quadrant counts skips most
+of the rest (:meth:`ClassIndex.candidates`). Both skip only candidates that cannot pass.
 """
 
 from __future__ import annotations
