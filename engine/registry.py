@@ -37,7 +37,9 @@ from engine.networks.oasis import (
     OasisStyleEncoderConfig,
 )
 from engine.networks.patchgan import MultiScalePatchGan, PatchGanConfig
+from engine.networks.resail import ResailConfig, ResailGenerator, ResailGeneratorConfig
 from engine.networks.segmenter import Segmenter, SegmenterConfig
+from engine.networks.sesame_d import SesameDiscriminatorConfig, SesameMultiScaleDiscriminator
 from engine.networks.spade import (
     SpadeConfig,
     SpadeEncoder,
@@ -134,6 +136,13 @@ def _spade_from_dict(d: dict) -> SpadeConfig:
     )
 
 
+def _resail_from_dict(d: dict) -> ResailConfig:
+    return ResailConfig(
+        generator=_dc_from_dict(ResailGeneratorConfig, d["generator"]),
+        discriminator=_dc_from_dict(SesameDiscriminatorConfig, d["discriminator"]),
+    )
+
+
 def _spade_encoder(arch: SpadeConfig) -> nn.Module:
     if arch.encoder is None:
         raise ValueError("this SPADE model has no image encoder (it was trained without use_vae)")
@@ -170,6 +179,16 @@ FAMILIES: dict[str, Family] = {
         builders={
             "generator": lambda a: SpadeGenerator(a.generator),
             "encoder": _spade_encoder,
+        },
+    ),
+    "resail": Family(
+        name="resail",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_resail_from_dict,
+        builders={
+            "generator": lambda a: ResailGenerator(a.generator),
+            "generator_live": lambda a: ResailGenerator(a.generator),
+            "discriminator": lambda a: SesameMultiScaleDiscriminator(a.discriminator),
         },
     ),
     "msca": Family(

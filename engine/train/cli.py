@@ -31,7 +31,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="train a model", description="Train a model. --resume continues a run.")
     p.add_argument("--data", help="training data as KIND:PATH (folder, ade20k, cityscapes, cocostuff)")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
-    p.add_argument("--family", help="oasis (default), inade, msca, or segmenter (the evaluation U-Net)")
+    p.add_argument("--family", help="oasis (default), inade, msca, resail, or segmenter")
     p.add_argument("--size", type=parse_size, help="training size H or HxW (default 256)")
     p.add_argument("--load-size", type=int, help="resize shorter side to this, then random-crop --size")
     p.add_argument("--batch", type=int, help="global batch size (default 8)")
@@ -39,6 +39,8 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="learning rate of single-network families (segmenter: 1e-3)")
     p.add_argument("--lr-g", type=float, help="generator learning rate (paper 1e-4)")
     p.add_argument("--lr-d", type=float, help="discriminator learning rate (paper 4e-4)")
+    p.add_argument("--beta1", type=float, help="Adam β1 of G and D (default 0, the papers')")
+    p.add_argument("--beta2", type=float, help="Adam β2 of G and D (default 0.999; SPADE/RESAIL 0.9)")
     p.add_argument("--lambda-labelmix", type=float, help="LabelMix weight (paper 10; 5 for Cityscapes)")
     p.add_argument(
         "--lambda-pair-l1",
@@ -95,6 +97,24 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         type=Path,
         help="inade, msca: a local VGG-19 weights file (torchvision's vgg19-dcbb9e9d.pth) for the papers' "
         "VGG loss (inade: ×10, or --lambda-feature) and MSCA's pretraining targets",
+    )
+    p.add_argument(
+        "--database",
+        type=Path,
+        help="resail: segment database folder (app-train retrieval build); "
+        "default: built from the training split",
+    )
+    p.add_argument(
+        "--seg-net",
+        type=Path,
+        help="resail: frozen segmenter weights for the segmentation loss (not the evaluation segmenter; "
+        "e.g. weights/landscapes-unet)",
+    )
+    p.add_argument("--lambda-seg", type=float, help="resail: segmentation loss weight (paper 5)")
+    p.add_argument(
+        "--retrieval-threshold",
+        type=float,
+        help="resail: reject matches with σ above this (supplement: 0.15; the studio uses the model's)",
     )
     p.add_argument("--pretrain-steps", type=int, help="msca: auxiliary-decoder pretraining steps (0)")
     p.add_argument(

@@ -49,6 +49,12 @@ OBJECTIVES = {
         " **without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here;"
         " plus an EMA of the generator (beyond the paper)"
     ),
+    "resail": (
+        "RESAIL (official code): two generator passes per map — (A) guided by the distorted ground"
+        " truth: hinge GAN, feature matching ×10 on every SESAME discriminator layer; (B) guided by"
+        " the retrieval composite: hinge GAN only; segmentation loss on both when a training"
+        " segmenter is given; **without** VGG-19 (its weights cannot be downloaded here); EMA"
+    ),
     "msca": (
         "MSCA (our reading of the paper, which states no losses): patch cross-reconstruction —"
         " hinge GAN on a two-scale PatchGAN, feature matching ×10, L1 reconstruction ×10;"
@@ -91,6 +97,16 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f" KL ×{options.get('lambda_kl', 0.05)}) that encodes the paired render for half of each"
             " batch, so the paired losses below have a well-posed target while the other half keeps"
             " random noise"
+        )
+    if spec.family == "resail" and options.get("lambda_perceptual"):
+        text += (
+            f"; in place of VGG-19 an L1 loss ×{options['lambda_perceptual']} on frozen ImageNet"
+            " EfficientNet-Lite0 features against the photo, pass (A) only (`--lambda-perceptual`)"
+        )
+    if spec.family == "resail" and options.get("seg_net") and options.get("lambda_seg"):
+        text += (
+            f"; segmentation loss ×{options['lambda_seg']} through the frozen `{options['seg_net']}`"
+            " (not the evaluation segmenter)"
         )
     if spec.family == "oasis" and options.get("lambda_perceptual"):
         text += (
@@ -150,7 +166,7 @@ def _card(spec: ModelSpec, provenance: dict) -> str:
                 f"re-estimated on {provenance['bn_batches']} training batches.",
                 "",
             ]
-            if spec.family in ("oasis", "inade", "msca")
+            if spec.family in ("oasis", "inade", "msca", "resail")
             else []
         ),
         "Continue training with:",
@@ -191,7 +207,8 @@ def export_run(
     training.load_state_dict(state["trainer"])
     dataset = open_dataset(options.data, split="train", skip_bad=options.skip_bad)
     count = bn_batches or options.ema_bn_batches
-    states = training.export_states(bn_refresh_batches(dataset, options, Context(0, 1, cpu), count))
+    wrap = getattr(training, "wrap_dataset", None)
+    states = training.export_states(bn_refresh_batches(dataset, options, Context(0, 1, cpu), count, wrap))
     spec.training = {
         "data": portable(options.data),
         "train_images": len(dataset),
@@ -210,5 +227,8 @@ def export_run(
         },
     }
     folder = save_weights(out, spec, states, _card(spec, spec.training))
+    extras = getattr(training, "export_extras", None)
+    if extras is not None:  # e.g. RESAIL's segment database
+        extras(folder)
     log(f"exported step {state['step']} of {run.path} to {folder}")
     return folder

@@ -14,6 +14,7 @@ from engine.train.inade_step import InadeTraining
 from engine.train.msca_step import MscaTraining
 from engine.train.oasis_step import OasisTraining
 from engine.train.options import FitOptions
+from engine.train.resail_step import ResailTraining
 from engine.train.segmenter_step import SegmenterTraining
 
 
@@ -40,6 +41,7 @@ TRAINERS: dict[str, type] = {
     "oasis": OasisTraining,
     "inade": InadeTraining,
     "msca": MscaTraining,
+    "resail": ResailTraining,
     "segmenter": SegmenterTraining,
 }
 # Weights files --init-from reads: required, then optional.
@@ -47,5 +49,6 @@ INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "oasis": (("generator",), ("generator_live", "discriminator", "encoder")),
     "inade": (("generator",), ("generator_live", "encoder", "discriminator")),
     "msca": (("generator",), ("generator_live", "discriminator")),
+    "resail": (("generator",), ("generator_live", "discriminator")),
     "segmenter": (("segmenter",), ()),
 }

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from engine.checkpoints import load_weights
@@ -34,6 +34,8 @@ from engine.train.run import RunFolder, RunLogger
 from engine.train.sampling import AugmentedDataset, StepBatchSampler
 
 ProgressCallback = Callable[[int, int, dict[str, float]], None]
+# A family's hook that adds to every item (RESAIL: the guidance images), run in the workers.
+DatasetWrap = Callable[[AugmentedDataset], Dataset]
 
 
 @dataclass
@@ -117,6 +119,7 @@ def _loader(
     start: int,
     stop: int,
     workers: int,
+    wrap: DatasetWrap | None = None,
 ) -> DataLoader:
     transform = TrainTransform(size=options.size, load_size=options.load_size, flip=True)
     sampler = StepBatchSampler(
@@ -128,8 +131,9 @@ def _loader(
         start_step=start,
         stop_step=stop,
     )
+    items: Dataset = AugmentedDataset(dataset, transform, seed)
     return DataLoader(
-        AugmentedDataset(dataset, transform, seed),
+        wrap(items) if wrap is not None else items,
         batch_sampler=sampler,
         num_workers=workers,
         worker_init_fn=_ignore_stop_signals if workers else None,
@@ -167,11 +171,17 @@ def unwrap_worker_error(exc: InputError) -> InputError:
 
 
 def bn_refresh_batches(
-    dataset: SegmentationDataset, options: FitOptions, ctx: Context, count: int
+    dataset: SegmentationDataset,
+    options: FitOptions,
+    ctx: Context,
+    count: int,
+    wrap: DatasetWrap | None = None,
 ) -> Iterator[dict[str, torch.Tensor]]:
     """A fixed set of training batches for the EMA BatchNorm refresh (same every time)."""
     single = Context(0, 1, ctx.device)
-    yield from _loader(dataset, options, single, seed=options.seed + 1, start=0, stop=count, workers=0)
+    yield from _loader(
+        dataset, options, single, seed=options.seed + 1, start=0, stop=count, workers=0, wrap=wrap
+    )
 
 
 class _StopSignals:
@@ -255,6 +265,7 @@ def fit(
         run.write_json(run.model, spec.to_dict())
     if ctx.world > 1:
         training.wrap_ddp()
+    wrap: DatasetWrap | None = getattr(training, "wrap_dataset", None)
 
     logger = RunLogger(run, ctx.main, training.loss_names, start)
     if ctx.main:
@@ -275,6 +286,7 @@ def fit(
                 start=0,
                 stop=1,
                 workers=0,
+                wrap=wrap,
             )
         )
     )
@@ -300,6 +312,7 @@ def fit(
         start=start,
         stop=options.steps,
         workers=options.workers,
+        wrap=wrap,
     )
     bar = tqdm(
         total=options.steps,
@@ -325,7 +338,7 @@ def fit(
                 logger.log(done, metrics | {"elapsed_s": elapsed + now - t0, "images_per_s": rate})
             if ctx.main and done % options.sample_every == 0:
                 grid = training.sample_grid(
-                    sample_batch, bn_refresh_batches(dataset, options, ctx, options.ema_bn_batches)
+                    sample_batch, bn_refresh_batches(dataset, options, ctx, options.ema_bn_batches, wrap)
                 )
                 logger.image(done, grid)
             stop = interrupted.requested or (should_stop() if should_stop else False)
