@@ -201,6 +201,31 @@ def write_tiny_msca(folder: Path, label_set_name: str = "landscapes", seed: int 
     return save_weights(folder, spec, states, "# tiny random MSCA for tests\n")
 
 
+def write_tiny_resail(folder: Path, seed: int = 0, *, with_database: bool = True) -> Path:
+    """A random-weights RESAIL weights folder (small config, 96²) with a tiny landscapes
+    segment database in ``retrieval/`` unless ``with_database`` is False."""
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.networks.resail import ResailConfig
+    from engine.retrieval import WEIGHTS_SUBFOLDER, save_database
+    from tests.engine.retrieval_helpers import tiny_landscapes_db
+
+    spec = _tiny_spec("resail", "landscapes", ResailConfig.small, "tests.helpers.write_tiny_resail")
+    spec.image_size = (96, 96)
+    torch.manual_seed(seed)
+    g = spec.build("generator")
+    _cumulative_batchnorm(g)
+    with torch.no_grad():
+        for gen, onehot in _blocky_onehots(len(spec.channel_ids)):
+            big = torch.nn.functional.interpolate(onehot, size=(96, 96))
+            g(big, torch.rand(2, 3, 96, 96, generator=gen) * 2 - 1)
+    folder = save_weights(folder, spec, {"generator": g.eval().state_dict()}, "# tiny random RESAIL\n")
+    if with_database:
+        save_database(tiny_landscapes_db(), folder / WEIGHTS_SUBFOLDER)
+    return folder
+
+
 def write_tiny_segmenter(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
     """A random-weights segmenter weights folder (widths 4, 8): photos → label maps for tests."""
     import torch

@@ -8,6 +8,7 @@ from engine.checkpoints import read_spec
 from engine.errors import InputError
 from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.msca_synth import MscaSynthesizer
+from engine.inference.resail_synth import ResailSynthesizer
 from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import Synthesizer
 
@@ -16,6 +17,7 @@ SYNTHESIZERS = {
     "inade": InadeSynthesizer,
     "msca": MscaSynthesizer,
     "spade": SpadeSynthesizer,
+    "resail": ResailSynthesizer,
 }
 
 

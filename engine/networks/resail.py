@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -157,6 +158,14 @@ class ResailConfig:
             semantic_nc, size, size, instance_edges=instance_edges, ngf=2, spade_hidden=8, style_length=8
         )
         return cls(g, SesameDiscriminatorConfig(semantic_nc, instance_edges=instance_edges, ndf=4))
+
+
+def guidance_to_tensor(image: np.ndarray, valid: np.ndarray) -> torch.Tensor:
+    """A guidance image (H×W×3 uint8) and its valid mask (H×W bool) → (3, H, W) float32 in
+    [-1, 1], the empty value wherever ``valid`` is False."""
+    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(127.5).sub_(1.0)
+    keep = torch.from_numpy(np.ascontiguousarray(valid, dtype=bool))[None]
+    return torch.where(keep, x, torch.full_like(x, EMPTY_GUIDANCE))
 
 
 # ------------------------------------------------------------------------ blocks

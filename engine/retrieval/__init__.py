@@ -20,11 +20,12 @@ from engine.retrieval.guidance import Guidance, compose_guidance
 from engine.retrieval.retriever import RetrievalUpdate, Retriever
 from engine.retrieval.score import THRESHOLD, TOP_K, ClassIndex, Matches, RetrievalParams, sigma
 from engine.retrieval.segments import Segment, SegmentKey, decompose, mask_grid, sample_nearest
-from engine.retrieval.storage import load_database, save_database
+from engine.retrieval.storage import WEIGHTS_SUBFOLDER, load_database, save_database
 
 __all__ = [
     "THRESHOLD",
     "TOP_K",
+    "WEIGHTS_SUBFOLDER",
     "BuildOptions",
     "ClassIndex",
     "DatabaseError",

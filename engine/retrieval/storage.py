@@ -27,6 +27,7 @@ from engine.retrieval.database import DatabaseError, SegmentDatabase, SegmentTab
 FORMAT = "tessera-retrieval"
 VERSION = 1
 INDEX = "index.json"
+WEIGHTS_SUBFOLDER = "retrieval"  # where a RESAIL weights folder keeps its database
 TENSORS = "segments.safetensors"
 BUILD = "`app-train retrieval build --data KIND:PATH --out FOLDER`"
 REBUILD = f"build it again with {BUILD}"

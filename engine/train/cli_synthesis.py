@@ -29,6 +29,11 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--exemplar2", help="a second style (photo or gallery name), blended by --mix")
     p.add_argument("--mix", type=float, default=0.5, help="with --exemplar2: weight of the first style (0–1)")
+    p.add_argument(
+        "--guidance-out",
+        type=Path,
+        help="RESAIL models: also write the guidance image composed from the retrieved segments",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument(
         "--backend",
@@ -48,7 +53,15 @@ def run_generate(args: argparse.Namespace) -> int:
     from engine.noise import NoiseField
 
     _check_image_out(args.out, args.labels)
+    if args.guidance_out is not None:
+        _check_image_out(args.guidance_out, args.labels)
     synth = open_synthesizer(args.weights, device=args.device, backend=args.backend)
+    if args.guidance_out is not None and not hasattr(synth, "last_guidance"):
+        raise InputError(
+            f"'{synth.spec.family}' models have no guidance image",
+            source="--guidance-out",
+            fix="drop --guidance-out, or pass RESAIL weights",
+        )
     labels = read_label_png(args.labels, synth.spec.label_set)
     h, w = labels.shape
     synth.check_size(h, w, str(args.labels))
@@ -74,6 +87,11 @@ def run_generate(args: argparse.Namespace) -> int:
     synth_ms = (time.perf_counter() - start) * 1000
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(args.out)
+    guidance = getattr(synth, "last_guidance", None)
+    if args.guidance_out is not None and guidance is not None:
+        args.guidance_out.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(guidance.image).save(args.guidance_out)
+        print(f"wrote {args.guidance_out} ({guidance.valid.mean():.0%} of the pixels guided)")
     if synth.last_decision is not None:
         print(f"backend auto at {w}×{h}: {synth.last_decision.summary()}")
     where = f"{synth.backend_name} on {synth.device.type}"

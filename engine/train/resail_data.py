@@ -18,24 +18,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import torch
 from torch.utils.data import Dataset
 
 from engine.data import to_tensors
 from engine.data.base import Sample
-from engine.networks.resail import EMPTY_GUIDANCE
+from engine.networks.resail import guidance_to_tensor
 from engine.retrieval import Guidance, RetrievalParams, SegmentDatabase, compose_guidance, decompose
 from engine.train.resail_distort import DistortParams, distort_ground_truth, pick_colour_source
 from engine.train.sampling import AugmentedDataset
 
 GUIDANCE_STREAM = 1  # the rng stream of the distortion, apart from the crop's
-
-
-def guidance_tensor(guidance: Guidance) -> torch.Tensor:
-    """(3, H, W) float32 in [-1, 1] with the empty value where ``valid`` is False."""
-    image = torch.from_numpy(guidance.image.astype(np.float32)).permute(2, 0, 1).div_(127.5).sub_(1.0)
-    valid = torch.from_numpy(guidance.valid)[None]
-    return torch.where(valid, image, torch.full_like(image, EMPTY_GUIDANCE))
 
 
 class GuidanceMaker:
@@ -104,6 +96,6 @@ class ResailDataset(Dataset):
             sample, np.random.default_rng([a.seed, epoch, index, GUIDANCE_STREAM])
         )
         item: dict[str, Any] = dict(to_tensors(sample))
-        item["guidance_a"] = guidance_tensor(distorted)
-        item["guidance_b"] = guidance_tensor(retrieved)
+        item["guidance_a"] = guidance_to_tensor(distorted.image, distorted.valid)
+        item["guidance_b"] = guidance_to_tensor(retrieved.image, retrieved.valid)
         return item

@@ -52,7 +52,6 @@ from engine.train.visuals import grid_rows, to_uint8
 
 LAMBDA_FEAT = 10.0
 EVALUATION_SEGMENTER = WEIGHTS / "landscapes-segmenter"
-DATABASE_FOLDER = "retrieval"  # where an exported weights folder keeps its segment database
 
 
 def _digest(path: Path) -> str | None:
@@ -217,9 +216,9 @@ class ResailTraining(GanTraining):
 
     def export_extras(self, folder: Path) -> None:
         """The weights folder keeps the database the model was trained with (the studio retrieves from it)."""
-        from engine.retrieval import save_database
+        from engine.retrieval import WEIGHTS_SUBFOLDER, save_database
 
-        save_database(self.db, Path(folder) / DATABASE_FOLDER)
+        save_database(self.db, Path(folder) / WEIGHTS_SUBFOLDER)
 
     # ---- losses ----------------------------------------------------------------------------
     def _seg_loss(self, fake: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from engine.checkpoints import load_weights
 from engine.data.base import Sample
@@ -67,6 +68,8 @@ def test_resail_fit_resume_export_init_from(tmp_path: Path, landscapes96: Path, 
     args += ["--size", str(SIZE), "--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0"]
     args += ["--precision", "fp32", "--log-every", "1", "--sample-every", "2", "--ckpt-every", "2"]
     args += ["--ema-bn-batches", "1", "--seg-net", str(seg), "--lambda-pair-l1", "1"]
+    # Eight training images match little at the paper's 0.15; the studio then uses the model's σ.
+    args += ["--retrieval-threshold", "0.99"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "built the segment database" in out and "segmentation loss ×5.0" in out
@@ -93,6 +96,20 @@ def test_resail_fit_resume_export_init_from(tmp_path: Path, landscapes96: Path, 
         image = g(onehot, torch.full((1, 3, SIZE, SIZE), EMPTY_GUIDANCE))
     assert image.shape == (1, 3, SIZE, SIZE) and torch.isfinite(image).all()
 
+    # generate: the image and the guidance image it was composed from.
+    label_png = sorted((landscapes96 / "test" / "labels").glob("*.png"))[0]
+    out, guide = tmp_path / "out.png", tmp_path / "guide.png"
+    gen = ["generate", "--weights", str(weights), "--labels", str(label_png), "--out", str(out)]
+    assert main([*gen, "--guidance-out", str(guide)]) == 0
+    assert "of the pixels guided" in capsys.readouterr().out
+    picture, guidance = np.asarray(Image.open(out)), np.asarray(Image.open(guide))
+    assert picture.shape == guidance.shape == (SIZE, SIZE, 3) and guidance.any()
+    # eval runs on RESAIL weights like any other family.
+    report = tmp_path / "eval"
+    ev = ["eval", "--weights", str(weights), "--data", f"landscapes:{landscapes96}", "--segmenter", str(seg)]
+    assert main([*ev, "--limit", "2", "--out", str(report)]) == 0
+    assert (report / "eval.json").is_file()
+
     capsys.readouterr()
     run2 = tmp_path / "run2"
     args2 = ["fit", "--data", f"landscapes:{landscapes96}", "--out", str(run2), "--size", str(SIZE)]
@@ -101,6 +118,25 @@ def test_resail_fit_resume_export_init_from(tmp_path: Path, landscapes96: Path, 
     args2 += ["--ema-bn-batches", "1", "--sample-every", "5", "--ckpt-every", "1"]
     assert main(args2) == 0
     assert "built the segment database" not in capsys.readouterr().out
+
+
+def test_guidance_out_is_refused_for_other_families(tmp_path: Path, tiny_model: Path) -> None:
+    labels = tmp_path / "map.png"
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(labels)
+    args = ["generate", "--weights", str(tiny_model), "--labels", str(labels)]
+    assert main([*args, "--out", str(tmp_path / "o.png"), "--guidance-out", str(tmp_path / "g.png")]) == 2
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_a_resail_folder_without_its_database_says_how_to_mend_it(tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.inference.open import open_synthesizer
+    from tests.helpers import write_tiny_resail
+
+    folder = write_tiny_resail(tmp_path / "r", with_database=False)
+    with pytest.raises(InputError, match="no segment database") as err:
+        open_synthesizer(folder)
+    assert "retrieval build" in str(err.value)
 
 
 def test_the_evaluation_segmenter_is_refused_as_a_training_loss(tmp_path: Path) -> None:

@@ -1,0 +1,119 @@
+"""RESAIL inference: label map → retrieved segments → guidance image → image.
+
+A RESAIL weights folder holds the generator and, in ``retrieval/``, the segment database it
+was trained with. Each call hands the map to a :class:`~engine.retrieval.Retriever`, which
+re-retrieves only the segments a stroke changed, composes the guidance image from the
+chosen matches (the best one unless the painter chose another), and runs the generator on
+[one-hot ‖ guidance]. The model takes no noise, so the studio's noise field is a 1-d
+placeholder as for SPADE; what varies an image is which retrieved segments guide it.
+
+The match threshold is the one the model was trained with (``--retrieval-threshold``,
+kept in config.json), so the studio guides the same share of a map as training did.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.checkpoints import LoadedWeights, load_weights
+from engine.errors import InputError
+from engine.inference.spade_synth import SpadeSynthesizer
+from engine.inference.synthesizer import require_noise_fits, to_uint8_image
+from engine.networks.resail import guidance_to_tensor
+from engine.noise import NoiseField
+from engine.retrieval import (
+    THRESHOLD,
+    WEIGHTS_SUBFOLDER,
+    Guidance,
+    RetrievalParams,
+    Retriever,
+    SegmentDatabase,
+    load_database,
+)
+
+
+class ResailSynthesizer(SpadeSynthesizer):
+    family = "resail"
+
+    def __init__(
+        self, weights: LoadedWeights, db: SegmentDatabase, device: str | torch.device = "cpu"
+    ) -> None:
+        super().__init__(weights, device)
+        if db.label_set.to_dict() != self.spec.label_set.to_dict():
+            raise InputError(
+                f"the segment database holds label set '{db.label_set.name}', "
+                f"the model '{self.spec.label_set.name}'",
+                source=db.path or str(weights.folder),
+                fix="rebuild the database from the model's training data (app-train retrieval build)",
+            )
+        self.db = db
+        options = self.spec.training.get("options", {})
+        self.params = RetrievalParams(threshold=float(options.get("retrieval_threshold", THRESHOLD)))
+        self.retriever = Retriever(db, self.params)
+        self.last_guidance: Guidance | None = None
+
+    @classmethod
+    def from_folder(
+        cls, folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
+    ) -> ResailSynthesizer:
+        """``segmenter`` and ``backend`` are accepted for the studio's sake (eager fp32 only)."""
+        weights = load_weights(folder, family="resail", parts=("generator",))
+        db_folder = Path(folder) / WEIGHTS_SUBFOLDER
+        if not db_folder.is_dir():
+            raise InputError(
+                "this RESAIL weights folder has no segment database",
+                source=db_folder,
+                fix="export the model again with app-train export (it writes retrieval/), or build one "
+                "from its training data with app-train retrieval build --out <folder>/retrieval",
+            )
+        return cls(weights, load_database(db_folder), device)
+
+    @property
+    def deterministic(self) -> bool:
+        return True
+
+    @property
+    def no_noise(self) -> str:
+        return (
+            "RESAIL takes no noise: its image follows the retrieved segments that guide each region, "
+            "so every re-roll of the noise would give the same image"
+        )
+
+    @torch.no_grad()
+    def generate(
+        self,
+        labels: np.ndarray,
+        noise: NoiseField,
+        source: str = "label map",
+        instances: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """H×W label ids (+ instance ids) → H×W×3 uint8; ``last_guidance`` keeps the guidance used."""
+        h, w = labels.shape
+        self.check_size(h, w, source)
+        require_noise_fits(noise, h, w, self.z_dim, source)
+        cond = self.condition(labels, instances, source)
+        with self._lock:
+            self.retriever.update(labels, instances)
+            guidance = self.retriever.guidance()
+            guide = guidance_to_tensor(guidance.image, guidance.valid)[None].to(self.device)
+            image = self.generator(cond, guide)
+            self.last_guidance = guidance
+        return to_uint8_image(image)
+
+    @torch.no_grad()
+    def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
+        raise InputError(
+            "RESAIL takes a region's look from retrieved segments, not from a photo's style code",
+            source=str(self.weights.folder),
+            fix="use an INADE, MSCA or SPADE (use_vae) model for style from a photo",
+        )
+
+    def segment(self, image: np.ndarray, work_size: int | None = None) -> np.ndarray:
+        raise InputError(
+            "RESAIL models cannot turn a photo into a label map",
+            source=str(self.weights.folder),
+            fix="open the photo with an OASIS model (its discriminator segments), then switch back",
+        )
