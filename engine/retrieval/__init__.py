@@ -11,13 +11,15 @@ class and shape. Qt-free, so the trainer and the studio share it. By concern:
 - :mod:`~engine.retrieval.database`: the segments of a training split and their pixels;
 - :mod:`~engine.retrieval.build` / :mod:`~engine.retrieval.storage`: building, saving, loading;
 - :mod:`~engine.retrieval.retriever`: incremental retrieval while painting, choices and pins;
+- :mod:`~engine.retrieval.choices`: a painter's choices as data (undoable, saved in projects);
 - :mod:`~engine.retrieval.guidance`: the four pasting rules → the guidance image.
 """
 
 from engine.retrieval.build import BuildOptions, build_database
+from engine.retrieval.choices import Choice, Choices, choices_from_json, choices_to_json, resolve, with_choice
 from engine.retrieval.database import DatabaseError, SegmentDatabase, SegmentTable, SourceImages
 from engine.retrieval.guidance import Guidance, compose_guidance
-from engine.retrieval.retriever import RetrievalUpdate, Retriever
+from engine.retrieval.retriever import RetrievalState, RetrievalUpdate, Retriever
 from engine.retrieval.score import THRESHOLD, TOP_K, ClassIndex, Matches, RetrievalParams, sigma
 from engine.retrieval.segments import Segment, SegmentKey, decompose, mask_grid, sample_nearest
 from engine.retrieval.storage import WEIGHTS_SUBFOLDER, load_database, save_database
@@ -27,11 +29,14 @@ __all__ = [
     "TOP_K",
     "WEIGHTS_SUBFOLDER",
     "BuildOptions",
+    "Choice",
+    "Choices",
     "ClassIndex",
     "DatabaseError",
     "Guidance",
     "Matches",
     "RetrievalParams",
+    "RetrievalState",
     "RetrievalUpdate",
     "Retriever",
     "Segment",
@@ -40,11 +45,15 @@ __all__ = [
     "SegmentTable",
     "SourceImages",
     "build_database",
+    "choices_from_json",
+    "choices_to_json",
     "compose_guidance",
     "decompose",
     "load_database",
     "mask_grid",
+    "resolve",
     "sample_nearest",
     "save_database",
     "sigma",
+    "with_choice",
 ]

@@ -14,11 +14,13 @@ when the region is repainted (to the new segment of the class that overlaps it m
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine.errors import InputError
+from engine.retrieval.choices import Choice, overlap, resolve
 from engine.retrieval.database import SegmentDatabase
 from engine.retrieval.guidance import Guidance, compose_guidance
 from engine.retrieval.score import Matches, RetrievalParams
@@ -35,15 +37,22 @@ class RetrievalUpdate:
     retrieved: list[int]  # segments scored against the database in this update
 
 
-def _overlap(a: Segment, b: Segment) -> int:
-    """Pixels two segments of one map share."""
-    y0, x0 = max(a.box[0], b.box[0]), max(a.box[1], b.box[1])
-    y1, x1 = min(a.box[2], b.box[2]), min(a.box[3], b.box[3])
-    if y0 >= y1 or x0 >= x1:
-        return 0
-    ma = a.mask[y0 - a.box[0] : y1 - a.box[0], x0 - a.box[1] : x1 - a.box[1]]
-    mb = b.mask[y0 - b.box[0] : y1 - b.box[0], x0 - b.box[1] : x1 - b.box[1]]
-    return int((ma & mb).sum())
+@dataclass(frozen=True)
+class RetrievalState:
+    """What the retriever holds for one map, detached from later updates (a view reads it
+    on another thread while the next map is retrieved)."""
+
+    labels: np.ndarray
+    instances: np.ndarray | None
+    segments: list[Segment]
+    matches: list[Matches]
+    rows: list[int | None]  # the row guiding each segment (None: no match)
+    pinned: list[bool]
+    guidance: Guidance | None = None  # the image those rows composed, where the caller kept it
+
+    def segment_at(self, y: int, x: int) -> int | None:
+        """The index of the segment under pixel (y, x), or None."""
+        return _segment_at(self.segments, y, x)
 
 
 class Retriever:
@@ -147,9 +156,7 @@ class Retriever:
             if old.key not in self._pinned:
                 continue
             self._pinned.discard(old.key)
-            overlaps = [
-                (_overlap(old, new), i) for i, new in enumerate(added) if new.class_id == old.class_id
-            ]
+            overlaps = [(overlap(old, new), i) for i, new in enumerate(added) if new.class_id == old.class_id]
             best = max(overlaps, default=(0, -1))
             if best[0] > 0 and row is not None:
                 heir = added[best[1]].key
@@ -165,11 +172,7 @@ class Retriever:
 
     def segment_at(self, y: int, x: int) -> int | None:
         """The index of the segment under pixel (y, x), or None (skipped or unsegmented)."""
-        for i, s in enumerate(self.segments):
-            y0, x0, y1, x1 = s.box
-            if y0 <= y < y1 and x0 <= x < x1 and s.mask[y - y0, x - x0]:
-                return i
-        return None
+        return _segment_at(self.segments, y, x)
 
     def choice(self, index: int) -> int | None:
         """The database row guiding segment ``index``: the chosen one, else the best, else None."""
@@ -201,9 +204,39 @@ class Retriever:
     def is_pinned(self, key: SegmentKey) -> bool:
         return key in self._pinned
 
+    def apply(self, choices: Sequence[Choice]) -> dict[int, Choice]:
+        """Replace every choice and pin by ``choices`` (kept elsewhere, e.g. in a studio
+        document) resolved against the current segments; returns segment index → choice."""
+        applied = resolve(choices, self.segments, len(self.db))
+        self._choices = {self.segments[i].key: c.row for i, c in applied.items()}
+        self._pinned = {self.segments[i].key for i, c in applied.items() if c.pinned}
+        return applied
+
+    def state(self, guidance: Guidance | None = None) -> RetrievalState:
+        """The current map's segments, matches and choices (``guidance``: its image, if made)."""
+        if self.labels is None:
+            raise ValueError("no map yet: call update() first")
+        return RetrievalState(
+            self.labels,
+            self.instances,
+            list(self.segments),
+            list(self.matches),
+            [self.choice(i) for i in range(len(self.segments))],
+            [s.key in self._pinned for s in self.segments],
+            guidance,
+        )
+
     def guidance(self) -> Guidance:
         """The guidance image of the current map with the current choices."""
         if self.labels is None:
             raise ValueError("no map yet: call update() first")
         chosen = [self.choice(i) for i in range(len(self.segments))]
         return compose_guidance(self.labels, self.segments, chosen, self.db)
+
+
+def _segment_at(segments: Sequence[Segment], y: int, x: int) -> int | None:
+    for i, s in enumerate(segments):
+        y0, x0, y1, x1 = s.box
+        if y0 <= y < y1 and x0 <= x < x1 and s.mask[y - y0, x - x0]:
+            return i
+    return None
