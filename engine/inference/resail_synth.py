@@ -20,6 +20,8 @@ import torch
 
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError
+from engine.inference.onehot_conv import Box
+from engine.inference.resail_live import ResailLive
 from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import require_noise_fits, to_uint8_image
 from engine.networks.resail import guidance_to_tensor
@@ -33,6 +35,14 @@ from engine.retrieval import (
     SegmentDatabase,
     load_database,
 )
+
+
+def bounding_box(mask: np.ndarray) -> Box | None:
+    """(y0, x0, y1, x1) of the True pixels, None when there are none."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return None
+    return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
 class ResailSynthesizer(SpadeSynthesizer):
@@ -54,6 +64,9 @@ class ResailSynthesizer(SpadeSynthesizer):
         self.params = RetrievalParams(threshold=float(options.get("retrieval_threshold", THRESHOLD)))
         self.retriever = Retriever(db, self.params)
         self.last_guidance: Guidance | None = None
+        # After a stroke only the RESAIL layers' γ, β near the change are recomputed.
+        self.live = ResailLive(self.generator)
+        self._previous: tuple[np.ndarray, np.ndarray | None, Guidance] | None = None
 
     @classmethod
     def from_folder(
@@ -99,9 +112,31 @@ class ResailSynthesizer(SpadeSynthesizer):
             self.retriever.update(labels, instances)
             guidance = self.retriever.guidance()
             guide = guidance_to_tensor(guidance.image, guidance.valid)[None].to(self.device)
-            image = self.generator(cond, guide)
+            boxes = self._changed_boxes(labels, instances, guidance)
+            if boxes is None:
+                image = self.live(cond, guide, exact=True)
+            else:
+                image = self.live(cond, guide, *boxes)
             self.last_guidance = guidance
+            kept = None if instances is None else np.array(instances, copy=True)
+            self._previous = (np.array(labels, copy=True), kept, guidance)
         return to_uint8_image(image)
+
+    def _changed_boxes(
+        self, labels: np.ndarray, instances: np.ndarray | None, guidance: Guidance
+    ) -> tuple[Box | None, Box | None] | None:
+        """Where the map (classes or instances) and the guidance differ from the last call's;
+        None when there is no comparable last call."""
+        if self._previous is None or self._previous[0].shape != labels.shape:
+            return None
+        old_labels, old_instances, old = self._previous
+        if (old_instances is None) != (instances is None):
+            return None
+        changed = old_labels != labels
+        if instances is not None and old_instances is not None:
+            changed |= old_instances != instances
+        guide_diff = (old.image != guidance.image).any(axis=2) | (old.valid != guidance.valid)
+        return bounding_box(changed), bounding_box(guide_diff)
 
     @torch.no_grad()
     def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
