@@ -27,6 +27,7 @@ from benchmarks.example_guided import bench_example_guided
 from benchmarks.generators import bench_generators, bench_paper_generator
 from benchmarks.incremental import bench_incremental
 from benchmarks.landscapes import bench_landscapes
+from benchmarks.resail import bench_resail
 from benchmarks.retrieval import bench_retrieval
 from benchmarks.settings import Settings
 from benchmarks.studio import bench_studio_process
@@ -48,6 +49,7 @@ GROUPS: dict[str, Callable[[Settings], list[dict]]] = {
     "training": bench_training,
     "incremental": bench_incremental_unless_quick,
     "retrieval": bench_retrieval,
+    "resail": bench_resail,
 }
 
 
