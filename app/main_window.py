@@ -22,6 +22,7 @@ from app.canvas.label_canvas import LabelCanvas
 from app.canvas.view_state import ViewState
 from app.document.document import Document
 from app.file_actions import FileActions
+from app.guidance_actions import GuidanceActions
 from app.panels.exemplars import ExemplarPanel
 from app.panels.models import ModelPanel
 from app.panels.palette import PalettePanel
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
             select=self.set_selection,
             status=lambda text: self.statusBar().showMessage(text, 5000),
             per_instance=lambda: self.synth is not None and self.synth.family == "inade",
+            picked=lambda at: self.guidance.pick(at),
         )
         self.tools = make_tools(self.ctx)
 
@@ -117,7 +119,8 @@ class MainWindow(QMainWindow):
 
     def _build_panels(self, folders: list[Path]) -> None:
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.result_dock = self._dock("Result", self.result_view, right, "result")
+        self.guidance = GuidanceActions(self)  # the result and guidance tabs, the matches strip
+        self.result_dock = self._dock("Result", self.guidance.panel, right, "result")
         self.result_dock.setToolTip("Drag the title bar out to float the result in its own window")
         self.palette_panel = PalettePanel()
         self.palette_panel.class_chosen.connect(self._class_chosen)
@@ -392,6 +395,7 @@ class MainWindow(QMainWindow):
         if synth.family == "msca":
             self.exemplars.set_label_set(synth.spec.label_set)
             self.exemplars_dock.raise_()
+        self.guidance.model_changed(synth)
         self.models.mark_current(self.synthesis.model_folder)
         self.status_bar.show_model(self.synthesis.backend_text)
 

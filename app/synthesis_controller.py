@@ -6,12 +6,18 @@ an older request that finished late, or one made for a document since replaced. 
 builds no widgets. The window listens to its signals and hands it the little UI state
 it needs: the exemplars' style, the selection, and a yes or no when a model switch
 would lose classes.
+
+A retrieval-guided model (RESAIL) gets the document's guidance choices with each request;
+the worker hands back, with the image, what the retriever held for it (segments, matches,
+the rows used and the guidance image), so the guidance view never reads the retriever
+while the worker updates it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -27,19 +33,46 @@ from engine.inference.inade_synth import InadeSynthesizer
 from engine.inference.live import LiveSynthesis
 from engine.inference.msca_synth import MscaSynthesizer, StyleMix
 from engine.inference.open import open_synthesizer
+from engine.inference.resail_synth import ResailSynthesizer
 from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import Synthesizer
 from engine.noise import NoiseField, random_seed
 from engine.paths import WEIGHTS
+from engine.retrieval import Choices, RetrievalState
 
 DEFAULT_MODEL = "landscapes-oasis"
 STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
 
-AnySynthesizer = Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer
+AnySynthesizer = Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer | ResailSynthesizer
+
+
+@dataclass
+class GuidedRequest:
+    """A RESAIL request's extra input, the document's choices; the worker fills in ``state``
+    (what the retriever held for the image it made) before it hands the image back."""
+
+    choices: Choices
+    state: RetrievalState | None = None
 
 
 def generate_fns(synth: AnySynthesizer) -> tuple[Generate, Generate]:
     """The worker's functions: images (OASIS: live, incremental) and variations (full passes)."""
+
+    if isinstance(synth, ResailSynthesizer):
+
+        def guided(labels: np.ndarray, noise: NoiseField, instances: object, request: object) -> np.ndarray:
+            # The document's choices are the authority: resolved against this map's segments
+            # before generate() composes the guidance (it updates again, at no cost: no change).
+            choices = request.choices if isinstance(request, GuidedRequest) else ()
+            inst = instances if isinstance(instances, np.ndarray) else None
+            synth.retriever.update(labels, inst)
+            synth.retriever.apply(choices)
+            image = synth.generate(labels, noise, "canvas", inst)
+            if isinstance(request, GuidedRequest):
+                request.state = synth.retriever.state(synth.last_guidance)
+            return image
+
+        return guided, guided
 
     if synth.family == "msca":
 
@@ -71,6 +104,7 @@ class SynthesisController(QObject):
     status = Signal(str, int)  # a message for the status bar and how long to show it (ms)
     busy = Signal(bool)
     model_changed = Signal(object)  # the new synthesizer, once the document fits it
+    guidance_ready = Signal(object)  # RetrievalState of the image just shown (RESAIL), or None
 
     def __init__(
         self,
@@ -101,6 +135,8 @@ class SynthesisController(QObject):
         self.last_latency_ms: float | None = None
         self.last_ms: float | None = None
         self.dropped_results = 0
+        self.guidance: RetrievalState | None = None  # of the image shown (RESAIL only)
+        self._guided: dict[int, GuidedRequest] = {}
 
         self.worker = SynthesisWorker()
         self.worker.image_ready.connect(self._image_ready)
@@ -171,6 +207,7 @@ class SynthesisController(QObject):
 
         self.synth = synth
         self.model_folder = Path(folder).resolve()
+        self.guidance, self._guided = None, {}  # rows of another database mean nothing here
         # Requests still queued for the old model (and its label set) are dropped here.
         self.worker.set_generator(*generate_fns(synth))
         if restart is not None:
@@ -201,8 +238,13 @@ class SynthesisController(QObject):
     def synthesize(self) -> int | None:
         if self.synth is None:
             return None
-        style = self.msca_style() if self.synth.family == "msca" else None
+        style: object = self.msca_style() if self.synth.family == "msca" else None
+        if self.synth.family == "resail":
+            style = GuidedRequest(self.doc.guidance)
         self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
+        if isinstance(style, GuidedRequest):
+            kept = {k: v for k, v in self._guided.items() if k > self.requested - 8}
+            self._guided = kept | {self.requested: style}
         recent = {k: v for k, v in self._change_times.items() if k > self.requested - 8}
         self._change_times = recent | {self.requested: self._changed_at}
         return self.requested
@@ -228,6 +270,10 @@ class SynthesisController(QObject):
             return  # the canvas was resized meanwhile; a newer request is on its way
         self.output = image
         self.last_ms = ms
+        guided = self._guided.pop(request_id, None)
+        if guided is not None or self.guidance is not None:
+            self.guidance = guided.state if guided is not None else None
+            self.guidance_ready.emit(self.guidance)
         # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
         # throttling and queueing included, not only the network's own time.
         changed = self._change_times.get(request_id)

@@ -1,4 +1,4 @@
-"""The painting document: scene, noise, locks and model choice, with an undo history.
+"""The painting document: scene, noise, locks, guidance choices and model, with an undo history.
 
 Everything a user can change goes through here, so that every change is one undo step,
 marks the document modified and tells the views (through signals) which rectangle
@@ -20,6 +20,7 @@ from app.document.patches import BBox, MapPatch, union
 from engine.errors import InputError
 from engine.labels import LabelSet
 from engine.noise import DEFAULT_Z_DIM, NoiseField, random_seed
+from engine.retrieval.choices import Choices
 from engine.scene import Scene
 
 
@@ -63,6 +64,20 @@ class _EditCommand(QUndoCommand):
         self.doc._apply(self.maps, self.noise, forward=False)
 
 
+class _GuidanceCommand(QUndoCommand):
+    """One undo step: the retrieval-guided model's choices before and after (a few entries)."""
+
+    def __init__(self, doc: Document, text: str, before: Choices, after: Choices) -> None:
+        super().__init__(text)
+        self.doc, self.before, self.after = doc, before, after
+
+    def redo(self) -> None:
+        self.doc._set_guidance(self.after)
+
+    def undo(self) -> None:
+        self.doc._set_guidance(self.before)
+
+
 class Document(QObject):
     """A scene being painted. Arrays are owned here; views read them, tools edit via methods."""
 
@@ -70,6 +85,7 @@ class Document(QObject):
     noise_changed = Signal(object)  # BBox of changed noise, or None for "anywhere"
     lock_changed = Signal()
     style_mask_changed = Signal()  # where an example-guided model uses its second exemplar
+    guidance_changed = Signal()  # which retrieved segment guides which region (RESAIL)
     reset = Signal()  # size, label set or whole content replaced: rebuild views
     modified_changed = Signal(bool)
     path_changed = Signal(object)  # Path | None
@@ -95,6 +111,8 @@ class Document(QObject):
         self.noise = NoiseField.uniform(h, w, random_seed() if seed is None else seed, z_dim)
         self.locked = np.zeros((h, w), bool)
         self.style_mask = np.zeros((h, w), bool)
+        # RESAIL: the database segment the painter chose for a region (else its best match).
+        self.guidance: Choices = ()
         self.model_name = model
         self.path: Path | None = None
         self.underlay: np.ndarray | None = None  # photo shown faintly under the labels (saved in projects)
@@ -262,6 +280,17 @@ class Document(QObject):
         self.undo_stack.push(_EditCommand(self, text, {"style_mask": patch}, None, applied=False))
         return True
 
+    def set_guidance(self, choices: Choices, text: str) -> bool:
+        """Adopt new guidance choices (choose, pin, re-roll a region's match) as one undo step."""
+        if tuple(choices) == self.guidance:
+            return False
+        self.undo_stack.push(_GuidanceCommand(self, text, self.guidance, tuple(choices)))
+        return True
+
+    def _set_guidance(self, choices: Choices) -> None:
+        self.guidance = choices
+        self.guidance_changed.emit()
+
     def _push_noise(self, after: NoiseField, text: str) -> None:
         patch = _NoisePatch(self.noise, after)
         self.undo_stack.push(_EditCommand(self, text, {}, patch, applied=False))
@@ -278,6 +307,7 @@ class Document(QObject):
         path: Path | None = None,
         underlay: np.ndarray | None = None,
         style_mask: np.ndarray | None = None,
+        guidance: Choices = (),
     ) -> None:
         """Load new content (open, new, resize): clears history and rebuilds views."""
         if noise.size != scene.size:
@@ -287,6 +317,7 @@ class Document(QObject):
         self.scene, self.noise = scene, noise
         self.locked = np.zeros(scene.size, bool) if locked is None else locked.astype(bool)
         self.style_mask = np.zeros(scene.size, bool) if style_mask is None else style_mask.astype(bool)
+        self.guidance = tuple(guidance)
         self.model_name = model if model is not None else self.model_name
         self.underlay = underlay
         self.undo_stack.clear()

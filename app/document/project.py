@@ -3,7 +3,9 @@
 Layout (version 1)::
 
     scene.json        format, version, size [h, w], label set (full), model, noise
-                      description (NoiseField.to_state), exemplar references, settings
+                      description (NoiseField.to_state), exemplar references, settings,
+                      optional "guidance": the retrieved segment chosen per region (RESAIL;
+                      engine.retrieval.choices_to_json: class, box, packed mask, row, pinned)
     labels.png        16-bit grey class ids
     instances.png     16-bit grey instance ids (0 = none)
     noise.png         noise regions: each pixel holds the *rank* of its region id among
@@ -40,6 +42,7 @@ from engine.errors import InputError
 from engine.fileio import atomic_write
 from engine.labels import LabelSet
 from engine.noise import NoiseField
+from engine.retrieval.choices import Choices, choices_from_json, choices_to_json
 from engine.scene import Scene
 
 if TYPE_CHECKING:  # the Document is a QObject; this module itself stays Qt-free
@@ -77,6 +80,7 @@ class ProjectState:
     render: np.ndarray | None = None  # H×W×3 uint8
     style_mask: np.ndarray | None = None  # H×W bool, where the second exemplar applies
     underlay: np.ndarray | None = None  # H×W×3 uint8: the photo a segmented painting came from
+    guidance: Choices = ()  # RESAIL: retrieved segments chosen per region
 
     @property
     def size(self) -> tuple[int, int]:
@@ -109,6 +113,7 @@ def state_of(
         render=None if render is None else np.array(render, copy=True),
         style_mask=doc.style_mask.copy() if doc.style_mask.any() else None,
         underlay=None if doc.underlay is None else np.array(doc.underlay, copy=True),
+        guidance=doc.guidance,  # immutable
     )
 
 
@@ -128,6 +133,7 @@ def apply_to(doc: Document, state: ProjectState, path: Path | str | None) -> Non
         path=None if path is None else Path(path),
         style_mask=None if state.style_mask is None else state.style_mask.copy(),
         underlay=None if state.underlay is None else state.underlay.copy(),
+        guidance=state.guidance,
     )
 
 
@@ -177,6 +183,8 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
         "exemplars": state.exemplars,
         "settings": state.settings,
     }
+    if state.guidance:
+        scene_json["guidance"] = choices_to_json(state.guidance)
     try:
         text = json.dumps(scene_json, indent=1, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
@@ -275,6 +283,10 @@ def load_project(path: Path | str) -> ProjectState:
         }
     exemplars = meta["exemplars"]
     _check_exemplars(exemplars, files, p)
+    guidance = choices_from_json(meta.get("guidance", []), str(p))
+    for choice in guidance:
+        if choice.box[2] > h or choice.box[3] > w:
+            raise InputError(f"a guidance choice lies outside the {w}×{h} canvas", source=p, fix=_DAMAGED)
     return ProjectState(
         label_set=label_set,
         scene=Scene(labels.astype(np.uint16), instances.astype(np.int32)),
@@ -287,6 +299,7 @@ def load_project(path: Path | str) -> ProjectState:
         render=render,
         style_mask=style_mask,
         underlay=underlay,
+        guidance=guidance,
     )
 
 

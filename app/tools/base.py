@@ -27,6 +27,8 @@ class ToolContext:
     # Whether the model styles each instance (INADE): then a class's pixels outside any
     # object are one "stuff" instance, and the picker selects all of them.
     per_instance: Callable[[], bool] = lambda: False
+    # The region picker's pixel (None: clicked outside): RESAIL shows that region's matches.
+    picked: Callable[[tuple[int, int] | None], None] = lambda at: None
     # Kept so the tool options panel can show what the current tool uses.
     extras: dict = field(default_factory=dict)
 

@@ -23,11 +23,13 @@ class RegionPickerTool(Tool):
     name, title, shortcut, icon = "picker", "Region picker", "V", "fa5s.mouse-pointer"
     tip = (
         "Click an object or region to select it for re-roll, variations and lock. "
-        "Shift+click selects every pixel of that class; click outside the canvas to clear."
+        "Shift+click selects every pixel of that class; click outside the canvas to clear. "
+        "RESAIL models: the region's retrieved segments appear under the result."
     )
 
     def press(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
         at = self.inside(y, x)
+        self.ctx.picked(at)
         if at is None:
             self.ctx.select(None, "")
             return

@@ -74,13 +74,13 @@ class Choice:
 Choices = tuple[Choice, ...]
 
 
-def resolve(choices: Sequence[Choice], segments: Sequence[Segment], rows: int) -> dict[int, Choice]:
-    """Which choice applies to which segment index (database rows ≥ ``rows`` are ignored: a
-    project made with another database). Exact keys first; then pinned choices whose
-    segment is gone take the free segment of their class that overlaps them most; the
-    newest choice wins a tie."""
+def resolve(choices: Sequence[Choice], segments: Sequence[Segment], classes: np.ndarray) -> dict[int, Choice]:
+    """Which choice applies to which segment index. ``classes`` holds the database's class
+    per row: a row it lacks, or of another class, is ignored (a project made with another
+    model's database). Exact keys first; then pinned choices whose segment is gone take the
+    free segment of their class that overlaps them most; the newest choice wins a tie."""
     index = {s.key: i for i, s in enumerate(segments)}
-    usable = [c for c in choices if 0 <= c.row < rows]
+    usable = [c for c in choices if 0 <= c.row < len(classes) and int(classes[c.row]) == c.class_id]
     out: dict[int, Choice] = {}
     for c in usable:  # later entries replace earlier ones: the newest choice wins
         if c.key in index:
@@ -98,11 +98,16 @@ def resolve(choices: Sequence[Choice], segments: Sequence[Segment], rows: int) -
 
 
 def with_choice(
-    choices: Sequence[Choice], segments: Sequence[Segment], index: int, row: int, pinned: bool, rows: int
+    choices: Sequence[Choice],
+    segments: Sequence[Segment],
+    index: int,
+    row: int,
+    pinned: bool,
+    classes: np.ndarray,
 ) -> Choices:
     """``choices`` with segment ``index`` guided by ``row`` (pinned or not); whatever guided
     that segment before (its own choice or a pin it inherited) is replaced."""
-    replaced = resolve(choices, segments, rows).get(index)
+    replaced = resolve(choices, segments, classes).get(index)
     kept = tuple(c for c in choices if c is not replaced and c.key != segments[index].key)
     return (*kept, Choice.of(segments[index], row, pinned))
 

@@ -14,6 +14,7 @@ Saving and loading are :mod:`engine.retrieval.storage`; building from a dataset 
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -94,9 +95,22 @@ class SegmentDatabase:
                 rows, words[rows], self.fractions[rows], table.sources[rows], grid
             )
         self._decoded: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        # The studio crops thumbnails on its GUI thread while the synthesis worker composes
+        # guidance from the same cache: its check-then-move must not interleave.
+        self._decoded_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.table)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable for loader workers started by spawn: a lock does not travel, nor the cache."""
+        state = dict(self.__dict__)
+        state["_decoded"], state["_decoded_lock"] = OrderedDict(), None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._decoded_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (
@@ -139,6 +153,10 @@ class SegmentDatabase:
     # ------------------------------------------------------------------ pixels
     def _source(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         """(RGB at the original size, segment-id map) of source image ``i``, cached."""
+        with self._decoded_lock:
+            return self._decode(i)
+
+    def _decode(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         if i in self._decoded:
             self._decoded.move_to_end(i)
             return self._decoded[i]

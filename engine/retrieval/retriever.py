@@ -207,7 +207,7 @@ class Retriever:
     def apply(self, choices: Sequence[Choice]) -> dict[int, Choice]:
         """Replace every choice and pin by ``choices`` (kept elsewhere, e.g. in a studio
         document) resolved against the current segments; returns segment index → choice."""
-        applied = resolve(choices, self.segments, len(self.db))
+        applied = resolve(choices, self.segments, self.db.table.classes)
         self._choices = {self.segments[i].key: c.row for i, c in applied.items()}
         self._pinned = {self.segments[i].key for i, c in applied.items() if c.pinned}
         return applied

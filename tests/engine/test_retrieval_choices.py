@@ -45,8 +45,8 @@ def test_a_choice_applies_to_its_own_segment_and_the_newest_wins(db: SegmentData
     i = _water(r)
     rows = r.matches[i].rows
     assert len(rows) >= 3
-    first = with_choice((), r.segments, i, int(rows[1]), False, len(db))
-    second = with_choice(first, r.segments, i, int(rows[2]), False, len(db))
+    first = with_choice((), r.segments, i, int(rows[1]), False, db.table.classes)
+    second = with_choice(first, r.segments, i, int(rows[2]), False, db.table.classes)
     assert len(second) == 1 and second[0].row == rows[2]  # replaced, not stacked
     applied = r.apply(second)
     assert list(applied) == [i] and r.choice(i) == rows[2] and not r.is_pinned(r.segments[i].key)
@@ -63,8 +63,8 @@ def test_unpinned_choices_stay_with_their_pixels_and_pins_follow_a_repainted_reg
     r.update(labels)
     i = _water(r)
     row = int(r.matches[i].rows[2])
-    loose = with_choice((), r.segments, i, row, False, len(db))
-    pinned = with_choice((), r.segments, i, row, True, len(db))
+    loose = with_choice((), r.segments, i, row, False, db.table.classes)
+    pinned = with_choice((), r.segments, i, row, True, db.table.classes)
     grown = labels.copy()
     grown[38:44, 10:30] = WATER  # repaint: the water segment gets a new key
     r.update(grown)
@@ -86,22 +86,23 @@ def test_choosing_a_region_that_inherited_a_pin_replaces_the_pin(db: SegmentData
     labels = _map()
     r.update(labels)
     i = _water(r)
-    pinned = with_choice((), r.segments, i, int(r.matches[i].rows[2]), True, len(db))
+    pinned = with_choice((), r.segments, i, int(r.matches[i].rows[2]), True, db.table.classes)
     grown = labels.copy()
     grown[38:44, 10:30] = WATER
     r.update(grown)
     j = _water(r)
-    again = with_choice(pinned, r.segments, j, int(r.matches[j].rows[1]), True, len(db))
+    again = with_choice(pinned, r.segments, j, int(r.matches[j].rows[1]), True, db.table.classes)
     assert len(again) == 1 and again[0].key == r.segments[j].key
     assert r.apply(again)[j].row == r.matches[j].rows[1]
 
 
-def test_rows_outside_the_database_are_ignored(db: SegmentDatabase) -> None:
+def test_rows_another_database_would_hold_are_ignored(db: SegmentDatabase) -> None:
     r = Retriever(db, LOOSE)
     r.update(_map())
     i = _water(r)
-    stale = (Choice.of(r.segments[i], len(db) + 5),)
-    assert resolve(stale, r.segments, len(db)) == {}
+    grass_row = int(np.flatnonzero(db.table.classes == GRASS)[0])
+    for stale in (Choice.of(r.segments[i], len(db) + 5), Choice.of(r.segments[i], grass_row)):
+        assert resolve((stale,), r.segments, db.table.classes) == {}
 
 
 def test_json_round_trip_and_damaged_entries_name_the_file(db: SegmentDatabase) -> None:

@@ -1,0 +1,208 @@
+"""RESAIL in the studio: the Guidance tab, the picked region's strip, choose / pin / re-roll.
+
+The result dock holds two tabs — the image and the guidance it was made from — above the
+strip of the picked region's retrieved segments. What they show is the RetrievalState the
+worker handed back with the image on screen; what they change is the document's guidance
+choices, one undo step each, so a choice is undone, redone and saved like a stroke.
+Re-roll draws another of the region's top-k matches: as in the other families, it keeps
+the region and draws its look again.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+
+from app.canvas.guidance_view import GuidanceView, segment_thumbnail
+from app.panels.guidance import HINT, GuidanceStrip
+from app.panels.guidance import THUMB as STRIP_THUMB
+from engine.inference.resail_synth import ResailSynthesizer
+from engine.retrieval import RetrievalState, SegmentDatabase, with_choice
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+    from app.synthesis_controller import AnySynthesizer
+
+RESULT_TAB, GUIDANCE_TAB = 0, 1
+NOT_RESAIL = (
+    "Guidance comes from retrieval-guided models: pick a RESAIL model (e.g. landscapes-resail) "
+    "in the Model panel to see and choose the segments that guide each region"
+)
+
+
+class GuidanceActions:
+    def __init__(self, window: MainWindow) -> None:
+        self.w = window
+        self.view = GuidanceView(window.view_state)
+        self.strip = GuidanceStrip()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(window.result_view, "Result")
+        self.tabs.addTab(self.view, "Guidance")
+        self.tabs.currentChanged.connect(lambda _: window.fit_views())
+        # The dock's widget: the tabs above the strip.
+        self.panel = QWidget()
+        layout = QVBoxLayout(self.panel)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.strip)
+        self.db: SegmentDatabase | None = None
+        self.state: RetrievalState | None = None
+        self.point: tuple[int, int] | None = None  # the picked pixel; its region follows repaints
+        self._rng = random.Random()
+        self.view.region_clicked.connect(lambda y, x: self.pick((y, x)))
+        self.strip.rank_chosen.connect(self.choose)
+        self.strip.pin_toggled.connect(self.pin)
+        self.strip.reroll_requested.connect(self.reroll)
+        window.synthesis.guidance_ready.connect(self.show_state)
+        window.doc.reset.connect(self._doc_reset)
+        self.model_changed(None)
+
+    # ------------------------------------------------------------------ following the model
+    @property
+    def active(self) -> bool:
+        return self.db is not None
+
+    def model_changed(self, synth: AnySynthesizer | None) -> None:
+        """The tab and strip work for RESAIL only; otherwise they are off and say why."""
+        self.db = synth.db if isinstance(synth, ResailSynthesizer) else None
+        self._thumbs: dict[int, QImage] = {}  # database row → strip thumbnail
+        self.view.set_database(self.db)
+        self.state, self.point = None, None
+        on = self.active
+        self.tabs.setTabEnabled(GUIDANCE_TAB, on)
+        self.tabs.setTabToolTip(GUIDANCE_TAB, "" if on else NOT_RESAIL)
+        if not on:
+            self.tabs.setCurrentIndex(RESULT_TAB)
+        self.strip.setVisible(on)
+        self.strip.show_nothing(HINT)
+
+    def _doc_reset(self) -> None:
+        self.state, self.point = None, None
+        self.view.show_state(None)
+        self.strip.show_nothing(HINT)
+
+    # ------------------------------------------------------------------ showing
+    @property
+    def index(self) -> int | None:
+        """The picked region's segment index in the state shown."""
+        if self.state is None or self.point is None:
+            return None
+        return self.state.segment_at(*self.point)
+
+    def show_state(self, state: RetrievalState | None) -> None:
+        if not self.active:
+            return
+        self.state = state
+        self.view.show_state(state, self.index)
+        self._fill_strip()
+
+    def pick(self, point: tuple[int, int] | None) -> None:
+        """A click of the region picker (or in the Guidance view): show that region's matches."""
+        if not self.active:
+            return
+        h, w = self.w.doc.size
+        self.point = point if point is not None and 0 <= point[0] < h and 0 <= point[1] < w else None
+        self.view.show_state(self.state, self.index)
+        self._fill_strip()
+
+    def _thumb(self, row: int) -> QImage:
+        if row not in self._thumbs:
+            assert self.db is not None
+            self._thumbs[row] = segment_thumbnail(self.db, row, STRIP_THUMB)
+        return self._thumbs[row]
+
+    def _name(self, index: int) -> str:
+        assert self.state is not None
+        return self.w.doc.label_set.by_id(self.state.segments[index].class_id).name
+
+    def _fill_strip(self) -> None:
+        state, i, db = self.state, self.index, self.db
+        if state is None or db is None:
+            self.strip.show_nothing(HINT)
+            return
+        if i is None:
+            text = (
+                HINT if self.point is None else "No segment here: too small to retrieve, or being repainted."
+            )
+            self.strip.show_nothing(text)
+            return
+        matches, row = state.matches[i], state.rows[i]
+        name = self._name(i)
+        if not len(matches):
+            self.strip.show_nothing(f"<b>{name}</b>: no database segment matches its shape; it is unguided.")
+            return
+        rows = [int(r) for r in matches.rows]
+        rank = rows.index(row) + 1 if row in rows else None
+        source = db.describe(row)["source"] if row is not None else ""
+        pinned = " · pinned" if state.pinned[i] else ""
+        text = f"<b>{name}</b>: {len(rows)} matches · guided by #{rank} ({source}){pinned}"
+        thumbs = [self._thumb(r) for r in rows]
+        tips = [
+            f"#{k + 1}: {db.describe(r)['source']} · σ {float(s):.3f}"
+            for k, (r, s) in enumerate(zip(rows, matches.scores))
+        ]
+        self.strip.show_matches(text, rows, thumbs, tips, row, state.pinned[i])
+
+    # ------------------------------------------------------------------ choosing
+    def _target(self) -> tuple[RetrievalState, int] | None:
+        """The state and picked segment a choice applies to, if they still describe the canvas."""
+        state, i, doc = self.state, self.index, self.w.doc
+        if state is None or i is None or self.db is None:
+            return None
+        fresh = np.array_equal(state.labels, doc.labels) and (
+            state.instances is None or np.array_equal(state.instances, doc.instances)
+        )
+        if not fresh:
+            self.w.statusBar().showMessage("The map changed: choose again once the new image is shown.", 4000)
+            return None
+        return state, i
+
+    def _set(self, state: RetrievalState, i: int, row: int, pinned: bool, text: str) -> bool:
+        assert self.db is not None
+        doc = self.w.doc
+        choices = with_choice(doc.guidance, state.segments, i, row, pinned, self.db.table.classes)
+        return doc.set_guidance(choices, text)
+
+    def choose(self, rank: int) -> bool:
+        """Guide the picked region by its ``rank``-th match (0 = best): one undo step."""
+        target = self._target()
+        if target is None:
+            return False
+        state, i = target
+        rows = state.matches[i].rows
+        if not 0 <= rank < len(rows) or int(rows[rank]) == state.rows[i]:
+            return False
+        return self._set(
+            state, i, int(rows[rank]), state.pinned[i], f"Guide {self._name(i)} by match {rank + 1}"
+        )
+
+    def pin(self, on: bool) -> bool:
+        """Keep (or stop keeping) the picked region's segment when the region is repainted."""
+        target = self._target()
+        if target is None or target[0].rows[target[1]] is None:
+            self._fill_strip()  # the button goes back to what the state says
+            return False
+        state, i = target
+        row = state.rows[i]
+        assert row is not None
+        what = "Pin" if on else "Unpin"
+        return self._set(state, i, row, on, f"{what} {self._name(i)} guidance")
+
+    def reroll(self) -> bool:
+        """Guide the picked region by another of its top-k matches, drawn at random."""
+        target = self._target()
+        if target is None:
+            return False
+        state, i = target
+        others = [int(r) for r in state.matches[i].rows if int(r) != state.rows[i]]
+        if not others:
+            self.w.statusBar().showMessage("This region has no other match to draw.", 4000)
+            return False
+        row = self._rng.choice(others)
+        return self._set(state, i, row, state.pinned[i], f"Re-roll {self._name(i)} guidance")

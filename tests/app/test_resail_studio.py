@@ -1,0 +1,244 @@
+"""The studio with a RESAIL model: the Guidance tab, the picked region's strip of retrieved
+segments, choosing one (one undo step, saved in the project), Pin and Re-roll."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from app.guidance_actions import GUIDANCE_TAB, NOT_RESAIL, RESULT_TAB
+from tests.helpers import write_tiny_oasis, write_tiny_resail
+
+NONE = Qt.KeyboardModifier.NoModifier
+WATER_BOX = (50, 20, 80, 50)  # (y0, x0, y1, x1) of the painted lake
+LAKE = (65, 35)  # a pixel inside it
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("weights")
+    folder = write_tiny_resail(root / "landscapes-resail-tiny")
+    # The tiny database is a dozen 64² scenes: at the paper's threshold few regions match.
+    # A loose threshold gives every region several matches to choose among.
+    config = json.loads((folder / "config.json").read_text())
+    config["training"]["options"] = {"retrieval_threshold": 2.0}
+    (folder / "config.json").write_text(json.dumps(config))
+    write_tiny_oasis(root / "landscapes-oasis-tiny")
+    return root
+
+
+@pytest.fixture
+def w(make_window, weights: Path):
+    window = make_window(weights_folders=[weights], model=weights / "landscapes-resail-tiny")
+    yield window
+    window.doc.undo_stack.setClean()
+    window.close()
+
+
+def _settle(qtbot, w) -> np.ndarray:
+    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
+    return w.output.copy()
+
+
+def _same_image(a: np.ndarray, b: np.ndarray) -> bool:
+    """Equal up to float noise: the generator's kernels may round differently from call to
+    call (measured: at most 6/255 on a pixel of the random tiny model, same inputs)."""
+    diff = np.abs(a.astype(int) - b)
+    return bool(diff.max() <= 8 and diff.mean() < 0.5)
+
+
+def _paint_scene(qtbot, w) -> np.ndarray:
+    ls = w.doc.label_set
+    w.new_document((96, 96), fill=ls.by_name("grass").id)
+    labels = w.doc.labels.copy()
+    labels[:40] = ls.by_name("sky").id
+    y0, x0, y1, x1 = WATER_BOX
+    labels[y0:y1, x0:x1] = ls.by_name("water").id
+    w.doc.set_maps("Scene", labels)
+    return _settle(qtbot, w)
+
+
+def _pick(qtbot, w, y: int, x: int) -> None:
+    w.set_tool("picker")
+    w.tools["picker"].press(y + 0.5, x + 0.5, NONE)
+    w.tools["picker"].release(y + 0.5, x + 0.5, NONE)
+
+
+def _guided_row(w, y: int, x: int) -> int | None:
+    state = w.synthesis.guidance
+    return state.rows[state.segment_at(y, x)]
+
+
+def test_guidance_tab_shows_the_composed_image_with_outlines_and_source_thumbnails(qtbot, w) -> None:
+    assert w.synth.family == "resail"
+    _paint_scene(qtbot, w)
+    tabs, view = w.guidance.tabs, w.guidance.view
+    assert tabs.isTabEnabled(GUIDANCE_TAB) and not tabs.tabToolTip(GUIDANCE_TAB)
+    tabs.setCurrentIndex(GUIDANCE_TAB)
+    qtbot.waitUntil(view.isVisible)
+    state = w.synthesis.guidance
+    # The view shows the guidance this very image was made from.
+    assert state is not None and np.array_equal(state.labels, w.doc.labels)
+    assert np.array_equal(view.rgb, w.synth.last_guidance.image)
+    assert len(state.segments) == 3 and all(row is not None for row in state.rows)
+    # One outline and one source thumbnail per guided region, at the region's top-left.
+    rects = view.thumbnail_rects()
+    assert [(i, row) for i, row, _ in rects] == [(i, r) for i, r in enumerate(state.rows)]
+    shot = view.grab().toImage()
+    for i, row, rect in rects:
+        y0, x0 = state.segments[i].box[:2]
+        corner = view.to_screen(QPointF(x0, y0))
+        assert abs(rect.left() - corner.x() - 2) < 1 and abs(rect.top() - corner.y() - 2) < 1
+        # Drawn, not only computed: the thumbnail's centre pixel is on screen.
+        thumb = view.thumbnail(row)
+        expected = thumb.pixelColor(thumb.width() // 2, thumb.height() // 2)
+        if expected.alpha() == 255:
+            got = shot.pixelColor(rect.center().toPoint())
+            assert max(abs(got.red() - expected.red()), abs(got.green() - expected.green())) <= 40
+    # Clicking a region in the Guidance view picks it, as the picker does on the canvas.
+    lake = view.to_screen(QPointF(LAKE[1] + 0.5, LAKE[0] + 0.5)).toPoint()
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, NONE, QPoint(lake))
+    water = state.segment_at(*LAKE)
+    assert w.guidance.index == water and view.picked == water
+    assert "water" in w.guidance.strip.title.text()
+
+
+def test_picker_shows_top_k_and_a_clicked_match_is_one_undo_step(qtbot, w) -> None:
+    first = _paint_scene(qtbot, w)
+    first_guide = w.synth.last_guidance.image.copy()
+    strip = w.guidance.strip
+    assert strip.isVisible() and strip.list.count() == 0
+    _pick(qtbot, w, *LAKE)
+    state = w.synthesis.guidance
+    water = state.segment_at(*LAKE)
+    rows = [int(r) for r in state.matches[water].rows]
+    assert len(rows) >= 3 and strip.rows == rows and strip.list.count() == len(rows)
+    assert strip.list.currentRow() == 0  # the best match guides it until one is chosen
+    assert "water" in strip.title.text() and "#1" in strip.title.text()
+    steps = w.doc.undo_stack.count()
+
+    # Click the third thumbnail: the region is guided by that segment, in one undo step.
+    item = strip.list.item(2)
+    qtbot.mouseClick(
+        strip.list.viewport(), Qt.MouseButton.LeftButton, NONE, strip.list.visualItemRect(item).center()
+    )
+    assert w.doc.undo_stack.count() == steps + 1 and w.doc.undo_stack.undoText().startswith("Guide water")
+    assert [c.row for c in w.doc.guidance] == [rows[2]]
+    chosen = _settle(qtbot, w)
+    assert _guided_row(w, *LAKE) == rows[2] and w.synth.retriever.choice(water) == rows[2]
+    assert strip.list.currentRow() == 2 and "#3" in strip.title.text()
+    # Another segment guides the lake, and the lake looks different.
+    y0, x0, y1, x1 = WATER_BOX
+    assert not np.array_equal(w.synth.last_guidance.image[y0:y1, x0:x1], first_guide[y0:y1, x0:x1])
+    assert np.abs(chosen[y0:y1, x0:x1].astype(int) - first[y0:y1, x0:x1]).mean() > 1
+
+    w.doc.undo_stack.undo()
+    assert w.doc.guidance == ()
+    assert _same_image(_settle(qtbot, w), first)  # deterministic: the same image again
+    assert _guided_row(w, *LAKE) == rows[0] and strip.list.currentRow() == 0
+    w.doc.undo_stack.redo()
+    assert _same_image(_settle(qtbot, w), chosen) and _guided_row(w, *LAKE) == rows[2]
+
+
+def test_pin_keeps_the_choice_when_the_region_is_repainted(qtbot, w) -> None:
+    _paint_scene(qtbot, w)
+    _pick(qtbot, w, *LAKE)
+    strip = w.guidance.strip
+    rows = strip.rows
+    assert w.guidance.choose(3)
+    _settle(qtbot, w)
+    ls = w.doc.label_set
+
+    def grow_lake(text: str) -> None:
+        labels = w.doc.labels.copy()
+        labels[WATER_BOX[2] : WATER_BOX[2] + 4, 20:50] = ls.by_name("water").id  # a bigger lake
+        w.doc.set_maps(text, labels)
+        _settle(qtbot, w)
+
+    # Unpinned, a repainted region is a new segment: its best match guides it again.
+    grow_lake("Grow")
+    state = w.synthesis.guidance
+    water = state.segment_at(*LAKE)
+    assert state.rows[water] == int(state.matches[water].rows[0]) and not state.pinned[water]
+    w.doc.undo_stack.undo()
+    _settle(qtbot, w)
+    assert _guided_row(w, *LAKE) == rows[3]  # undoing the stroke brings the choice back
+
+    # Pinned, the choice follows the region through the repaint.
+    strip.pin.click()
+    assert w.doc.undo_stack.undoText().startswith("Pin water") and w.doc.guidance[-1].pinned
+    _settle(qtbot, w)
+    assert strip.pin.isChecked() and "pinned" in strip.title.text()
+    grow_lake("Grow again")
+    state = w.synthesis.guidance
+    water = state.segment_at(*LAKE)
+    assert state.segments[water].box[2] == WATER_BOX[2] + 4  # really a new segment
+    assert state.rows[water] == rows[3] and state.pinned[water] and strip.pin.isChecked()
+    # Unpin is an undo step too.
+    strip.pin.click()
+    assert w.doc.undo_stack.undoText().startswith("Unpin water") and not w.doc.guidance[-1].pinned
+
+
+def test_reroll_draws_another_of_the_top_k(qtbot, w) -> None:
+    _paint_scene(qtbot, w)
+    _pick(qtbot, w, *LAKE)
+    strip = w.guidance.strip
+    rows = strip.rows
+    assert strip.reroll.isEnabled()
+    w.guidance._rng.seed(5)
+    seen = set()
+    for _ in range(4):
+        before = _guided_row(w, *LAKE)
+        steps = w.doc.undo_stack.count()
+        strip.reroll.click()
+        assert (
+            w.doc.undo_stack.count() == steps + 1 and w.doc.undo_stack.undoText() == "Re-roll water guidance"
+        )
+        _settle(qtbot, w)
+        after = _guided_row(w, *LAKE)
+        assert after != before and after in rows
+        seen.add(after)
+    assert len(seen) >= 2  # a draw, not a walk down a fixed order of one or two
+    w.doc.undo_stack.undo()
+    _settle(qtbot, w)
+    assert _guided_row(w, *LAKE) in rows
+
+
+def test_choices_are_saved_in_the_project_and_reopened(qtbot, w, tmp_path: Path) -> None:
+    _paint_scene(qtbot, w)
+    _pick(qtbot, w, *LAKE)
+    rows = w.guidance.strip.rows
+    assert w.guidance.choose(4)
+    _settle(qtbot, w)
+    assert w.guidance.pin(True)
+    image = _settle(qtbot, w)
+    guide = w.synth.last_guidance.image.copy()
+    path = tmp_path / "lake.tessera"
+    assert w.files.save_as(path)
+    saved = w.doc.guidance
+    w.new_document((96, 96))
+    _settle(qtbot, w)
+    assert w.doc.guidance == () and w.guidance.strip.list.count() == 0
+    assert w.files.open_any(path)
+    assert w.doc.guidance == saved and w.doc.guidance[0].pinned
+    again = _settle(qtbot, w)
+    assert np.array_equal(w.synth.last_guidance.image, guide) and _same_image(again, image)
+    assert _guided_row(w, *LAKE) == rows[4]
+
+
+def test_guidance_tab_and_strip_are_off_for_other_families(qtbot, w, weights: Path) -> None:
+    _paint_scene(qtbot, w)
+    w.guidance.tabs.setCurrentIndex(GUIDANCE_TAB)
+    assert w.load_model(weights / "landscapes-oasis-tiny")
+    tabs, strip = w.guidance.tabs, w.guidance.strip
+    assert not tabs.isTabEnabled(GUIDANCE_TAB) and tabs.currentIndex() == RESULT_TAB
+    assert tabs.tabToolTip(GUIDANCE_TAB) == NOT_RESAIL and "RESAIL" in NOT_RESAIL
+    assert not strip.isVisible()
+    _pick(qtbot, w, *LAKE)  # the picker still selects; no guidance is asked for
+    assert w.selection is not None and w.guidance.state is None and w.synthesis.guidance is None
+    assert w.load_model(weights / "landscapes-resail-tiny")
+    assert tabs.isTabEnabled(GUIDANCE_TAB) and strip.isVisible()
