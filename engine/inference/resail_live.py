@@ -179,9 +179,10 @@ class ResailLive:
                 return cache.gamma, cache.beta
             crop = clip(grow(window, halo), *size)
             rows, cols = slice(crop[0], crop[2]), slice(crop[1], crop[3])
+            # Contiguous crops: a strided view sends every conv to PyTorch's slow fallback.
             gamma, beta, _ = _branches(
-                norm, seg[..., rows, cols], guidance[..., rows, cols], cache.c1, cache.c2,
-                (cache.stats1, cache.stats2),
+                norm, seg[..., rows, cols].contiguous(), guidance[..., rows, cols].contiguous(),
+                cache.c1, cache.c2, (cache.stats1, cache.stats2),
             )  # fmt: skip
             wy, wx = (
                 slice(window[0] - crop[0], window[2] - crop[0]),
