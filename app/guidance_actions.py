@@ -14,7 +14,7 @@ import random
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QAction, QImage
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from app.canvas.guidance_view import GuidanceView, segment_thumbnail
@@ -150,10 +150,10 @@ class GuidanceActions:
         self.strip.show_matches(text, rows, thumbs, tips, row, state.pinned[i])
 
     # ------------------------------------------------------------------ choosing
-    def _target(self) -> tuple[RetrievalState, int] | None:
-        """The state and picked segment a choice applies to, if they still describe the canvas."""
-        state, i, doc = self.state, self.index, self.w.doc
-        if state is None or i is None or self.db is None:
+    def _fresh(self) -> RetrievalState | None:
+        """The state shown, if it still describes the canvas (choices name its segments)."""
+        state, doc = self.state, self.w.doc
+        if state is None or self.db is None:
             return None
         fresh = np.array_equal(state.labels, doc.labels) and (
             state.instances is None or np.array_equal(state.instances, doc.instances)
@@ -161,7 +161,13 @@ class GuidanceActions:
         if not fresh:
             self.w.statusBar().showMessage("The map changed: choose again once the new image is shown.", 4000)
             return None
-        return state, i
+        return state
+
+    def _target(self) -> tuple[RetrievalState, int] | None:
+        """The state and picked segment a choice applies to."""
+        i = self.index
+        state = self._fresh() if i is not None else None
+        return None if state is None or i is None else (state, i)
 
     def _set(self, state: RetrievalState, i: int, row: int, pinned: bool, text: str) -> bool:
         assert self.db is not None
@@ -194,15 +200,44 @@ class GuidanceActions:
         what = "Pin" if on else "Unpin"
         return self._set(state, i, row, on, f"{what} {self._name(i)} guidance")
 
+    def _draw(self, state: RetrievalState, i: int) -> int | None:
+        """Another of segment ``i``'s top-k matches, at random (None: it has no other)."""
+        others = [int(r) for r in state.matches[i].rows if int(r) != state.rows[i]]
+        return self._rng.choice(others) if others else None
+
     def reroll(self) -> bool:
         """Guide the picked region by another of its top-k matches, drawn at random."""
         target = self._target()
         if target is None:
+            if self.point is None:
+                self.w.statusBar().showMessage("Pick a region first: region picker (V), then click.", 4000)
             return False
         state, i = target
-        others = [int(r) for r in state.matches[i].rows if int(r) != state.rows[i]]
-        if not others:
+        row = self._draw(state, i)
+        if row is None:
             self.w.statusBar().showMessage("This region has no other match to draw.", 4000)
             return False
-        row = self._rng.choice(others)
         return self._set(state, i, row, state.pinned[i], f"Re-roll {self._name(i)} guidance")
+
+    def reroll_all(self) -> bool:
+        """Every region not pinned draws another of its matches: one undo step (pins are
+        RESAIL's locks)."""
+        state = self._fresh()
+        if state is None or self.db is None:
+            return False
+        choices = self.w.doc.guidance
+        for i in range(len(state.segments)):
+            row = None if state.pinned[i] else self._draw(state, i)
+            if row is not None:
+                choices = with_choice(choices, state.segments, i, row, False, self.db.table.classes)
+        return self.w.doc.set_guidance(choices, "Re-roll guidance everywhere not pinned")
+
+    def take_rerolls(self, everything: QAction, region: QAction) -> None:
+        """With RESAIL the Generate menu's re-rolls draw other matches (noise means nothing
+        to it): a re-roll redraws a region's look in every family."""
+        if not self.active:
+            return
+        everything.setEnabled(True)
+        everything.setToolTip("Guide every region not pinned by another of its top matches (Ctrl+R)")
+        region.setEnabled(True)
+        region.setToolTip("Guide the picked region by another of its top matches (R)")

@@ -396,6 +396,7 @@ class MainWindow(QMainWindow):
             self.exemplars.set_label_set(synth.spec.label_set)
             self.exemplars_dock.raise_()
         self.guidance.model_changed(synth)
+        self.guidance.take_rerolls(self.reroll_all_action, self.reroll_sel_action)
         self.models.mark_current(self.synthesis.model_folder)
         self.status_bar.show_model(self.synthesis.backend_text)
 
@@ -426,10 +427,16 @@ class MainWindow(QMainWindow):
         self.style_panel.clear_variations()
 
     def reroll_all(self) -> None:
+        if self.guidance.active:  # RESAIL: other retrieved segments, not other noise
+            self.guidance.reroll_all()
+            return
         seed = self.doc.reroll(None)
         self.statusBar().showMessage(f"Re-rolled everything not locked (seed {seed})", 4000)
 
     def reroll_selection(self) -> None:
+        if self.guidance.active:
+            self.guidance.reroll()
+            return
         if self.selection is None:
             self.statusBar().showMessage("Select a region first: region picker (V), then click.", 4000)
             return
