@@ -16,7 +16,16 @@ class and shape. Qt-free, so the trainer and the studio share it. By concern:
 """
 
 from engine.retrieval.build import BuildOptions, build_database
-from engine.retrieval.choices import Choice, Choices, choices_from_json, choices_to_json, resolve, with_choice
+from engine.retrieval.choices import (
+    Choice,
+    Choices,
+    Patch,
+    choices_from_json,
+    choices_to_json,
+    photo_patch,
+    resolve,
+    with_choice,
+)
 from engine.retrieval.database import DatabaseError, SegmentDatabase, SegmentTable, SourceImages
 from engine.retrieval.guidance import Guidance, compose_guidance
 from engine.retrieval.retriever import RetrievalState, RetrievalUpdate, Retriever
@@ -35,6 +44,7 @@ __all__ = [
     "DatabaseError",
     "Guidance",
     "Matches",
+    "Patch",
     "RetrievalParams",
     "RetrievalState",
     "RetrievalUpdate",
@@ -51,6 +61,7 @@ __all__ = [
     "decompose",
     "load_database",
     "mask_grid",
+    "photo_patch",
     "resolve",
     "sample_nearest",
     "save_database",

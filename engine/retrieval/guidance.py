@@ -48,11 +48,12 @@ def fit_crop(rgb: np.ndarray, mask: np.ndarray, height: int, width: int) -> tupl
 def compose_guidance(
     labels: np.ndarray,
     segments: Sequence[Segment],
-    chosen: Sequence[int | None],
+    chosen: Sequence[int | tuple[np.ndarray, np.ndarray] | None],
     db: SegmentDatabase,
     thing_ids: Collection[int] | None = None,
 ) -> Guidance:
-    """The guidance image of a map whose ``segments`` use database rows ``chosen`` (None: no match).
+    """The guidance image of a map whose ``segments`` use database rows ``chosen`` (None: no
+    match; an (RGB crop, mask) pair: pixels from elsewhere, e.g. the painter's own photo).
 
     ``thing_ids`` default to the database label set's things.
     """
@@ -68,7 +69,8 @@ def compose_guidance(
     for i in order:
         seg, row = picked[i]
         y0, x0, y1, x1 = seg.box
-        rgb, mask = fit_crop(*db.crop(row), y1 - y0, x1 - x0)
+        crop = row if isinstance(row, tuple) else db.crop(row)
+        rgb, mask = fit_crop(*crop, y1 - y0, x1 - x0)
         if seg.thing:
             paste = mask & (seg.mask | ~on_thing[y0:y1, x0:x1])  # rules 1, 3 and 4
         else:

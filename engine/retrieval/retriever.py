@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.errors import InputError
-from engine.retrieval.choices import Choice, overlap, resolve
+from engine.retrieval.choices import Choice, Patch, overlap, resolve
 from engine.retrieval.database import SegmentDatabase
 from engine.retrieval.guidance import Guidance, compose_guidance
 from engine.retrieval.score import Matches, RetrievalParams
@@ -46,8 +46,9 @@ class RetrievalState:
     instances: np.ndarray | None
     segments: list[Segment]
     matches: list[Matches]
-    rows: list[int | None]  # the row guiding each segment (None: no match)
+    rows: list[int | None]  # the row guiding each segment (None: no match, or a patch)
     pinned: list[bool]
+    patches: list[Patch | None]  # the painter's own pixels guiding a segment instead of a row
     guidance: Guidance | None = None  # the image those rows composed, where the caller kept it
 
     def segment_at(self, y: int, x: int) -> int | None:
@@ -83,6 +84,7 @@ class Retriever:
         self._cache: OrderedDict[SegmentKey, Matches] = OrderedDict()
         self._choices: dict[SegmentKey, int] = {}  # key → database row
         self._pinned: set[SegmentKey] = set()
+        self._patches: dict[SegmentKey, Patch] = {}  # key → the painter's pixels (beats a row)
         self._things = sorted(db.thing_ids)
         dontcare = db.label_set.dontcare
         self._ignore = () if dontcare is None else (dontcare,)
@@ -152,6 +154,7 @@ class Retriever:
     def _carry_choices(self, removed: list[Segment], added: list[Segment]) -> None:
         """Pinned choices move to the new segment of their class that overlaps them most."""
         for old in removed:
+            self._patches.pop(old.key, None)  # only apply() sets patches, and it resolves pins
             row = self._choices.pop(old.key, None)
             if old.key not in self._pinned:
                 continue
@@ -208,7 +211,8 @@ class Retriever:
         """Replace every choice and pin by ``choices`` (kept elsewhere, e.g. in a studio
         document) resolved against the current segments; returns segment index → choice."""
         applied = resolve(choices, self.segments, self.db.table.classes)
-        self._choices = {self.segments[i].key: c.row for i, c in applied.items()}
+        self._patches = {self.segments[i].key: c.patch for i, c in applied.items() if c.patch is not None}
+        self._choices = {self.segments[i].key: c.row for i, c in applied.items() if c.patch is None}
         self._pinned = {self.segments[i].key for i, c in applied.items() if c.pinned}
         return applied
 
@@ -221,8 +225,9 @@ class Retriever:
             self.instances,
             list(self.segments),
             list(self.matches),
-            [self.choice(i) for i in range(len(self.segments))],
+            [None if s.key in self._patches else self.choice(i) for i, s in enumerate(self.segments)],
             [s.key in self._pinned for s in self.segments],
+            [self._patches.get(s.key) for s in self.segments],
             guidance,
         )
 
@@ -230,7 +235,10 @@ class Retriever:
         """The guidance image of the current map with the current choices."""
         if self.labels is None:
             raise ValueError("no map yet: call update() first")
-        chosen = [self.choice(i) for i in range(len(self.segments))]
+        chosen: list[int | tuple[np.ndarray, np.ndarray] | None] = []
+        for i, s in enumerate(self.segments):
+            patch = self._patches.get(s.key)
+            chosen.append((patch.rgb, patch.mask) if patch is not None else self.choice(i))
         return compose_guidance(self.labels, self.segments, chosen, self.db)
 
 

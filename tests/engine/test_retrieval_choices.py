@@ -15,9 +15,11 @@ from engine.retrieval import (
     SegmentDatabase,
     choices_from_json,
     choices_to_json,
+    photo_patch,
     resolve,
     with_choice,
 )
+from engine.retrieval.guidance import fit_crop
 from tests.engine.retrieval_helpers import landscape, tiny_landscapes_db
 
 WATER, GRASS = 10, 6
@@ -125,3 +127,37 @@ def test_json_round_trip_and_damaged_entries_name_the_file(db: SegmentDatabase) 
             choices_from_json([bad], "p.tessera")
     with pytest.raises(InputError, match="must be a list"):
         choices_from_json({}, "p.tessera")
+
+
+def test_a_photo_segment_guides_a_region_and_travels_as_json(db: SegmentDatabase) -> None:
+    r = Retriever(db, LOOSE)
+    r.update(_map())
+    i = _water(r)
+    photo = landscape(903)  # a scene with a lake, not in the database
+    water_in_photo = photo.labels == WATER
+    assert water_in_photo.any()
+    things = sorted(db.thing_ids)
+    patch = photo_patch(
+        photo.image, photo.labels, r.segments[i], things, "lake.jpg", coverage=0.9, min_area=4
+    )
+    assert patch is not None and patch.source == "lake.jpg" and patch.rgb.shape[:2] == patch.mask.shape
+    assert patch.mask.sum() >= 4
+    # Its pixels are the photo's own, inside a water segment of the photo.
+    ys, xs = np.nonzero(patch.mask)
+    assert patch.rgb[ys[0], xs[0]].tolist() in photo.image[water_in_photo].tolist()
+    choices = with_choice((), r.segments, i, -1, False, db.table.classes, patch=patch)
+    assert choices[0].row == -1 and choices[0].patch is patch
+    assert r.apply(choices)[i] is choices[0]
+    state = r.state()
+    assert state.rows[i] is None and state.patches[i] is patch
+    # The guidance of the region is the photo's segment, stretched to the region's box.
+    y0, x0, y1, x1 = r.segments[i].box
+    expected, fitted = fit_crop(patch.rgb, patch.mask, y1 - y0, x1 - x0)
+    got = r.guidance()
+    inside = r.segments[i].mask & fitted
+    assert inside.any() and np.array_equal(got.image[y0:y1, x0:x1][inside], expected[inside])
+    back = choices_from_json(json.loads(json.dumps(choices_to_json(choices))), "p.tessera")
+    assert back == choices and np.array_equal(back[0].patch.rgb, patch.rgb)
+    # A photo without the class gives no patch.
+    grass_only = np.full((64, 64), GRASS, np.uint16)
+    assert photo_patch(photo.image, grass_only, r.segments[i], things, "x", coverage=0.9, min_area=4) is None
