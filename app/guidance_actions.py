@@ -5,23 +5,31 @@ strip of the picked region's retrieved segments. What they show is the Retrieval
 worker handed back with the image on screen; what they change is the document's guidance
 choices, one undo step each, so a choice is undone, redone and saved like a stroke.
 Re-roll draws another of the region's top-k matches: as in the other families, it keeps
-the region and draws its look again.
+the region and draws its look again. A photo dropped onto a region (on the Result or the
+Guidance tab) is segmented, and its segment of the region's class guides the region.
 """
 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtGui import QAction, QImage
-from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QAction, QDropEvent, QImage
+from PySide6.QtWidgets import QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from app.canvas.guidance_view import GuidanceView, segment_thumbnail
+from app.document.io import open_photo
 from app.panels.guidance import HINT, GuidanceStrip
 from app.panels.guidance import THUMB as STRIP_THUMB
+from app.style_actions import PHOTO_SUFFIXES
+from app.workers.background import Cancelled, run_in_background
+from engine.errors import TesseraError
+from engine.inference.photo_style import cached_segmenter, find_segmenter
 from engine.inference.resail_synth import ResailSynthesizer
-from engine.retrieval import RetrievalState, SegmentDatabase, with_choice
+from engine.retrieval import Patch, RetrievalState, SegmentDatabase, photo_patch, with_choice
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -34,8 +42,9 @@ NOT_RESAIL = (
 )
 
 
-class GuidanceActions:
+class GuidanceActions(QObject):
     def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
         self.w = window
         self.view = GuidanceView(window.view_state)
         self.strip = GuidanceStrip()
@@ -61,6 +70,11 @@ class GuidanceActions:
         self.strip.reroll_requested.connect(self.reroll)
         window.synthesis.guidance_ready.connect(self.show_state)
         window.doc.reset.connect(self._doc_reset)
+        # Installed after the window's own filter, so a RESAIL photo drop is seen first.
+        for view in (window.result_view, self.view):
+            view.setAcceptDrops(True)
+            view.installEventFilter(self)
+        self._split = (0.9, 16)  # how the model's retriever decomposes maps: coverage, min area
         self.model_changed(None)
 
     # ------------------------------------------------------------------ following the model
@@ -71,6 +85,8 @@ class GuidanceActions:
     def model_changed(self, synth: AnySynthesizer | None) -> None:
         """The tab and strip work for RESAIL only; otherwise they are off and say why."""
         self.db = synth.db if isinstance(synth, ResailSynthesizer) else None
+        if isinstance(synth, ResailSynthesizer):
+            self._split = (synth.retriever.coverage, synth.retriever.min_area)
         self._thumbs: dict[int, QImage] = {}  # database row → strip thumbnail
         self.view.set_database(self.db)
         self.state, self.point = None, None
@@ -132,22 +148,27 @@ class GuidanceActions:
             )
             self.strip.show_nothing(text)
             return
-        matches, row = state.matches[i], state.rows[i]
+        matches, row, patch = state.matches[i], state.rows[i], state.patches[i]
         name = self._name(i)
-        if not len(matches):
-            self.strip.show_nothing(f"<b>{name}</b>: no database segment matches its shape; it is unguided.")
+        pinned = " · pinned" if state.pinned[i] else ""
+        if not len(matches) and patch is None:
+            self.strip.show_nothing(
+                f"<b>{name}</b>: no database segment matches its shape; drop a photo onto it to guide it."
+            )
             return
         rows = [int(r) for r in matches.rows]
-        rank = rows.index(row) + 1 if row in rows else None
-        source = db.describe(row)["source"] if row is not None else ""
-        pinned = " · pinned" if state.pinned[i] else ""
-        text = f"<b>{name}</b>: {len(rows)} matches · guided by #{rank} ({source}){pinned}"
+        if patch is not None:
+            by = f"guided by your photo {patch.source}"
+        else:
+            rank = rows.index(row) + 1 if row in rows else None
+            by = f"guided by #{rank} ({db.describe(row)['source'] if row is not None else ''})"
+        text = f"<b>{name}</b>: {len(rows)} matches · {by}{pinned}"
         thumbs = [self._thumb(r) for r in rows]
         tips = [
             f"#{k + 1}: {db.describe(r)['source']} · σ {float(s):.3f}"
             for k, (r, s) in enumerate(zip(rows, matches.scores))
         ]
-        self.strip.show_matches(text, rows, thumbs, tips, row, state.pinned[i])
+        self.strip.show_matches(text, rows, thumbs, tips, row, state.pinned[i], patch is not None)
 
     # ------------------------------------------------------------------ choosing
     def _fresh(self) -> RetrievalState | None:
@@ -169,10 +190,12 @@ class GuidanceActions:
         state = self._fresh() if i is not None else None
         return None if state is None or i is None else (state, i)
 
-    def _set(self, state: RetrievalState, i: int, row: int, pinned: bool, text: str) -> bool:
+    def _set(
+        self, state: RetrievalState, i: int, row: int, pinned: bool, text: str, patch: Patch | None = None
+    ) -> bool:
         assert self.db is not None
         doc = self.w.doc
-        choices = with_choice(doc.guidance, state.segments, i, row, pinned, self.db.table.classes)
+        choices = with_choice(doc.guidance, state.segments, i, row, pinned, self.db.table.classes, patch)
         return doc.set_guidance(choices, text)
 
     def choose(self, rank: int) -> bool:
@@ -191,14 +214,13 @@ class GuidanceActions:
     def pin(self, on: bool) -> bool:
         """Keep (or stop keeping) the picked region's segment when the region is repainted."""
         target = self._target()
-        if target is None or target[0].rows[target[1]] is None:
+        if target is None or (target[0].rows[target[1]] is None and target[0].patches[target[1]] is None):
             self._fill_strip()  # the button goes back to what the state says
             return False
         state, i = target
-        row = state.rows[i]
-        assert row is not None
+        row, patch = state.rows[i], state.patches[i]
         what = "Pin" if on else "Unpin"
-        return self._set(state, i, row, on, f"{what} {self._name(i)} guidance")
+        return self._set(state, i, -1 if row is None else row, on, f"{what} {self._name(i)} guidance", patch)
 
     def _draw(self, state: RetrievalState, i: int) -> int | None:
         """Another of segment ``i``'s top-k matches, at random (None: it has no other)."""
@@ -241,3 +263,65 @@ class GuidanceActions:
         everything.setToolTip("Guide every region not pinned by another of its top matches (Ctrl+R)")
         region.setEnabled(True)
         region.setToolTip("Guide the picked region by another of its top matches (R)")
+
+    # ------------------------------------------------------------------ a photo of one's own
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A photo dragged onto the result or the guidance (RESAIL only) guides the region under it."""
+        if event.type() not in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            return super().eventFilter(watched, event)
+        if not self.active or watched not in (self.view, self.w.result_view):
+            return False
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]  # type: ignore[attr-defined]
+        if not urls or Path(urls[0].toLocalFile()).suffix.lower() not in PHOTO_SUFFIXES:
+            return False
+        event.acceptProposedAction()  # type: ignore[attr-defined]
+        if event.type() == QEvent.Type.Drop:
+            assert isinstance(event, QDropEvent)
+            at = watched.to_image(event.position())  # type: ignore[attr-defined]
+            self.photo_onto((int(at.y()), int(at.x())), Path(urls[0].toLocalFile()))
+        return True
+
+    def photo_onto(self, point: tuple[int, int], path: Path) -> bool:
+        """Segment the photo at ``path``; its segment of the class under ``point`` (the one
+        shaped most like the region) guides that region: one undo step."""
+        self.pick(point)
+        target = self._target()
+        if target is None or self.db is None:
+            self.w.statusBar().showMessage("Drop the photo onto a painted region.", 4000)
+            return False
+        state, i = target
+        segment, db, (coverage, min_area) = state.segments[i], self.db, self._split
+        name = self._name(i)
+        folder = find_segmenter(self.w.models.folders, self.w.doc.label_set)
+        if folder is None:
+            label_set = self.w.doc.label_set.name
+            QMessageBox.warning(
+                self.w, "Guide by photo", f"No segmenter for '{label_set}' was found in weights/."
+            )
+            return False
+
+        def work() -> Patch | None:
+            photo = open_photo(path)
+            labels = cached_segmenter(folder).segment(photo)
+            things = sorted(db.thing_ids)
+            return photo_patch(
+                photo, labels, segment, things, path.name, coverage=coverage, min_area=min_area
+            )
+
+        try:
+            patch = run_in_background(self.w, f"Finding the {name} of {path.name}…", work)
+        except Cancelled:
+            return False
+        except TesseraError as error:
+            QMessageBox.warning(self.w, "Guide by photo", str(error))
+            return False
+        if patch is None:
+            QMessageBox.warning(
+                self.w, "Guide by photo", f"{path.name} has no {name} the segmenter can find."
+            )
+            return False
+        again = self._target()  # the painter may have painted while the photo was read
+        if again is None or again[0].segments[again[1]].key != segment.key:
+            return False
+        state, i = again
+        return self._set(state, i, -1, state.pinned[i], f"Guide {name} by {path.name}", patch)

@@ -18,15 +18,16 @@ from PySide6.QtWidgets import QWidget
 from app.actions import ICON_COLOR
 from app.canvas.image_view import ImageView
 from app.canvas.view_state import ViewState
-from engine.retrieval import RetrievalState, SegmentDatabase
+from engine.retrieval import Patch, RetrievalState, SegmentDatabase
 
 THUMB = 30  # screen pixels: the longer side of a region's source thumbnail
 PICKED = QColor(255, 210, 40)
 
 
-def segment_thumbnail(db: SegmentDatabase, row: int, side: int) -> QImage:
-    """Database segment ``row`` as RGBA (transparent outside its mask), longer side ``side``."""
-    rgb, mask = db.crop(row)
+def segment_thumbnail(db: SegmentDatabase, row: int | Patch, side: int) -> QImage:
+    """Database segment ``row`` (or a photo's patch) as RGBA, transparent outside its mask,
+    longer side ``side``."""
+    rgb, mask = (row.rgb, row.mask) if isinstance(row, Patch) else db.crop(row)
     h, w = mask.shape
     scale = side / max(h, w)
     size = (max(round(w * scale), 1), max(round(h * scale), 1))
@@ -78,6 +79,7 @@ class GuidanceView(ImageView):
         self.picked: int | None = None  # segment index to highlight
         self._outlines: list[QPainterPath] = []
         self._thumbs: dict[int, QImage] = {}  # database row → thumbnail
+        self._patch_thumbs: dict[int, tuple[Patch, QImage]] = {}  # id(patch) → (patch, thumbnail)
         self._pin = qta.icon("fa5s.thumbtack", color=ICON_COLOR).pixmap(14, 14)
         self.handler = _Clicks(self)
         self.overlays = [self._paint_outlines, self._paint_thumbnails]
@@ -90,28 +92,35 @@ class GuidanceView(ImageView):
         """Show ``state``'s guidance image (None: nothing), highlighting segment ``picked``."""
         if state is not self.retrieval:
             self.retrieval = state
+            live = {id(p) for p in state.patches if p is not None} if state is not None else set()
+            self._patch_thumbs = {k: v for k, v in self._patch_thumbs.items() if k in live}
             self._outlines = [] if state is None else [_outline(s.mask, *s.box[:2]) for s in state.segments]
             guidance = None if state is None else state.guidance
             self.set_rgb(None if guidance is None else guidance.image)
         self.picked = picked
         self.update()
 
-    def thumbnail(self, row: int) -> QImage | None:
+    def thumbnail(self, row: int | Patch) -> QImage | None:
         if self.db is None:
             return None
+        if isinstance(row, Patch):  # keyed by identity, holding the patch so the id stays its own
+            if id(row) not in self._patch_thumbs:
+                self._patch_thumbs[id(row)] = (row, segment_thumbnail(self.db, row, THUMB))
+            return self._patch_thumbs[id(row)][1]
         if row not in self._thumbs:
             self._thumbs[row] = segment_thumbnail(self.db, row, THUMB)
         return self._thumbs[row]
 
-    def thumbnail_rects(self) -> list[tuple[int, int, QRectF]]:
-        """(segment index, database row, screen rectangle) of every thumbnail drawn: at the
-        top-left of the region's box, shrunk to fit a small region."""
+    def thumbnail_rects(self) -> list[tuple[int, int | Patch, QRectF]]:
+        """(segment index, database row or photo patch, screen rectangle) of every thumbnail
+        drawn: at the top-left of the region's box, shrunk to fit a small region."""
         state, out = self.retrieval, []
         if state is None or self.db is None:
             return out
-        for i, (segment, row) in enumerate(zip(state.segments, state.rows)):
-            thumb = self.thumbnail(row) if row is not None else None
-            if thumb is None:
+        for i, (segment, row, patch) in enumerate(zip(state.segments, state.rows, state.patches)):
+            source = patch if patch is not None else row
+            thumb = self.thumbnail(source) if source is not None else None
+            if thumb is None or source is None:
                 continue
             y0, x0, y1, x1 = segment.box
             corner, end = self.to_screen(QPointF(x0, y0)), self.to_screen(QPointF(x1, y1))
@@ -119,7 +128,7 @@ class GuidanceView(ImageView):
             scale = min(1.0, max(room, 12) / THUMB)
             size = QPointF(thumb.width() * scale, thumb.height() * scale)
             top_left = corner + QPointF(2, 2)
-            out.append((i, row, QRectF(top_left, top_left + size)))
+            out.append((i, source, QRectF(top_left, top_left + size)))
         return out
 
     # ------------------------------------------------------------------ overlays
@@ -143,9 +152,11 @@ class GuidanceView(ImageView):
         state = self.retrieval
         if state is None:
             return
-        for i, row, rect in self.thumbnail_rects():
+        for i, source, rect in self.thumbnail_rects():
+            thumb = self.thumbnail(source)
+            assert thumb is not None
             painter.fillRect(rect.adjusted(-1, -1, 1, 1), QColor(20, 20, 24, 220))
-            painter.drawImage(rect, self._thumbs[row])
+            painter.drawImage(rect, thumb)
             painter.setPen(QPen(PICKED if i == self.picked else QColor(230, 230, 230), 1))
             painter.drawRect(rect.adjusted(-1, -1, 1, 1))
             if state.pinned[i]:

@@ -22,7 +22,10 @@ from PySide6.QtWidgets import (
 
 THUMB = 56
 
-HINT = "Click a region with the region picker (V), or in the Guidance tab, to see its retrieved segments."
+HINT = (
+    "Click a region with the region picker (V), or in the Guidance tab, to see its retrieved "
+    "segments; drop a photo onto a region to guide it by the photo's segment of its class."
+)
 
 
 class GuidanceStrip(QWidget):
@@ -81,8 +84,10 @@ class GuidanceStrip(QWidget):
         tips: list[str],
         current: int | None,
         pinned: bool,
+        own: bool = False,
     ) -> None:
-        """``rows`` best first with their thumbnails; ``current`` the row guiding the region."""
+        """``rows`` best first with their thumbnails; ``current`` the row guiding the region
+        (``own``: the painter's photo guides it, no row is current)."""
         self.title.setText(text)
         if rows != self._rows:  # a new region: rebuild; the same one: only the selection moves
             self._rows = list(rows)
@@ -92,7 +97,7 @@ class GuidanceStrip(QWidget):
                 item = QListWidgetItem(QIcon(pix), f"#{rank + 1}")
                 item.setToolTip(tip)
                 self.list.addItem(item)
-        self._set_controls(current, pinned, bool(rows))
+        self._set_controls(current, pinned, bool(rows) or own)
 
     def _set_controls(self, current: int | None, pinned: bool, any_match: bool) -> None:
         self._filling = True
@@ -100,7 +105,7 @@ class GuidanceStrip(QWidget):
         self.list.setCurrentRow(rank)
         self.pin.setChecked(pinned)
         self.pin.setEnabled(any_match)
-        self.reroll.setEnabled(len(self._rows) > 1)
+        self.reroll.setEnabled(len(self._rows) > 1 or (any_match and rank < 0 and bool(self._rows)))
         self._filling = False
 
     def _clicked(self, item: QListWidgetItem) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.guidance_actions import GUIDANCE_TAB, NOT_RESAIL, RESULT_TAB
-from tests.helpers import write_tiny_oasis, write_tiny_resail
+from tests.helpers import write_tiny_oasis, write_tiny_resail, write_tiny_segmenter
 
 NONE = Qt.KeyboardModifier.NoModifier
 WATER_BOX = (50, 20, 80, 50)  # (y0, x0, y1, x1) of the painted lake
@@ -28,6 +28,7 @@ def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config["training"]["options"] = {"retrieval_threshold": 2.0}
     (folder / "config.json").write_text(json.dumps(config))
     write_tiny_oasis(root / "landscapes-oasis-tiny")
+    write_tiny_segmenter(root / "landscapes-seg-tiny")  # for photos dropped onto a region
     return root
 
 
@@ -266,3 +267,70 @@ def test_generate_menu_rerolls_draw_other_matches_and_pins_hold(qtbot, w) -> Non
     assert w.doc.undo_stack.undoText() == "Re-roll water guidance"
     _settle(qtbot, w)
     assert w.synthesis.guidance.rows[lake] != before[lake] and w.synthesis.guidance.pinned[lake]
+
+
+def test_a_photo_dropped_onto_a_region_guides_it_with_its_same_class_segment(
+    qtbot, w, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from engine.inference.photo_style import PhotoSegmenter
+    from engine.retrieval.guidance import fit_crop
+    from tests.engine.retrieval_helpers import landscape
+
+    _paint_scene(qtbot, w)
+    scene = landscape(903)  # a rendered 64² scene with a lake, and its true label map
+    path = tmp_path / "lake.png"
+    Image.fromarray(scene.image).save(path)
+    # The tiny segmenter has random weights: let it see what the renderer drew.
+    seen: list[tuple[int, ...]] = []
+    monkeypatch.setattr(
+        PhotoSegmenter, "segment", lambda self, photo: seen.append(photo.shape) or scene.labels
+    )
+    w.guidance.tabs.setCurrentIndex(GUIDANCE_TAB)
+    view = w.guidance.view
+    qtbot.waitUntil(view.isVisible)
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    at = view.to_screen(QPointF(LAKE[1] + 0.5, LAKE[0] + 0.5))
+    drop = QDropEvent(at, Qt.DropAction.CopyAction, data, Qt.MouseButton.LeftButton, NONE)
+    steps = w.doc.undo_stack.count()
+    assert w.guidance.eventFilter(view, drop)
+    assert seen == [(64, 64, 3)]  # the photo itself was segmented
+    assert w.doc.undo_stack.count() == steps + 1 and w.doc.undo_stack.undoText() == "Guide water by lake.png"
+    patch = w.doc.guidance[-1].patch
+    assert patch is not None and patch.source == "lake.png"
+    # The patch is the photo's own water.
+    ys, xs = np.nonzero(patch.mask)
+    assert (scene.labels == 10).sum() >= patch.mask.sum() > 0 and patch.rgb[
+        ys[0], xs[0]
+    ].tolist() in scene.image.reshape(-1, 3).tolist()
+    _settle(qtbot, w)
+    state = w.synthesis.guidance
+    water = state.segment_at(*LAKE)
+    assert state.patches[water] is not None and state.rows[water] is None
+    y0, x0, y1, x1 = state.segments[water].box
+    expected, fitted = fit_crop(patch.rgb, patch.mask, y1 - y0, x1 - x0)
+    inside = state.segments[water].mask & fitted
+    assert inside.any() and np.array_equal(
+        w.synth.last_guidance.image[y0:y1, x0:x1][inside], expected[inside]
+    )
+    assert "your photo lake.png" in w.guidance.strip.title.text() and w.guidance.strip.list.currentRow() == -1
+    assert any(source is state.patches[water] for _, source, _ in view.thumbnail_rects())
+    # Saved with the project, pixels and all.
+    project = tmp_path / "photo.tessera"
+    assert w.files.save_as(project)
+    w.new_document((96, 96))
+    _settle(qtbot, w)
+    assert w.files.open_any(project)
+    assert w.doc.guidance[-1].patch is not None and np.array_equal(w.doc.guidance[-1].patch.rgb, patch.rgb)
+    _settle(qtbot, w)
+    assert w.synthesis.guidance.patches[w.synthesis.guidance.segment_at(*LAKE)] is not None
+    # Other drops pass through: a text file is not a photo.
+    other = QMimeData()
+    other.setUrls([QUrl.fromLocalFile(str(tmp_path / "notes.txt"))])
+    assert not w.guidance.eventFilter(
+        view, QDropEvent(at, Qt.DropAction.CopyAction, other, Qt.MouseButton.LeftButton, NONE)
+    )
