@@ -61,15 +61,13 @@ def generate_fns(synth: AnySynthesizer) -> tuple[Generate, Generate]:
     if isinstance(synth, ResailSynthesizer):
 
         def guided(labels: np.ndarray, noise: NoiseField, instances: object, request: object) -> np.ndarray:
-            # The document's choices are the authority: resolved against this map's segments
-            # before generate() composes the guidance (it updates again, at no cost: no change).
+            # The document's choices are the authority: generate() resolves them against this
+            # map's segments under its lock, before it composes the guidance.
             choices = request.choices if isinstance(request, GuidedRequest) else ()
             inst = instances if isinstance(instances, np.ndarray) else None
-            synth.retriever.update(labels, inst)
-            synth.retriever.apply(choices)
-            image = synth.generate(labels, noise, "canvas", inst)
+            image = synth.generate(labels, noise, "canvas", inst, choices=list(choices))
             if isinstance(request, GuidedRequest):
-                request.state = synth.retriever.state(synth.last_guidance)
+                request.state = synth.last_state
             return image
 
         return guided, guided

@@ -13,6 +13,7 @@ kept in config.json), so the studio guides the same share of a map as training d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,8 +30,10 @@ from engine.noise import NoiseField
 from engine.retrieval import (
     THRESHOLD,
     WEIGHTS_SUBFOLDER,
+    Choice,
     Guidance,
     RetrievalParams,
+    RetrievalState,
     Retriever,
     SegmentDatabase,
     load_database,
@@ -64,6 +67,7 @@ class ResailSynthesizer(SpadeSynthesizer):
         self.params = RetrievalParams(threshold=float(options.get("retrieval_threshold", THRESHOLD)))
         self.retriever = Retriever(db, self.params)
         self.last_guidance: Guidance | None = None
+        self.last_state: RetrievalState | None = None
         # After a stroke only the RESAIL layers' γ, β near the change are recomputed.
         self.live = ResailLive(self.generator)
         self._previous: tuple[np.ndarray, np.ndarray | None, Guidance] | None = None
@@ -102,14 +106,21 @@ class ResailSynthesizer(SpadeSynthesizer):
         noise: NoiseField,
         source: str = "label map",
         instances: np.ndarray | None = None,
+        choices: Sequence[Choice] | None = None,
     ) -> np.ndarray:
-        """H×W label ids (+ instance ids) → H×W×3 uint8; ``last_guidance`` keeps the guidance used."""
+        """H×W label ids (+ instance ids) → H×W×3 uint8; ``last_guidance`` keeps the guidance
+        used and ``last_state`` what the retriever held for it.
+
+        ``choices`` (e.g. a studio document's) replace the retriever's choices and pins,
+        resolved against this map's segments, under the same lock as the synthesis."""
         h, w = labels.shape
         self.check_size(h, w, source)
         require_noise_fits(noise, h, w, self.z_dim, source)
         cond = self.condition(labels, instances, source)
         with self._lock:
             self.retriever.update(labels, instances)
+            if choices is not None:
+                self.retriever.apply(choices)
             guidance = self.retriever.guidance()
             guide = guidance_to_tensor(guidance.image, guidance.valid)[None].to(self.device)
             boxes = self._changed_boxes(labels, instances, guidance)
@@ -118,6 +129,7 @@ class ResailSynthesizer(SpadeSynthesizer):
             else:
                 image = self.live(cond, guide, *boxes)
             self.last_guidance = guidance
+            self.last_state = self.retriever.state(guidance)
             kept = None if instances is None else np.array(instances, copy=True)
             self._previous = (np.array(labels, copy=True), kept, guidance)
         return to_uint8_image(image)
