@@ -47,6 +47,13 @@ from engine.networks.spade import (
     SpadeGenerator,
     SpadeGeneratorConfig,
 )
+from engine.networks.stylegan2 import (
+    StyleGan2Config,
+    StyleGan2Discriminator,
+    StyleGan2DiscriminatorConfig,
+    StyleGan2Generator,
+    StyleGan2GeneratorConfig,
+)
 
 FORMAT = "tessera-weights"
 FORMAT_VERSION = 1
@@ -143,6 +150,13 @@ def _resail_from_dict(d: dict) -> ResailConfig:
     )
 
 
+def _stylegan2_from_dict(d: dict) -> StyleGan2Config:
+    return StyleGan2Config(
+        generator=_dc_from_dict(StyleGan2GeneratorConfig, d["generator"]),
+        discriminator=_dc_from_dict(StyleGan2DiscriminatorConfig, d["discriminator"]),
+    )
+
+
 def _spade_encoder(arch: SpadeConfig) -> nn.Module:
     if arch.encoder is None:
         raise ValueError("this SPADE model has no image encoder (it was trained without use_vae)")
@@ -199,6 +213,16 @@ FAMILIES: dict[str, Family] = {
             "generator": lambda a: MscaGenerator(a.generator),
             "generator_live": lambda a: MscaGenerator(a.generator),
             "discriminator": lambda a: MultiScalePatchGan(a.discriminator),
+        },
+    ),
+    "stylegan2": Family(
+        name="stylegan2",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_stylegan2_from_dict,
+        builders={
+            "generator": lambda a: StyleGan2Generator(a.generator),
+            "generator_live": lambda a: StyleGan2Generator(a.generator),
+            "discriminator": lambda a: StyleGan2Discriminator(a.discriminator),
         },
     ),
     "segmenter": Family(

@@ -24,14 +24,18 @@ from engine.paths import WEIGHTS as WEIGHTS_DIR
 from engine.train.cli_args import seed_value
 from engine.train.cli_retrieval import add_retrieval, run_retrieval
 from engine.train.cli_synthesis import add_generate, add_segment, run_generate, run_segment
-from engine.train.options import FitOptions, parse_size
+from engine.train.options import FAMILY_DEFAULTS, FitOptions, parse_size
 
 
 def _add_fit(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("fit", help="train a model", description="Train a model. --resume continues a run.")
     p.add_argument("--data", help="training data as KIND:PATH (folder, ade20k, cityscapes, cocostuff)")
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
-    p.add_argument("--family", help="oasis (default), inade, msca, resail, or segmenter")
+    p.add_argument(
+        "--family",
+        help="oasis (default), inade, msca, resail, segmenter, or stylegan2 (unconditional: images "
+        "only; lr 0.002, β2 0.99, EMA 0.999 unless given)",
+    )
     p.add_argument("--size", type=parse_size, help="training size H or HxW (default 256)")
     p.add_argument("--load-size", type=int, help="resize shorter side to this, then random-crop --size")
     p.add_argument("--batch", type=int, help="global batch size (default 8)")
@@ -128,12 +132,14 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ema-decay", type=float, help="EMA decay of G (paper 0.9999)")
     p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")
     p.add_argument("--arch", choices=["paper", "small"], help="base architecture (paper: channels_G 64)")
-    p.add_argument("--channels-g", type=int, help="generator base width channels_G")
+    p.add_argument(
+        "--channels-g", type=int, help="generator base width channels_G (stylegan2: its widest layer)"
+    )
     p.add_argument("--spade-hidden", type=int, help="SPADE hidden width (paper 128)")
     p.add_argument(
         "--d-widths",
         type=lambda s: tuple(int(x) for x in s.split(",")),
-        help="discriminator encoder widths, e.g. 128,128,256,256,512,512",
+        help="discriminator encoder widths, e.g. 128,128,256,256,512,512 (stylegan2: D's widest first)",
     )
     p.add_argument("--d-last-width", type=int, help="discriminator last decoder width (paper 64)")
     p.add_argument(
@@ -194,7 +200,7 @@ def _fit(args: argparse.Namespace) -> int:
                 source="--data",
                 fix="pass e.g. folder:data/landscapes",
             )
-        options = FitOptions(**{k: v for k, v in given.items()})
+        options = FitOptions(**(FAMILY_DEFAULTS.get(given.get("family", "oasis"), {}) | given))
     options.out = Path(options.out)
     options.validate()
     if args.dry_run:

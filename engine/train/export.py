@@ -61,6 +61,12 @@ OBJECTIVES = {
         " **without** VGG perceptual loss and VGG-feature pretraining (no VGG-19 weights here);"
         " global-scale stage in the second half; EMA"
     ),
+    "stylegan2": (
+        "StyleGAN2 (paper's objective), unconditional (the label maps are not used): non-saturating"
+        " logistic loss, R1 γ=10 on real images every 16 steps (×16), style mixing 0.9, Adam lr"
+        " 0.002 β (0, 0.99), EMA of G (its w_avg re-estimated from 10 000 z's at export);"
+        " **without** path-length regularisation"
+    ),
 }
 
 
@@ -90,6 +96,11 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             "**without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here",
             f"**in place of** the paper's VGG-19 perceptual loss (no weights here) an L1 loss"
             f" ×{options['lambda_perceptual']} on frozen ImageNet EfficientNet-Lite0 features",
+        )
+    adam = (options.get("lr_g"), options.get("lr_d"), options.get("beta1"), options.get("beta2"))
+    if spec.family == "stylegan2" and None not in adam and adam != (0.002, 0.002, 0.0, 0.99):
+        text = text.replace(
+            "Adam lr 0.002 β (0, 0.99)", f"Adam lr {adam[0]} (G), {adam[1]} (D), β ({adam[2]}, {adam[3]})"
         )
     if spec.family == "oasis" and options.get("style_encoder"):
         text += (

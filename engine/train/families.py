@@ -16,6 +16,7 @@ from engine.train.oasis_step import OasisTraining
 from engine.train.options import FitOptions
 from engine.train.resail_step import ResailTraining
 from engine.train.segmenter_step import SegmenterTraining
+from engine.train.stylegan2_step import StyleGan2Training
 
 
 class Training(Protocol):
@@ -43,6 +44,7 @@ TRAINERS: dict[str, type] = {
     "msca": MscaTraining,
     "resail": ResailTraining,
     "segmenter": SegmenterTraining,
+    "stylegan2": StyleGan2Training,
 }
 # Weights files --init-from reads: required, then optional.
 INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -51,4 +53,5 @@ INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "msca": (("generator",), ("generator_live", "discriminator")),
     "resail": (("generator",), ("generator_live", "discriminator")),
     "segmenter": (("segmenter",), ()),
+    "stylegan2": (("generator",), ("generator_live", "discriminator")),
 }

@@ -1,7 +1,8 @@
 """GAN losses shared by the families: hinge GAN on a multi-scale discriminator, feature
 matching on its deepest features (INADE, MSCA), the KL term of a noise-remapping encoder
-(INADE; the official pix2pix_model / loss code, in our words), and the optional paired
-low-frequency L1 (OASIS, INADE; beyond the papers).
+(INADE; the official pix2pix_model / loss code, in our words), the optional paired
+low-frequency L1 (OASIS, INADE; beyond the papers), and StyleGAN2's non-saturating
+logistic loss with the R1 gradient penalty (StyleGAN2; ugen's adversarial terms).
 """
 
 from __future__ import annotations
@@ -69,3 +70,23 @@ def pair_l1(fake: torch.Tensor, image: torch.Tensor, weight: float, pool: int) -
         return torch.zeros((), device=fake.device)
     pooled = F.avg_pool2d(fake, pool, ceil_mode=True), F.avg_pool2d(image, pool, ceil_mode=True)
     return weight * F.l1_loss(*pooled)
+
+
+def logistic_d(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """D's logistic loss, (real term, fake term): mean softplus(−D(real)), mean softplus(D(fake))."""
+    return F.softplus(-real_logits).mean(), F.softplus(fake_logits).mean()
+
+
+def logistic_g(fake_logits: torch.Tensor) -> torch.Tensor:
+    """The non-saturating generator loss: mean softplus(−D(fake)) = −log sigmoid(D(fake))."""
+    return F.softplus(-fake_logits).mean()
+
+
+def r1_penalty(logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018): the batch mean of ‖∇ₓ D(x)‖² on real images.
+
+    ``real`` must require grad and ``logits`` be D(real); the graph is kept so the
+    penalty itself can be back-propagated into D. Weighted by γ/2 by the caller.
+    """
+    (grad,) = torch.autograd.grad(logits.sum(), real, create_graph=True)
+    return grad.float().square().flatten(1).sum(dim=1).mean()

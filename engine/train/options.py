@@ -22,6 +22,16 @@ def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
     return parts[0], parts[1]
 
 
+# Where a family's paper departs from the shared defaults of FitOptions; `app-train fit`
+# applies these unless the flag is given. StyleGAN2: lr 0.002 and Adam β2 0.99 for G and
+# D; its EMA half-life of 10k images is a decay of ≈ 0.999 at our batch sizes.
+FAMILY_DEFAULTS: dict[str, dict[str, float]] = {
+    "stylegan2": {"lr_g": 0.002, "lr_d": 0.002, "beta2": 0.99, "ema_decay": 0.999},
+}
+
+FAMILIES = ("oasis", "inade", "msca", "resail", "segmenter", "stylegan2")
+
+
 @dataclass
 class FitOptions:
     data: str  # KIND:PATH of the training set
@@ -195,12 +205,14 @@ class FitOptions:
             raise InputError(f"{self.pair_pool} is below 1", source="--pair-pool", fix="use e.g. 8")
         if not 0 <= self.ema_decay < 1:
             raise InputError(f"{self.ema_decay} is out of range", source="--ema-decay", fix="use e.g. 0.999")
-        if self.family not in ("oasis", "inade", "msca", "resail", "segmenter"):
+        if self.family not in FAMILIES:
             raise InputError(
                 f"family {self.family!r} is not trainable yet",
                 source="--family",
-                fix="use oasis, inade, msca, resail or segmenter",
+                fix=f"use {', '.join(FAMILIES[:-1])} or {FAMILIES[-1]}",
             )
+        if self.family == "stylegan2":
+            self._validate_stylegan2()
         choices = {
             "--precision": (self.precision, ("auto", "fp32", "bf16")),
             "--device": (self.device, ("auto", "cpu", "cuda")),
@@ -222,6 +234,21 @@ class FitOptions:
                 f"{self.load_size} is smaller than the crop {self.size}",
                 source="--load-size",
                 fix="leave it out, or make it at least the crop size",
+            )
+
+    def _validate_stylegan2(self) -> None:
+        h, w = self.size
+        if h != w or h < 8 or h & (h - 1):
+            raise InputError(
+                f"StyleGAN2 makes square images whose side is a power of two ≥ 8, not {h}×{w}",
+                source="--size",
+                fix="use e.g. --size 128 or --size 256",
+            )
+        if self.lambda_pair_l1:
+            raise InputError(
+                "StyleGAN2 is unconditional: its samples have no paired image",
+                source="--lambda-pair-l1",
+                fix="drop it",
             )
 
     def to_dict(self) -> dict:
