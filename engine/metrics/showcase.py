@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -19,18 +18,13 @@ from engine.checkpoints import read_spec
 from engine.errors import InputError
 from engine.inference.open import open_synthesizer
 from engine.labels import read_label_png
+from engine.metrics.guided_showcase import guided_showcase
+from engine.metrics.showcase_draw import outline
 from engine.metrics.style_showcase import style_showcase
 from engine.noise import NoiseField
 from engine.scene import thing_instances
 
 SCENES = Path(__file__).resolve().parents[2] / "resources" / "scenes"
-
-
-def _outline(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    edges = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
-    out = image.copy()
-    out[edges] = (255, 220, 0)
-    return out
 
 
 def showcase(
@@ -43,8 +37,11 @@ def showcase(
     scenes = scenes or sorted(p for p in SCENES.glob("*.png") if p.stem != "panorama")
     if not scenes:
         raise InputError("no sample scenes", source=str(SCENES), fix="pass label maps with --scenes")
-    if read_spec(weights).family == "msca":  # example-guided: styles, not noise seeds
+    family = read_spec(weights).family
+    if family == "msca":  # example-guided: styles, not noise seeds
         return style_showcase(weights, out, scenes)
+    if family == "resail":  # retrieval-guided: guidance images and another match, not seeds
+        return guided_showcase(weights, out, scenes)
     synth = open_synthesizer(weights)
     label_set = synth.spec.label_set
     rows = []
@@ -71,7 +68,7 @@ def showcase(
         rerolled.resample(mask, seed=7)
         third = synth.generate(labels, rerolled, instances=instances)
         rows.append(
-            np.concatenate([label_set.colorize(labels), first, second, third, _outline(third, mask)], 1)
+            np.concatenate([label_set.colorize(labels), first, second, third, outline(third, mask)], 1)
         )
     sheet = np.concatenate(rows, 0)
     out = Path(out)

@@ -104,6 +104,10 @@ def test_resail_fit_resume_export_init_from(tmp_path: Path, landscapes96: Path, 
     assert "of the pixels guided" in capsys.readouterr().out
     picture, guidance = np.asarray(Image.open(out)), np.asarray(Image.open(guide))
     assert picture.shape == guidance.shape == (SIZE, SIZE, 3) and guidance.any()
+    # The contact sheet: map · guidance · image · the largest region with its second match.
+    sheet = tmp_path / "samples.png"
+    assert main(["samples", "--weights", str(weights), "--out", str(sheet), "--scenes", str(label_png)]) == 0
+    assert np.asarray(Image.open(sheet)).shape == (SIZE, 4 * SIZE, 3)
     # eval runs on RESAIL weights like any other family.
     report = tmp_path / "eval"
     ev = ["eval", "--weights", str(weights), "--data", f"landscapes:{landscapes96}", "--segmenter", str(seg)]
