@@ -135,8 +135,10 @@ class StyleGan2Training(GanTraining):
         loss_r1 = torch.zeros(())
         if step % R1_EVERY == 0:
             x = real.detach().requires_grad_(True)
-            loss_r1 = R1_GAMMA / 2 * r1_penalty(self.D(x).float(), x)
-            (loss_r1 * R1_EVERY).backward()
+            real_logits = self.D(x).float()
+            loss_r1 = R1_GAMMA / 2 * r1_penalty(real_logits, x)
+            # + 0 · logits: the last bias has no R1 gradient; DDP wants one for every parameter.
+            (loss_r1 * R1_EVERY + 0 * real_logits.sum()).backward()
         self.opt_d.step()
 
         ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))

@@ -116,3 +116,32 @@ def test_step_is_reproducible_from_seed_and_step(tmp_path: Path) -> None:
         results.append((metrics, training.g.state_dict()["mapping.w_avg"].clone()))
     assert results[0][0] == pytest.approx(results[1][0])
     assert torch.equal(results[0][1], results[1][1]) and results[0][1].abs().sum() > 0
+
+
+@pytest.mark.slow
+def test_two_processes_train_through_the_lazy_r1_step(tmp_path: Path) -> None:
+    """Under DDP every D parameter needs a gradient in the R1 backward (the last bias has none
+    of its own), else the next forward fails; step 16 is the second R1 step."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = make_folder_dataset(tmp_path / "data", count=4)
+    run = tmp_path / "run"
+    repo = Path(__file__).resolve().parents[2]
+    ddp = subprocess.run(
+        [
+            sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
+            "--master_addr", "127.0.0.1", "--master_port", str(port), "-m", "engine.train.cli",
+            *_fit_args(data, run, 17)[:-6], "--batch", "4", "--sample-every", "100", "--log-every", "1",
+        ],
+        env=os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(repo)},
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert ddp.returncode == 0, ddp.stdout + ddp.stderr
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert len(rows) == 17 and float(rows[16]["loss_r1"]) > 0
