@@ -21,6 +21,22 @@ from engine.data import Batch, Sample, make_batch
 
 SIZE, BATCH = (128, 128), 4
 SHIPPED = {"channels_g": 16, "spade_hidden": 32, "d_widths": (32, 32, 64, 64, 128, 128), "d_last_width": 32}
+# RESAIL trains whole 256² maps (retrieved segments keep their scale), batch 2, with the
+# widths of runs/resail-*: ngf 8, both branch widths 16, D ndf 32. Its smallest map is 96².
+RESAIL_SHIPPED = {"channels_g": 8, "spade_hidden": 16, "d_widths": (32,)}
+RESAIL_SIZE, RESAIL_BATCH, RESAIL_MIN = (256, 256), 2, 96
+
+
+def _with_guidance(batch: Batch, seed: int) -> dict:
+    """RESAIL's two guidance images: noise with a fifth of the pixels empty (−1)."""
+    gen = torch.Generator().manual_seed(seed)
+    out: dict = dict(batch)
+    for key in ("guidance_a", "guidance_b"):
+        image = batch["image"]
+        guide = torch.rand(image.shape, generator=gen) * 2 - 1
+        empty = torch.rand(image.shape[0], 1, *image.shape[-2:], generator=gen) < 0.2
+        out[key] = torch.where(empty, torch.full_like(guide, -1.0), guide)
+    return out
 
 
 def _batch(label_ids: list[int], seed: int, size: tuple[int, int], batch: int) -> Batch:
@@ -64,16 +80,29 @@ def bench_training(
     cases = []
     for family, trainer in TRAINERS.items():
         where = {"data": "landscapes:-", "out": Path("-")}  # never read: no data loading here
-        options = FitOptions(**where, family=family, size=size, batch=batch, **widths)
+        f_size, f_batch, f_widths = size, batch, widths
+        if family == "resail":
+            f_size = (
+                RESAIL_SIZE if arch == "shipped" else (max(size[0], RESAIL_MIN), max(size[1], RESAIL_MIN))
+            )
+            f_batch, f_widths = (RESAIL_BATCH, RESAIL_SHIPPED) if arch == "shipped" else (batch, widths)
+
+        def data_for(
+            step: int, family: str = family, size: tuple[int, int] = f_size, n: int = f_batch
+        ) -> dict:
+            data = _batch(label_set.ids, step, size, n)
+            return _with_guidance(data, step) if family == "resail" else dict(data)
+
+        options = FitOptions(**where, family=family, size=f_size, batch=f_batch, **f_widths)
         arch_config = trainer.build_arch(options, len(ids))
         dontcare = 0 if label_set.dontcare is not None else None
         spec = ModelSpec(family=family, label_set=label_set, channel_ids=ids, dontcare_channel=dontcare,
-                         image_size=size, arch=arch_config)  # fmt: skip
+                         image_size=f_size, arch=arch_config)  # fmt: skip
         training = trainer(spec, options, device)
-        training.step(_batch(label_set.ids, 0, size, batch), 0, 0)  # warm-up: lazy init, allocator
+        training.step(data_for(0), 0, 0)  # warm-up: lazy init, allocator
         times = []
         for step in range(1, steps + 1):
-            data = _batch(label_set.ids, step, size, batch)
+            data = data_for(step)
             start = time.perf_counter()
             training.step(data, step, 0)
             if device.type == "cuda":
@@ -81,8 +110,8 @@ def bench_training(
             times.append((time.perf_counter() - start) * 1000)
         row = percentiles(times)
         cases.append({
-            "name": f"train_step:{family}", "family": family, "size": f"{size[0]}x{size[1]}",
-            "backend": f"{device.type} batch {batch}, {torch.get_num_threads()} threads", **row,
-            "images_per_s": round(batch * 1000 / row["p50_ms"], 2),
+            "name": f"train_step:{family}", "family": family, "size": f"{f_size[0]}x{f_size[1]}",
+            "backend": f"{device.type} batch {f_batch}, {torch.get_num_threads()} threads", **row,
+            "images_per_s": round(f_batch * 1000 / row["p50_ms"], 2),
         })  # fmt: skip
     return cases
