@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.networks.rearranger import Rearranger
+from engine.networks.semantic_mapper import LabelMapper
 from engine.networks.stylegan2 import StyleGan2Discriminator, StyleGan2Generator
 from engine.train.gan_losses import logistic_g
 from engine.train.sampling import step_generator
@@ -72,7 +73,7 @@ class MapperTraining:
         self.d_steps = 0
 
     def logits(self, condition: torch.Tensor) -> torch.Tensor:
-        if hasattr(self.mapper, "config") and hasattr(self.mapper.config, "semantic_nc"):
+        if isinstance(self.mapper, LabelMapper):  # SPADE reads the map at any size; say the output's
             return self.mapper(condition, (self.resolution, self.resolution))
         return self.mapper(condition)
 

@@ -28,6 +28,7 @@ tests drive it alike.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -111,8 +112,8 @@ class RearrangerTraining:
         self.d = discriminator.to(self.device) if discriminator is not None else None
         self.resolution, self.seed = resolution, seed
         self.losses = losses or RearrangerLosses()
-        if self.d is None:
-            self.losses.lambda_adv = 0.0
+        if self.d is None:  # a copy: the caller's settings object stays as it was
+            self.losses = dataclasses.replace(self.losses, lambda_adv=0.0)
         lo = self.losses
         self.opt_r = torch.optim.Adam(self.rearranger.parameters(), lr=lo.lr, betas=lo.betas)
         self.opt_d = (
