@@ -91,7 +91,10 @@ def check_size(spec: ModelSpec) -> None:
         if hasattr(config, "spectral_norm"):
             config.spectral_norm = False
     counted = dataclasses.replace(spec, arch=arch)
-    for part in FAMILIES[spec.family].builders:
+    family = FAMILIES[spec.family]
+    for part in family.builders:
+        if not family.has_part(spec.arch, part):
+            continue
         if part == "generator_live" or (part == "encoder" and getattr(spec.arch, "encoder", True) is None):
             continue
         try:
@@ -158,14 +161,21 @@ def load_weights(
     folder: Path | str,
     *,
     family: str | None = None,
-    parts: Iterable[str] = ("generator",),
-    optional: Iterable[str] = (),
+    parts: Iterable[str] | None = None,
+    optional: Iterable[str] | None = None,
 ) -> LoadedWeights:
-    """Read a weights folder and build the requested nets (in eval mode, on CPU)."""
+    """Read a weights folder and build the requested nets (in eval mode, on CPU). Without
+    ``parts`` the family's own: the generator for most, rearranger and proxy centroids
+    (and whichever mappers the folder has) for ugen."""
+    from engine.registry import FAMILIES
+
     folder = Path(folder)
     spec = read_spec(folder, family)
     nets: dict[str, nn.Module] = {}
-    optional = set(optional)
+    if parts is None:
+        parts = FAMILIES[spec.family].default_parts
+        optional = FAMILIES[spec.family].default_optional if optional is None else optional
+    optional = set(optional or ())
     for part in [*parts, *optional]:
         path = folder / f"{part}.safetensors"
         if part in optional and not path.is_file():

@@ -9,6 +9,7 @@ self-describing and loading it never runs code.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,8 +38,10 @@ from engine.networks.oasis import (
     OasisStyleEncoderConfig,
 )
 from engine.networks.patchgan import MultiScalePatchGan, PatchGanConfig
+from engine.networks.rearranger import RearrangerConfig
 from engine.networks.resail import ResailConfig, ResailGenerator, ResailGeneratorConfig
 from engine.networks.segmenter import Segmenter, SegmenterConfig
+from engine.networks.semantic_mapper import ConditionMapperConfig, LabelMapperConfig
 from engine.networks.sesame_d import SesameDiscriminatorConfig, SesameMultiScaleDiscriminator
 from engine.networks.spade import (
     SpadeConfig,
@@ -54,6 +57,9 @@ from engine.networks.stylegan2 import (
     StyleGan2Generator,
     StyleGan2GeneratorConfig,
 )
+from engine.networks.ugen import MAPPER_PARTS, UgenConfig
+from engine.networks.ugen import build_part as _ugen_build
+from engine.networks.ugen import has_part as ugen_has_part
 
 FORMAT = "tessera-weights"
 FORMAT_VERSION = 1
@@ -68,6 +74,12 @@ class Family:
     arch_from_dict: Callable[[dict], Any]
     # file stem (generator, discriminator, …) → builder taking the architecture
     builders: dict[str, Callable[[Any], nn.Module]]
+    # What ``load_weights`` reads when no parts are named: required, then optional.
+    default_parts: tuple[str, ...] = ("generator",)
+    default_optional: tuple[str, ...] = ()
+    # Whether an architecture has a part at all (ugen: a model trained for labels has no
+    # edge mapper); parts it lacks are not built, not even to count their parameters.
+    has_part: Callable[[Any, str], bool] = lambda arch, part: True
 
 
 MAX_SIZE_VALUE = 1 << 16  # widths, channels, kernel sizes: anything larger is not a real net
@@ -157,6 +169,17 @@ def _stylegan2_from_dict(d: dict) -> StyleGan2Config:
     )
 
 
+def _ugen_from_dict(d: dict) -> UgenConfig:
+    nested = {"rearranger": RearrangerConfig, "label_mapper": LabelMapperConfig}
+    nested["condition_mapper"] = ConditionMapperConfig
+    flat = {k: v for k, v in d.items() if k not in nested}
+    config = _dc_from_dict(UgenConfig, flat)
+    for key, cls in nested.items():
+        if d.get(key) is not None:
+            setattr(config, key, _dc_from_dict(cls, d[key]))
+    return config
+
+
 def _spade_encoder(arch: SpadeConfig) -> nn.Module:
     if arch.encoder is None:
         raise ValueError("this SPADE model has no image encoder (it was trained without use_vae)")
@@ -224,6 +247,17 @@ FAMILIES: dict[str, Family] = {
             "generator_live": lambda a: StyleGan2Generator(a.generator),
             "discriminator": lambda a: StyleGan2Discriminator(a.discriminator),
         },
+    ),
+    "ugen": Family(
+        name="ugen",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=_ugen_from_dict,
+        builders={
+            part: functools.partial(_ugen_build, part=part) for part in ("proxy", "rearranger", *MAPPER_PARTS)
+        },
+        default_parts=("rearranger", "proxy"),
+        default_optional=MAPPER_PARTS,
+        has_part=ugen_has_part,
     ),
     "segmenter": Family(
         name="segmenter",
@@ -312,4 +346,6 @@ def _channels_of(arch: Any) -> int | None:
     generator = getattr(arch, "generator", None)
     if generator is not None and hasattr(generator, "semantic_nc"):
         return int(generator.semantic_nc)
+    if hasattr(arch, "semantic_nc"):  # ugen: its label mapper's input, present or not
+        return int(arch.semantic_nc)
     return int(arch.num_classes) if hasattr(arch, "num_classes") else None

@@ -226,8 +226,9 @@ def write_tiny_resail(folder: Path, seed: int = 0, *, with_database: bool = True
     return folder
 
 
-def write_tiny_segmenter(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
-    """A random-weights segmenter weights folder (widths 4, 8): photos → label maps for tests."""
+def write_tiny_segmenter(folder: Path, label_set_name: str | dict = "landscapes", seed: int = 0) -> Path:
+    """A random-weights segmenter weights folder (widths 4, 8): photos → label maps for tests.
+    ``label_set_name``: a built-in set's name, or a label-set dict such as ``TINY_SET``."""
     import torch
 
     from engine.checkpoints import save_weights
@@ -236,7 +237,10 @@ def write_tiny_segmenter(folder: Path, label_set_name: str = "landscapes", seed:
     from engine.networks.segmenter import SegmenterConfig
     from engine.registry import ModelSpec
 
-    label_set = LabelSet.builtin(label_set_name)
+    if isinstance(label_set_name, dict):
+        label_set = LabelSet.from_dict(label_set_name)
+    else:
+        label_set = LabelSet.builtin(label_set_name)
     ids = default_channel_ids(label_set.ids, label_set.dontcare)
     spec = ModelSpec("segmenter", label_set, ids, None, (64, 64), SegmenterConfig(len(ids), widths=(4, 8)))
     torch.manual_seed(seed)

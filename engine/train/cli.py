@@ -33,8 +33,9 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
     p.add_argument(
         "--family",
-        help="oasis (default), inade, msca, resail, segmenter, or stylegan2 (unconditional: images "
-        "only; lr 0.002, β2 0.99, EMA 0.999 unless given)",
+        help="oasis (default), inade, msca, resail, segmenter, stylegan2 (unconditional: images "
+        "only; lr 0.002, β2 0.99, EMA 0.999 unless given), or ugen (a frozen --stylegan2 made "
+        "paintable: the rearranger, then the --condition mapper; lr 0.002, β2 0.99)",
     )
     p.add_argument("--size", type=parse_size, help="training size H or HxW (default 256)")
     p.add_argument("--load-size", type=int, help="resize shorter side to this, then random-crop --size")
@@ -111,8 +112,26 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seg-net",
         type=Path,
-        help="resail: frozen segmenter weights for the segmentation loss (not the evaluation segmenter; "
-        "e.g. weights/landscapes-unet)",
+        help="resail: frozen segmenter weights for the segmentation loss; ugen --condition labels: the "
+        "segmenter that labels generated images (not the evaluation segmenter; e.g. weights/landscapes-unet)",
+    )
+    p.add_argument(
+        "--stylegan2",
+        type=Path,
+        help="ugen: the frozen StyleGAN2 weights folder (e.g. weights/landscapes-stylegan2; kept in "
+        "config.json as given, so give it relative)",
+    )
+    p.add_argument(
+        "--condition",
+        choices=["labels", "edges", "sketch", "depth"],
+        help="ugen: what the semantic mapper reads (labels by default; edges: Canny, sketch: "
+        "adaptive threshold, both OpenCV on the generated image; depth is not built yet)",
+    )
+    p.add_argument("--proxy-k", type=int, help="ugen: proxy-mask clusters K (supplement: 25)")
+    p.add_argument(
+        "--rearranger-steps",
+        type=int,
+        help="ugen: steps that train the rearranger before the mapper trains (default: half of --steps)",
     )
     p.add_argument("--lambda-seg", type=float, help="resail: segmentation loss weight (paper 5)")
     p.add_argument(

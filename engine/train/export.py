@@ -67,6 +67,15 @@ OBJECTIVES = {
         " 0.002 β (0, 0.99), EMA of G (its w_avg re-estimated from 10 000 z's at export);"
         " **without** path-length regularisation"
     ),
+    "ugen": (
+        "ugen (supplement A.2) on a frozen StyleGAN2: proxy masks = global K-means of its features;"
+        " rearranger — L_self ×10 (same-noise targets, flipped with p ½), L_mask ×1 (cross-entropy of"
+        " cluster scores), L_adv ×1 every 5th step in the first 100k then every step, same- and"
+        " random-noise targets alternating; then the semantic mapper — L_recon ×10 for 100k steps,"
+        " then ×100 with L_adv ×1 through the frozen rearranger; StyleGAN2 discriminators (started"
+        " from the StyleGAN2 folder's, real images = the generator's samples, R1 γ=10 lazily), Adam"
+        " lr 0.002 β (0, 0.99)"
+    ),
 }
 
 
@@ -118,6 +127,19 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
         text += (
             f"; segmentation loss ×{options['lambda_seg']} through the frozen `{options['seg_net']}`"
             " (not the evaluation segmenter)"
+        )
+    if spec.family == "ugen":
+        condition = options.get("condition", "labels")
+        source = {
+            "labels": f"labels of the frozen training segmenter `{options.get('seg_net')}`",
+            "edges": "OpenCV Canny edges (in place of the paper's HED)",
+            "sketch": "an OpenCV adaptive-threshold sketch",
+        }.get(condition, condition)
+        text += (
+            f"; StyleGAN2 `{spec.arch.stylegan2}` (not copied: config.json names it); K ="
+            f" {spec.arch.num_clusters} at {spec.arch.proxy_resolution}²; the rearranger for the first"
+            f" {options.get('rearranger_steps')} steps, then the {condition} mapper, its conditions"
+            f" {source} of generated images"
         )
     if spec.family == "oasis" and options.get("lambda_perceptual"):
         text += (

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.networks.ugen import MAPPER_PARTS
 from engine.registry import ModelSpec
 from engine.train.inade_step import InadeTraining
 from engine.train.msca_step import MscaTraining
@@ -17,6 +18,7 @@ from engine.train.options import FitOptions
 from engine.train.resail_step import ResailTraining
 from engine.train.segmenter_step import SegmenterTraining
 from engine.train.stylegan2_step import StyleGan2Training
+from engine.train.ugen_training import UgenTraining
 
 
 class Training(Protocol):
@@ -45,6 +47,7 @@ TRAINERS: dict[str, type] = {
     "resail": ResailTraining,
     "segmenter": SegmenterTraining,
     "stylegan2": StyleGan2Training,
+    "ugen": UgenTraining,
 }
 # Weights files --init-from reads: required, then optional.
 INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -54,4 +57,5 @@ INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "resail": (("generator",), ("generator_live", "discriminator")),
     "segmenter": (("segmenter",), ()),
     "stylegan2": (("generator",), ("generator_live", "discriminator")),
+    "ugen": (("rearranger", "proxy"), MAPPER_PARTS),
 }

@@ -27,9 +27,12 @@ def parse_size(text: str, flag: str = "--size") -> tuple[int, int]:
 # D; its EMA half-life of 10k images is a decay of ≈ 0.999 at our batch sizes.
 FAMILY_DEFAULTS: dict[str, dict[str, float]] = {
     "stylegan2": {"lr_g": 0.002, "lr_d": 0.002, "beta2": 0.99, "ema_decay": 0.999},
+    # ugen's rearranger, mapper and their discriminators: Adam lr 0.002, β (0, 0.99) (supplement A.2).
+    "ugen": {"lr_g": 0.002, "lr_d": 0.002, "beta2": 0.99},
 }
 
-FAMILIES = ("oasis", "inade", "msca", "resail", "segmenter", "stylegan2")
+FAMILIES = ("oasis", "inade", "msca", "resail", "segmenter", "stylegan2", "ugen")
+CONDITIONS = ("labels", "edges", "sketch", "depth")
 
 
 @dataclass
@@ -100,6 +103,13 @@ class FitOptions:
     # RESAIL: σ above this is no match (supplement Table B's best on ADE20K is 0.15; on the
     # 2400-image landscapes database 0.15 guides 56 % of the pixels, 0.5 guides 92 %).
     retrieval_threshold: float = 0.15
+    # ugen: the frozen StyleGAN2 weights folder, the mapper's condition, K of the proxy masks,
+    # and how many of the steps train the rearranger before the mapper (None: half, fixed
+    # when the run starts so that a resume with more --steps keeps the split).
+    stylegan2: Path | None = None
+    condition: str = "labels"
+    proxy_k: int = 25
+    rearranger_steps: int | None = None
     skip_bad: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -152,13 +162,20 @@ class FitOptions:
             raise InputError(
                 "must be a finite number ≥ 0", source="--retrieval-threshold", fix="use e.g. 0.15"
             )
-        resail_only = (self.database, self.seg_net) != (None, None) or self.retrieval_threshold != 0.15
+        resail_only = self.database is not None or self.retrieval_threshold != 0.15
         if resail_only and self.family != "resail":
             raise InputError(
-                "only RESAIL training takes a segment database, a segmentation net and a threshold",
-                source="--database/--seg-net/--retrieval-threshold",
+                "only RESAIL training takes a segment database and a retrieval threshold",
+                source="--database/--retrieval-threshold",
                 fix="drop them",
             )
+        if self.seg_net is not None and self.family not in ("resail", "ugen"):
+            raise InputError(
+                "only RESAIL (segmentation loss) and ugen (labels of generated images) take a segmenter",
+                source="--seg-net",
+                fix="drop --seg-net",
+            )
+        self._validate_ugen()
         if self.lambda_stripe and self.family not in ("oasis", "inade"):
             raise InputError(
                 "only OASIS and INADE training have the stripe loss", source="--lambda-stripe", fix="drop it"
@@ -236,6 +253,47 @@ class FitOptions:
                 fix="leave it out, or make it at least the crop size",
             )
 
+    def _validate_ugen(self) -> None:
+        ugen_flags = {
+            "--stylegan2": self.stylegan2 is not None,
+            "--condition": self.condition != "labels",
+            "--proxy-k": self.proxy_k != 25,
+            "--rearranger-steps": self.rearranger_steps is not None,
+        }
+        if self.family != "ugen":
+            for flag, given in ugen_flags.items():
+                if given:
+                    raise InputError(f"only ugen training takes {flag}", source=flag, fix=f"drop {flag}")
+            return
+        if self.stylegan2 is None:
+            raise InputError(
+                "ugen makes a frozen StyleGAN2 paintable: name its weights folder",
+                source="--stylegan2",
+                fix="pass e.g. --stylegan2 weights/landscapes-stylegan2 (train one with --family stylegan2)",
+            )
+        if self.condition not in CONDITIONS:
+            raise InputError(f"{self.condition!r} is not one of {CONDITIONS}", source="--condition")
+        if self.condition == "depth":
+            raise InputError(
+                "the depth mapper is not built yet: it needs a depth extractor for generated images",
+                source="--condition",
+                fix="use --condition labels, edges or sketch",
+            )
+        if self.condition == "labels" and self.seg_net is None:
+            raise InputError(
+                "the label mapper learns from a segmenter's labels of generated images",
+                source="--seg-net",
+                fix="pass a training segmenter, e.g. --seg-net weights/landscapes-unet",
+            )
+        if self.condition != "labels" and self.seg_net is not None:
+            raise InputError(
+                f"the {self.condition} mapper needs no segmenter", source="--seg-net", fix="drop --seg-net"
+            )
+        if not 2 <= self.proxy_k <= 256:
+            raise InputError(f"{self.proxy_k} is out of range (2–256)", source="--proxy-k", fix="use e.g. 25")
+        if self.rearranger_steps is not None and self.rearranger_steps < 0:
+            raise InputError("must not be negative", source="--rearranger-steps", fix="use e.g. 0")
+
     def _validate_stylegan2(self) -> None:
         h, w = self.size
         if h != w or h < 8 or h & (h - 1):
@@ -253,7 +311,7 @@ class FitOptions:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("out", "init_from", "feature_net", "vgg", "database", "seg_net"):
+        for key in ("out", "init_from", "feature_net", "vgg", "database", "seg_net", "stylegan2"):
             d[key] = None if d[key] is None else str(d[key])
         return d
 
@@ -262,7 +320,7 @@ class FitOptions:
         d = dict(d)
         d["out"] = Path(d["out"])
         d["init_from"] = None if d.get("init_from") is None else Path(d["init_from"])
-        for key in ("feature_net", "vgg", "database", "seg_net"):
+        for key in ("feature_net", "vgg", "database", "seg_net", "stylegan2"):
             d[key] = None if d.get(key) is None else Path(d[key])
         for key in ("size", "d_widths"):
             if d.get(key) is not None:
