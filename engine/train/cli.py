@@ -152,7 +152,9 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ema-bn-batches", type=int, help="batches for the EMA BatchNorm refresh (50)")
     p.add_argument("--arch", choices=["paper", "small"], help="base architecture (paper: channels_G 64)")
     p.add_argument(
-        "--channels-g", type=int, help="generator base width channels_G (stylegan2: its widest layer)"
+        "--channels-g",
+        type=int,
+        help="generator base width channels_G (stylegan2: its widest layer; ugen: the label mapper's)",
     )
     p.add_argument("--spade-hidden", type=int, help="SPADE hidden width (paper 128)")
     p.add_argument(

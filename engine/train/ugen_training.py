@@ -29,6 +29,7 @@ Training runs in fp32 on one process.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Iterator
 from typing import ClassVar
@@ -79,6 +80,8 @@ def _mapper_configs(
     small = options.arch == "small"
     if options.condition == "labels":
         labels = LabelMapperConfig.small(num_channels, k) if small else LabelMapperConfig(num_channels, k)
+        if options.channels_g is not None:  # OASIS's channels_G, as for --family oasis
+            labels = dataclasses.replace(labels, channels=options.channels_g)
         if proxy % labels.size_multiple:
             raise InputError(
                 f"the {options.arch} label mapper needs a proxy side divisible by {labels.size_multiple}, "
