@@ -25,6 +25,9 @@ SHIPPED = {"channels_g": 16, "spade_hidden": 32, "d_widths": (32, 32, 64, 64, 12
 # widths of runs/resail-*: ngf 8, both branch widths 16, D ndf 32. Its smallest map is 96².
 RESAIL_SHIPPED = {"channels_g": 8, "spade_hidden": 16, "d_widths": (32,)}
 RESAIL_SIZE, RESAIL_BATCH, RESAIL_MIN = (256, 256), 2, 96
+# Families that train on top of another trained model (ugen: a frozen StyleGAN2 folder) have
+# no step to time on random batches alone; they get rows once such weights are shipped.
+NEEDS_WEIGHTS = frozenset({"ugen"})
 
 
 def _with_guidance(batch: Batch, seed: int) -> dict:
@@ -79,6 +82,8 @@ def bench_training(
     widths = SHIPPED if arch == "shipped" else {"arch": "small"}
     cases = []
     for family, trainer in TRAINERS.items():
+        if family in NEEDS_WEIGHTS:
+            continue
         where = {"data": "landscapes:-", "out": Path("-")}  # never read: no data loading here
         f_size, f_batch, f_widths = size, batch, widths
         if family == "resail":
