@@ -48,6 +48,9 @@ def bounding_box(mask: np.ndarray) -> Box | None:
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
+EDIT_SHARE = 0.25  # a change to fewer pixels than this is an edit of the same painting
+
+
 class ResailSynthesizer(SpadeSynthesizer):
     family = "resail"
 
@@ -118,7 +121,7 @@ class ResailSynthesizer(SpadeSynthesizer):
         require_noise_fits(noise, h, w, self.z_dim, source)
         cond = self.condition(labels, instances, source)
         with self._lock:
-            self.retriever.update(labels, instances)
+            self.retriever.update(labels, instances, keep_looks=self._is_edit(labels))
             if choices is not None:
                 self.retriever.apply(choices)
             guidance = self.retriever.guidance()
@@ -133,6 +136,13 @@ class ResailSynthesizer(SpadeSynthesizer):
             kept = None if instances is None else np.array(instances, copy=True)
             self._previous = (np.array(labels, copy=True), kept, guidance)
         return to_uint8_image(image)
+
+    def _is_edit(self, labels: np.ndarray) -> bool:
+        """An edit of the last map (under a quarter of its pixels changed), not a new map:
+        then reshaped regions keep their guiding segments (``Retriever.update``)."""
+        if self._previous is None or self._previous[0].shape != labels.shape:
+            return False
+        return float(np.mean(self._previous[0] != labels)) < EDIT_SHARE
 
     def _changed_boxes(
         self, labels: np.ndarray, instances: np.ndarray | None, guidance: Guidance

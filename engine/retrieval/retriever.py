@@ -85,6 +85,7 @@ class Retriever:
         self._choices: dict[SegmentKey, int] = {}  # key → database row
         self._pinned: set[SegmentKey] = set()
         self._patches: dict[SegmentKey, Patch] = {}  # key → the painter's pixels (beats a row)
+        self._kept: dict[SegmentKey, int] = {}  # key → the row an edited region keeps (update)
         self._things = sorted(db.thing_ids)
         dontcare = db.label_set.dontcare
         self._ignore = () if dontcare is None else (dontcare,)
@@ -112,8 +113,16 @@ class Retriever:
         # Stable sort by class: the same order a full decomposition gives.
         return sorted(kept + fresh, key=lambda s: s.class_id)
 
-    def update(self, labels: np.ndarray, instances: np.ndarray | None = None) -> RetrievalUpdate:
-        """Take the map after a stroke; retrieve what changed."""
+    def update(
+        self, labels: np.ndarray, instances: np.ndarray | None = None, *, keep_looks: bool = False
+    ) -> RetrievalUpdate:
+        """Take the map after a stroke; retrieve what changed.
+
+        ``keep_looks``: a region reshaped by an edit keeps the segment that guided it by
+        default (nobody chose it) while that segment is still among its matches, instead of
+        jumping to the new best one — a bush painted into a meadow should not re-texture the
+        whole meadow. Off for a new map (its regions have no history). A chosen segment
+        follows the region only when pinned, as before."""
         labels = np.asarray(labels)
         if labels.ndim != 2:
             raise InputError(
@@ -128,6 +137,12 @@ class Retriever:
                 fix="pass maps of one size",
             )
         segments = self._decompose(labels, instances)
+        # Only looks nobody chose: an unpinned choice ends with its region (what Pin is for).
+        used = {
+            s.key: self.choice(i)
+            for i, s in enumerate(self.segments)
+            if keep_looks and s.key not in self._choices and s.key not in self._patches
+        }
         before = {s.key: m for s, m in zip(self.segments, self.matches)}
         todo = [i for i, s in enumerate(segments) if s.key not in before and s.key not in self._cache]
         scored = self.db.retrieve([segments[i] for i in todo], labels.shape, self.params,
@@ -146,10 +161,33 @@ class Retriever:
         changed = [i for i, s in enumerate(segments) if s.key not in before]
         removed = [s for s in self.segments if s.key not in now]
         self._carry_choices(removed, [segments[i] for i in changed])
+        self._keep_looks(removed, changed, segments, matches, used)
         self.segments, self.matches = segments, matches
         self.labels = labels.copy()  # the document edits its arrays in place
         self.instances = None if instances is None else np.array(instances, copy=True)
         return RetrievalUpdate(segments, changed, [s.key for s in removed], todo)
+
+    def _keep_looks(
+        self,
+        removed: list[Segment],
+        changed: list[int],
+        segments: list[Segment],
+        matches: list[Matches],
+        used: dict[SegmentKey, int | None],
+    ) -> None:
+        """Each reshaped region inherits the row its largest-overlap predecessor of the same
+        class was guided by, when that row is among its own matches (see ``update``)."""
+        now = {s.key for s in segments}
+        self._kept = {k: r for k, r in self._kept.items() if k in now}
+        for i in changed:
+            new = segments[i]
+            best = max(
+                ((overlap(old, new), old) for old in removed if old.class_id == new.class_id),
+                default=(0, None), key=lambda t: t[0],
+            )  # fmt: skip
+            row = used.get(best[1].key) if best[1] is not None and best[0] > 0 else None
+            if row is not None and row in set(matches[i].rows.tolist()):
+                self._kept[new.key] = row
 
     def _carry_choices(self, removed: list[Segment], added: list[Segment]) -> None:
         """Pinned choices move to the new segment of their class that overlaps them most."""
@@ -182,6 +220,8 @@ class Retriever:
         key = self.segments[index].key
         if key in self._choices:
             return self._choices[key]
+        if key in self._kept:
+            return self._kept[key]
         m = self.matches[index]
         return int(m.rows[0]) if len(m) else None
 

@@ -119,6 +119,7 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             " random noise"
         )
     if spec.family == "resail" and options.get("lambda_perceptual"):
+        text = text.replace("; **without** VGG-19 (its weights cannot be downloaded here)", "")
         text += (
             f"; in place of VGG-19 an L1 loss ×{options['lambda_perceptual']} on frozen ImageNet"
             " EfficientNet-Lite0 features against the photo, pass (A) only (`--lambda-perceptual`)"

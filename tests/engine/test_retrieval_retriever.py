@@ -140,3 +140,35 @@ def test_maps_are_checked(db: SegmentDatabase) -> None:
         r.update(np.zeros((2, 3, 4), np.uint16))
     with pytest.raises(InputError, match="instance map"):
         r.update(np.zeros((4, 4), np.uint16), np.zeros((5, 4), np.int32))
+
+
+def test_an_edited_region_keeps_its_guiding_segment_while_it_still_matches() -> None:
+    """keep_looks: a blob painted into a region leaves the region guided by the same row
+    (if that row is still among its matches); without it the region takes its new best."""
+    db = tiny_landscapes_db()
+    sample = landscape(900)
+    params = RetrievalParams(threshold=5.0)  # every candidate matches: rows stay available
+    kept, fresh = Retriever(db, params), Retriever(db, params)
+    for r in (kept, fresh):
+        r.update(sample.labels, sample.instances)
+    big = max(range(len(kept.segments)), key=lambda i: kept.segments[i].area)
+    seg = kept.segments[big]
+    kept.choose(seg.key, 3)  # a look the painter saw, not the best one
+    row = kept.choice(big)
+    kept._choices.clear()  # an unpinned look: only keep_looks can carry it
+    kept._kept[seg.key] = row
+    edited = sample.labels.copy()
+    y0, x0 = seg.box[:2]
+    ys, xs = np.nonzero(seg.mask)
+    cy, cx = y0 + ys[len(ys) // 2], x0 + xs[len(xs) // 2]
+    other = next(c for c in np.unique(sample.labels) if c != seg.class_id)
+    edited[max(cy - 2, 0) : cy + 2, max(cx - 2, 0) : cx + 2] = other
+    kept.update(edited, sample.instances, keep_looks=True)
+    heir = max(
+        (i for i, s in enumerate(kept.segments) if s.class_id == seg.class_id),
+        key=lambda i: kept.segments[i].area,
+    )
+    assert kept.segments[heir].key != seg.key
+    assert kept.choice(heir) == row
+    fresh.update(edited, sample.instances)
+    assert fresh.choice(heir) == int(fresh.matches[heir].rows[0]) != row
