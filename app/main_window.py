@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
     def _model_changed(self, synth: AnySynthesizer) -> None:
         """The panels follow the model: photo styles, noise or exemplars, the model list."""
         photo_mode = "instance" if synth.family == "inade" else None
-        if getattr(synth, "style_encoder", None) is not None and synth.family == "oasis":
+        if getattr(synth, "style_encoder", None) is not None and synth.family in ("oasis", "spade"):
             photo_mode = "scene"
         self.style_panel.set_photo_style(photo_mode)
         self.styles.copied = None  # a look of another model means nothing to this one

@@ -79,7 +79,8 @@ class StyleActions:
             return False
         if w.synth is not synth:  # the model changed while the photo was read
             return False
-        everything = w.selection is None
+        # SPADE's style is one global z: a photo's look is always the whole scene's.
+        everything = w.selection is None or synth.family == "spade"
         mask = np.ones(w.doc.labels.shape, bool) if everything else w.selection
         self._set(vector, f"Style from {path.name}", mask)
         self._status(
@@ -88,12 +89,13 @@ class StyleActions:
         return True
 
     def from_photo(self, path: Path | None = None) -> bool:
-        """Give the selected object the look its class has in a photo (INADE models), or the
-        selection / whole scene the photo's global look (OASIS models with a style encoder)."""
+        """Give the selected object the look its class has in a photo (INADE models), the
+        selection / whole scene the photo's global look (OASIS models with a style encoder),
+        or the scene the photo's z (SPADE models with their VAE encoder)."""
         w, synth = self.w, self.w.synth
         if (
             synth is not None
-            and synth.family == "oasis"
+            and synth.family in ("oasis", "spade")
             and getattr(synth, "style_encoder", None) is not None
         ):
             return self._scene_from_photo(path)

@@ -263,17 +263,22 @@ def write_random_vgg19(path: Path, seed: int = 0) -> Path:
     return path
 
 
-def write_tiny_spade(folder: Path, label_set_name: str = "landscapes", seed: int = 0) -> Path:
-    """A random-weights SPADE weights folder (64², no VAE: deterministic, as the released
-    models) with BatchNorm statistics estimated, ready for the studio."""
+def write_tiny_spade(
+    folder: Path, label_set_name: str = "landscapes", seed: int = 0, *, vae: bool = False
+) -> Path:
+    """A random-weights SPADE weights folder (64²) with BatchNorm statistics estimated, ready
+    for the studio: without a VAE (deterministic, as the released models) or, with ``vae``,
+    a z-driven generator and its image encoder (style from a photo)."""
     import torch
 
     from engine.checkpoints import save_weights
     from engine.networks.blocks import instance_edges
-    from engine.networks.spade import SpadeConfig, SpadeGeneratorConfig
+    from engine.networks.spade import SpadeConfig, SpadeEncoderConfig, SpadeGeneratorConfig
 
     def arch(nc: int) -> SpadeConfig:
-        return SpadeConfig(SpadeGeneratorConfig.for_output(nc, 64, 64, ngf=2, spade_hidden=16))
+        extra = {"use_vae": True, "z_dim": 8} if vae else {}
+        g = SpadeGeneratorConfig.for_output(nc, 64, 64, ngf=2, spade_hidden=16, **extra)
+        return SpadeConfig(g, SpadeEncoderConfig(ndf=2, z_dim=8, layers=4) if vae else None)
 
     spec = _tiny_spec("spade", label_set_name, arch, "tests.helpers.write_tiny_spade")
     torch.manual_seed(seed)
@@ -281,6 +286,10 @@ def write_tiny_spade(folder: Path, label_set_name: str = "landscapes", seed: int
     _cumulative_batchnorm(g)
     with torch.no_grad():
         g.train()
-        for _, onehot in _blocky_onehots(len(spec.channel_ids)):
-            g(torch.cat((onehot, instance_edges(onehot.argmax(1))), dim=1))
-    return save_weights(folder, spec, {"generator": g.eval().state_dict()}, "# tiny random SPADE for tests\n")
+        for gen, onehot in _blocky_onehots(len(spec.channel_ids)):
+            cond = torch.cat((onehot, instance_edges(onehot.argmax(1))), dim=1)
+            g(cond, torch.randn(onehot.shape[0], 8, generator=gen)) if vae else g(cond)
+    states = {"generator": g.eval().state_dict()}
+    if vae:
+        states["encoder"] = spec.build("encoder").state_dict()
+    return save_weights(folder, spec, states, "# tiny random SPADE for tests\n")
