@@ -7,6 +7,8 @@ OASIS, ``param_free_norm`` in SPADE, ``mlp_shared.0``, ``weight_orig``/``weight_
 
 from __future__ import annotations
 
+from typing import Self
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -175,6 +177,57 @@ def instance_edges(ids: torch.Tensor) -> torch.Tensor:
 # up_4 exists only in "most". The number of ×2 steps fixes output size / latent grid.
 SKELETON_BLOCKS = ("head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3", "up_4")
 UPSAMPLING_STEPS = {"normal": 5, "more": 6, "most": 7}
+
+
+class SkeletonConfig:
+    """What SPADE's generator skeleton derives from a config's ``semantic_nc``,
+    ``instance_edges``, ``ngf``, ``num_upsampling`` and ``latent_size`` — shared by the SPADE
+    and RESAIL generator configs (dataclasses that inherit it; it holds no fields)."""
+
+    FAMILY = ""  # named in for_output's error
+    semantic_nc: int
+    instance_edges: bool
+    ngf: int
+    num_upsampling: str
+    latent_size: tuple[int, int]
+
+    @property
+    def cond_nc(self) -> int:
+        """Channels of the semantic input: the one-hot plus the edge channel if any."""
+        return self.semantic_nc + int(self.instance_edges)
+
+    @property
+    def widths(self) -> list[int]:
+        """Input width of each block of ``skeleton_blocks`` and, last, conv_img's input."""
+        w = [m * self.ngf for m in (16, 16, 16, 16, 8, 4, 2, 1)]
+        return [*w, self.ngf // 2] if self.num_upsampling == "most" else w
+
+    @property
+    def scale(self) -> int:
+        """Output size / latent size: 32 (normal), 64 (more) or 128 (most)."""
+        return 2 ** UPSAMPLING_STEPS[self.num_upsampling]
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        """(H, W) at the training size."""
+        return self.latent_size[0] * self.scale, self.latent_size[1] * self.scale
+
+    @classmethod
+    def for_output(
+        cls, semantic_nc: int, height: int, width: int, *, num_upsampling: str = "normal", **kwargs: object
+    ) -> Self:
+        """The config trained at height × width (the latent grid follows from it)."""
+        s = 2 ** UPSAMPLING_STEPS.get(num_upsampling, 5)
+        if height % s or width % s:
+            raise ValueError(
+                f"{cls.FAMILY} ({num_upsampling}) needs H and W divisible by {s}; got {height}×{width}"
+            )
+        return cls(
+            semantic_nc=semantic_nc,  # type: ignore[call-arg]
+            latent_size=(height // s, width // s),
+            num_upsampling=num_upsampling,
+            **kwargs,
+        )
 
 
 def skeleton_blocks(mode: str) -> tuple[str, ...]:

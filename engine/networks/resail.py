@@ -43,6 +43,7 @@ from torch import nn
 from engine.networks.blocks import (
     PARAM_FREE_NORMS,
     UPSAMPLING_STEPS,
+    SkeletonConfig,
     resize_nearest,
     skeleton_blocks,
     sn,
@@ -55,7 +56,9 @@ MIN_GRID = 3  # conv_s is 3×3 without padding: every feature map must be at lea
 
 
 @dataclass
-class ResailGeneratorConfig:
+class ResailGeneratorConfig(SkeletonConfig):
+    FAMILY = "RESAIL"
+
     semantic_nc: int  # class one-hot channels, dontcare included, edge channel excluded
     instance_edges: bool = False  # an instance-edge channel follows the one-hot (official runs: off)
     ngf: int = 64  # base width (official 64)
@@ -89,43 +92,6 @@ class ResailGeneratorConfig:
                 f"RESAIL needs a latent grid of at least {MIN_GRID}×{MIN_GRID} (conv_s is an unpadded "
                 f"3×3), got {self.latent_size[0]}×{self.latent_size[1]}"
             )
-
-    @property
-    def cond_nc(self) -> int:
-        """Channels of the semantic input: the one-hot plus the edge channel if any."""
-        return self.semantic_nc + int(self.instance_edges)
-
-    @property
-    def widths(self) -> list[int]:
-        """Input width of each block of ``skeleton_blocks`` and, last, conv_img's input."""
-        w = [m * self.ngf for m in (16, 16, 16, 16, 8, 4, 2, 1)]
-        return [*w, self.ngf // 2] if self.num_upsampling == "most" else w
-
-    @property
-    def scale(self) -> int:
-        """Output size / latent size: 32 (normal), 64 (more) or 128 (most)."""
-        return 2 ** UPSAMPLING_STEPS[self.num_upsampling]
-
-    @property
-    def output_size(self) -> tuple[int, int]:
-        return self.latent_size[0] * self.scale, self.latent_size[1] * self.scale
-
-    @classmethod
-    def for_output(
-        cls, semantic_nc: int, height: int, width: int, *, num_upsampling: str = "normal", **kwargs: object
-    ) -> ResailGeneratorConfig:
-        """The config trained at height × width (the latent grid follows from it)."""
-        s = 2 ** UPSAMPLING_STEPS.get(num_upsampling, 5)
-        if height % s or width % s:
-            raise ValueError(
-                f"RESAIL ({num_upsampling}) needs H and W divisible by {s}; got {height}×{width}"
-            )
-        return cls(
-            semantic_nc=semantic_nc,
-            latent_size=(height // s, width // s),
-            num_upsampling=num_upsampling,
-            **kwargs,  # type: ignore[arg-type]
-        )
 
 
 @dataclass

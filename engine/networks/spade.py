@@ -33,6 +33,7 @@ from torch import nn
 from engine.networks.blocks import (
     PARAM_FREE_NORMS,
     UPSAMPLING_STEPS,
+    SkeletonConfig,
     SpadeResBlock,
     resize_nearest,
     skeleton_blocks,
@@ -43,7 +44,9 @@ from engine.networks.blocks import (
 
 # ------------------------------------------------------------------------ configs
 @dataclass
-class SpadeGeneratorConfig:
+class SpadeGeneratorConfig(SkeletonConfig):
+    FAMILY = "SPADE"
+
     semantic_nc: int  # class one-hot channels, dontcare included, edge channel excluded
     instance_edges: bool = True  # an instance-edge channel follows the one-hot (official no_instance off)
     ngf: int = 64  # base width; the released models use 64
@@ -68,42 +71,6 @@ class SpadeGeneratorConfig:
         if self.num_upsampling == "most" and self.ngf < 2:
             raise ValueError("'most' upsampling halves ngf for up_4: ngf must be at least 2")
         self.latent_size = (int(self.latent_size[0]), int(self.latent_size[1]))
-
-    @property
-    def cond_nc(self) -> int:
-        """Channels the generator reads: the one-hot plus the edge channel if any."""
-        return self.semantic_nc + int(self.instance_edges)
-
-    @property
-    def widths(self) -> list[int]:
-        """Input width of each block of ``skeleton_blocks`` and, last, conv_img's input."""
-        w = [m * self.ngf for m in (16, 16, 16, 16, 8, 4, 2, 1)]
-        return [*w, self.ngf // 2] if self.num_upsampling == "most" else w
-
-    @property
-    def scale(self) -> int:
-        """Output size / latent size: 32 (normal), 64 (more) or 128 (most)."""
-        return 2 ** UPSAMPLING_STEPS[self.num_upsampling]
-
-    @property
-    def output_size(self) -> tuple[int, int]:
-        """(H, W) at the training size."""
-        return self.latent_size[0] * self.scale, self.latent_size[1] * self.scale
-
-    @classmethod
-    def for_output(
-        cls, semantic_nc: int, height: int, width: int, *, num_upsampling: str = "normal", **kwargs: object
-    ) -> SpadeGeneratorConfig:
-        """The config trained at height × width (the latent grid follows from it)."""
-        s = 2 ** UPSAMPLING_STEPS.get(num_upsampling, 5)
-        if height % s or width % s:
-            raise ValueError(f"SPADE ({num_upsampling}) needs H and W divisible by {s}; got {height}×{width}")
-        return cls(
-            semantic_nc=semantic_nc,
-            latent_size=(height // s, width // s),
-            num_upsampling=num_upsampling,
-            **kwargs,  # type: ignore[arg-type]
-        )
 
 
 @dataclass
