@@ -35,6 +35,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from engine.errors import InputError
+from engine.labels import LabelSet
 from engine.networks.blocks import init_official
 from engine.networks.resail import ResailConfig, ResailGenerator, ResailGeneratorConfig, ResailNorm
 from engine.networks.sesame_d import SesameDiscriminatorConfig, SesameMultiScaleDiscriminator
@@ -62,9 +63,14 @@ def _digest(path: Path) -> str | None:
 
 
 def load_training_segmenter(
-    folder: Path, evaluation: Path = EVALUATION_SEGMENTER
+    folder: Path,
+    evaluation: Path = EVALUATION_SEGMENTER,
+    *,
+    label_set: LabelSet | None = None,
+    of: str = "the model",
 ) -> tuple[nn.Module, ModelSpec]:
-    """The frozen segmenter of the segmentation loss; never the evaluation segmenter."""
+    """The frozen segmenter of the segmentation loss; never the evaluation segmenter.
+    With ``label_set``, it must segment into that set (``of`` names whose it is)."""
     from engine.checkpoints import load_weights
 
     mine = _digest(Path(folder) / "segmenter.safetensors")
@@ -75,6 +81,12 @@ def load_training_segmenter(
             fix="pass another segmenter, e.g. --seg-net weights/landscapes-unet",
         )
     loaded = load_weights(folder, family="segmenter", parts=("segmenter",))
+    if label_set is not None and loaded.spec.label_set.to_dict() != label_set.to_dict():
+        raise InputError(
+            f"the segmenter knows label set '{loaded.spec.label_set.name}', {of} '{label_set.name}'",
+            source=folder,
+            fix="pass a segmenter trained on the same label set",
+        )
     return loaded.nets["segmenter"].float().eval().requires_grad_(False), loaded.spec
 
 
@@ -96,6 +108,17 @@ def open_database(options: FitOptions, log: object = None) -> SegmentDatabase:
     if callable(log):
         log(f"built the segment database: {len(db)} segments in {time.perf_counter() - start:.0f} s")
     return db
+
+
+def _thirds(out: list[list[torch.Tensor]]) -> tuple[list[list[torch.Tensor]], ...]:
+    """D's per-scale outputs for one batch of [fake (A) ‖ fake (B) ‖ real] → the three parts,
+    each per scale, in fp32 (``split_fake_real`` for two)."""
+    parts: tuple[list[list[torch.Tensor]], ...] = ([], [], [])
+    for scale in out:
+        pieces = [t.float().chunk(3) for t in scale]
+        for k, part in enumerate(parts):
+            part.append([p[k] for p in pieces])
+    return parts
 
 
 def open_guidance(g: nn.Module) -> None:
@@ -175,15 +198,8 @@ class ResailTraining(GanTraining):
         self.segmenter: nn.Module | None = None
         self.seg_spec: ModelSpec | None = None
         if options.seg_net is not None and options.lambda_seg > 0:
-            self.segmenter, self.seg_spec = load_training_segmenter(options.seg_net)
+            self.segmenter, self.seg_spec = load_training_segmenter(options.seg_net, label_set=spec.label_set)
             self.segmenter.to(device)
-            if self.seg_spec.label_set.to_dict() != spec.label_set.to_dict():
-                raise InputError(
-                    f"the segmenter knows label set '{self.seg_spec.label_set.name}', "
-                    f"the model '{spec.label_set.name}'",
-                    source=options.seg_net,
-                    fix="pass a segmenter trained on the same label set",
-                )
         self._db: SegmentDatabase | None = None
         self._notes: list[str] = []
 
@@ -250,10 +266,7 @@ class ResailTraining(GanTraining):
         with self._autocast():
             fakes = self.G(torch.cat((onehot, onehot)), torch.cat((guide_a, guide_b)))
             fake_a = fakes[:b]
-            out = self.D(three, torch.cat((fakes, image.to(fakes.dtype))))
-            out_a = [[t[:b].float() for t in scale] for scale in out]
-            out_b = [[t[b : 2 * b].float() for t in scale] for scale in out]
-            out_real = [[t[2 * b :].float() for t in scale] for scale in out]
+            out_a, out_b, out_real = _thirds(self.D(three, torch.cat((fakes, image.to(fakes.dtype)))))
             loss_g_a = hinge_g(out_a)
             loss_g_b = hinge_g(out_b)
             loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_a, start=0)
@@ -267,10 +280,9 @@ class ResailTraining(GanTraining):
 
         # Discriminator: real against each pass's fakes.
         with self._autocast():
-            out = self.D(three, torch.cat((fakes.detach(), image.to(fakes.dtype))))
-            out_a = [[t[:b].float() for t in scale] for scale in out]
-            out_b = [[t[b : 2 * b].float() for t in scale] for scale in out]
-            out_real = [[t[2 * b :].float() for t in scale] for scale in out]
+            out_a, out_b, out_real = _thirds(
+                self.D(three, torch.cat((fakes.detach(), image.to(fakes.dtype))))
+            )
             loss_d = hinge_d(out_real, out_a) + hinge_d(out_real, out_b)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()

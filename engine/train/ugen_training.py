@@ -203,15 +203,10 @@ class UgenTraining:
         self.seg_spec: ModelSpec | None = None
         if options.condition == "labels":
             assert options.seg_net is not None  # FitOptions.validate
-            self.segmenter, self.seg_spec = load_training_segmenter(options.seg_net)
+            self.segmenter, self.seg_spec = load_training_segmenter(
+                options.seg_net, label_set=spec.label_set, of="the data"
+            )
             self.segmenter.to(device)
-            if self.seg_spec.label_set.to_dict() != spec.label_set.to_dict():
-                raise InputError(
-                    f"the segmenter knows label set '{self.seg_spec.label_set.name}', "
-                    f"the data '{spec.label_set.name}'",
-                    source=options.seg_net,
-                    fix="pass a segmenter trained on the same label set",
-                )
         self._notes: list[str] = []
 
     @property
