@@ -23,7 +23,7 @@ from torch.utils.data import Dataset
 from engine.data import to_tensors
 from engine.data.base import Sample
 from engine.networks.resail import guidance_to_tensor
-from engine.retrieval import Guidance, RetrievalParams, SegmentDatabase, compose_guidance, decompose
+from engine.retrieval import Guidance, RetrievalParams, Retriever, SegmentDatabase
 from engine.train.resail_distort import DistortParams, distort_ground_truth, pick_colour_source
 from engine.train.sampling import AugmentedDataset
 
@@ -42,23 +42,14 @@ class GuidanceMaker:
         self.db = db
         self.params = params or RetrievalParams()
         self.distort = distort or DistortParams()
-        built = db.info.get("options", {}) if isinstance(db.info.get("options"), dict) else {}
-        self.coverage = float(built.get("coverage", 0.9))
-        self.min_area = int(built.get("min_area", 16))
-        self.things = sorted(db.thing_ids)
-        dontcare = db.label_set.dontcare
-        self.ignore = () if dontcare is None else (dontcare,)
         self.source_of = {stem: i for i, stem in enumerate(db.sources.stems)}
 
     def __call__(self, sample: Sample, rng: np.random.Generator) -> tuple[Guidance, Guidance]:
-        labels = sample.labels
-        segments = decompose(
-            labels, sample.instances, self.things,
-            coverage=self.coverage, min_area=self.min_area, ignore=self.ignore,
-        )  # fmt: skip
-        matches = self.db.retrieve(
-            segments, labels.shape, self.params, exclude_source=self.source_of.get(sample.stem)
-        )
+        # The studio's retriever, once per sample: the same decomposition and scoring, with
+        # the sample's own image left out of its matches.
+        retriever = Retriever(self.db, self.params, exclude_source=self.source_of.get(sample.stem))
+        retriever.update(sample.labels, sample.instances)
+        segments, matches = retriever.segments, retriever.matches
         sources: list[np.ndarray | None] = []
         for m in matches:
             row = pick_colour_source(m.rows, rng)
@@ -68,11 +59,9 @@ class GuidanceMaker:
             rgb, mask = self.db.crop(row)
             sources.append(rgb[mask])
         distorted = distort_ground_truth(
-            sample.image, labels, segments, sources, self.things, rng, self.distort
+            sample.image, sample.labels, segments, sources, self.db.thing_ids, rng, self.distort
         )
-        top1 = [int(m.rows[0]) if len(m) else None for m in matches]
-        retrieved = compose_guidance(labels, segments, top1, self.db)
-        return distorted, retrieved
+        return distorted, retriever.guidance()  # nothing chosen: each segment's top-1
 
 
 class ResailDataset(Dataset):

@@ -53,12 +53,9 @@ def test_guidance_maker_excludes_the_sample_and_fills_only_guided_pixels() -> No
 
 
 def db_segments(maker: GuidanceMaker, sample: Sample) -> list:
-    from engine.retrieval import decompose
+    from engine.retrieval import Retriever
 
-    return decompose(
-        sample.labels, sample.instances, maker.things,
-        coverage=maker.coverage, min_area=maker.min_area, ignore=maker.ignore,
-    )  # fmt: skip
+    return Retriever(maker.db, maker.params).update(sample.labels, sample.instances).segments
 
 
 def test_resail_fit_resume_export_init_from(tmp_path: Path, landscapes96: Path, capsys) -> None:
