@@ -73,7 +73,7 @@ class ResailSynthesizer(SpadeSynthesizer):
         self.last_state: RetrievalState | None = None
         # After a stroke only the RESAIL layers' γ, β near the change are recomputed.
         self.live = ResailLive(self.generator)
-        self._previous: tuple[np.ndarray, np.ndarray | None, Guidance] | None = None
+        self._previous: tuple[np.ndarray, np.ndarray | None] | None = None  # labels, instances
 
     @classmethod
     def from_folder(
@@ -121,44 +121,41 @@ class ResailSynthesizer(SpadeSynthesizer):
         require_noise_fits(noise, h, w, self.z_dim, source)
         cond = self.condition(labels, instances, source)
         with self._lock:
-            self.retriever.update(labels, instances, keep_looks=self._is_edit(labels))
+            changed = self._changed_pixels(labels, instances)
+            # Under a quarter of the last map's labels changed: an edit, not a new map; then
+            # reshaped regions keep their guiding segments (``Retriever.update``).
+            edit = changed is not None and float(np.mean(changed[0])) < EDIT_SHARE
+            self.retriever.update(labels, instances, keep_looks=edit)
             if choices is not None:
                 self.retriever.apply(choices)
             guidance = self.retriever.guidance()
             guide = guidance_to_tensor(guidance.image, guidance.valid)[None].to(self.device)
-            boxes = self._changed_boxes(labels, instances, guidance)
-            if boxes is None:
+            old = self.last_guidance
+            if changed is None or changed[1] is None or old is None:
                 image = self.live(cond, guide, exact=True)
             else:
-                image = self.live(cond, guide, *boxes)
+                guide_diff = (old.image != guidance.image).any(axis=2) | (old.valid != guidance.valid)
+                image = self.live(cond, guide, bounding_box(changed[1]), bounding_box(guide_diff))
             self.last_guidance = guidance
             self.last_state = self.retriever.state(guidance)
             kept = None if instances is None else np.array(instances, copy=True)
-            self._previous = (np.array(labels, copy=True), kept, guidance)
+            self._previous = (np.array(labels, copy=True), kept)
         return to_uint8_image(image)
 
-    def _is_edit(self, labels: np.ndarray) -> bool:
-        """An edit of the last map (under a quarter of its pixels changed), not a new map:
-        then reshaped regions keep their guiding segments (``Retriever.update``)."""
-        if self._previous is None or self._previous[0].shape != labels.shape:
-            return False
-        return float(np.mean(self._previous[0] != labels)) < EDIT_SHARE
-
-    def _changed_boxes(
-        self, labels: np.ndarray, instances: np.ndarray | None, guidance: Guidance
-    ) -> tuple[Box | None, Box | None] | None:
-        """Where the map (classes or instances) and the guidance differ from the last call's;
-        None when there is no comparable last call."""
+    def _changed_pixels(
+        self, labels: np.ndarray, instances: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """Against the last call's map: (labels that differ, labels or instances that differ);
+        None when the sizes differ, the second None when only one call had instances."""
         if self._previous is None or self._previous[0].shape != labels.shape:
             return None
-        old_labels, old_instances, old = self._previous
+        old_labels, old_instances = self._previous
+        differ = old_labels != labels
         if (old_instances is None) != (instances is None):
-            return None
-        changed = old_labels != labels
-        if instances is not None and old_instances is not None:
-            changed |= old_instances != instances
-        guide_diff = (old.image != guidance.image).any(axis=2) | (old.valid != guidance.valid)
-        return bounding_box(changed), bounding_box(guide_diff)
+            return differ, None
+        if instances is None or old_instances is None:
+            return differ, differ
+        return differ, differ | (old_instances != instances)
 
     @torch.no_grad()
     def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
