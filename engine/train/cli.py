@@ -112,8 +112,9 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seg-net",
         type=Path,
-        help="resail: frozen segmenter weights for the segmentation loss; ugen --condition labels: the "
-        "segmenter that labels generated images (not the evaluation segmenter; e.g. weights/landscapes-unet)",
+        help="resail, oasis, inade: frozen segmenter weights for the segmentation loss (--lambda-seg); "
+        "ugen --condition labels: the segmenter that labels generated images "
+        "(not the evaluation segmenter; e.g. weights/landscapes-unet)",
     )
     p.add_argument(
         "--stylegan2",
@@ -133,7 +134,11 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         type=int,
         help="ugen: steps that train the rearranger before the mapper trains (default: half of --steps)",
     )
-    p.add_argument("--lambda-seg", type=float, help="resail: segmentation loss weight (paper 5)")
+    p.add_argument(
+        "--lambda-seg",
+        type=float,
+        help="with --seg-net: segmentation loss weight (RESAIL paper 5; oasis/inade: beyond their papers)",
+    )
     p.add_argument(
         "--retrieval-threshold",
         type=float,

@@ -124,10 +124,11 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f"; in place of VGG-19 an L1 loss ×{options['lambda_perceptual']} on frozen ImageNet"
             " EfficientNet-Lite0 features against the photo, pass (A) only (`--lambda-perceptual`)"
         )
-    if spec.family == "resail" and options.get("seg_net") and options.get("lambda_seg"):
+    if spec.family in ("oasis", "inade", "resail") and options.get("seg_net") and options.get("lambda_seg"):
+        beyond = "" if spec.family == "resail" else "**plus, beyond the paper,** a "
         text += (
-            f"; segmentation loss ×{options['lambda_seg']} through the frozen `{options['seg_net']}`"
-            " (not the evaluation segmenter)"
+            f"; {beyond}segmentation loss ×{options['lambda_seg']} through the frozen `{options['seg_net']}`"
+            " (class-balanced cross-entropy on the generated image; not the evaluation segmenter)"
         )
     if spec.family == "ugen":
         condition = options.get("condition", "labels")

@@ -48,6 +48,7 @@ from engine.train.gan_losses import (
 )
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
+from engine.train.seg_loss import segmentation_loss
 from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
@@ -64,19 +65,22 @@ class InadeTraining(GanTraining):
         "loss_vgg",
         "loss_pair_l1",
         "loss_stripe",
+        "loss_seg",
         "loss_d",
     ]
 
     @property
     def notes(self) -> list[str]:
+        seg = [self.seg_loss.note] if self.seg_loss is not None else []
         if self.vgg is None and self.options.lambda_perceptual > 0:
             return [
                 f"perceptual loss ×{self.options.lambda_perceptual} on ImageNet EfficientNet-Lite0 features "
-                "in place of VGG-19 (no VGG-19 weights given)"
+                "in place of VGG-19 (no VGG-19 weights given)",
+                *seg,
             ]
         if self.vgg is None:
-            return ["VGG perceptual loss: off (no VGG-19 weights given; --vgg FILE turns it on)"]
-        return [f"VGG perceptual loss ×{self.lambda_vgg} with {self.options.vgg}"]
+            return ["VGG perceptual loss: off (no VGG-19 weights given; --vgg FILE turns it on)", *seg]
+        return [f"VGG perceptual loss ×{self.lambda_vgg} with {self.options.vgg}", *seg]
 
     @staticmethod
     def build_arch(options: FitOptions, semantic_nc: int) -> InadeConfig:
@@ -124,6 +128,7 @@ class InadeTraining(GanTraining):
             from engine.train.perceptual import EfficientNetPerceptual
 
             self.effnet = EfficientNetPerceptual().to(device)
+        self.seg_loss = segmentation_loss(options, spec.label_set, device)
         self.noise_nc = arch.generator.noise_nc
         self.z_dim = arch.generator.z_dim
 
@@ -183,9 +188,11 @@ class InadeTraining(GanTraining):
                 loss_vgg = self.options.lambda_perceptual * self.effnet(fake, image)
             else:
                 loss_vgg = torch.zeros((), device=image.device)
+            zero = torch.zeros((), device=image.device)
+            loss_seg = self.seg_loss(fake, batch["labels"]) if self.seg_loss is not None else zero
         loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair + loss_stripe).backward()
+        (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair + loss_stripe + loss_seg).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -206,6 +213,7 @@ class InadeTraining(GanTraining):
             "loss_vgg": loss_vgg.item(),
             "loss_pair_l1": loss_pair.item(),
             "loss_stripe": loss_stripe.item(),
+            "loss_seg": loss_seg.item(),
             "loss_d": loss_d.item(),
         }
 

@@ -40,6 +40,7 @@ from engine.train.gan_losses import pair_l1
 from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_mask, n1_loss
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
+from engine.train.seg_loss import segmentation_loss
 from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
@@ -52,6 +53,7 @@ class OasisTraining(GanTraining):
         "loss_pair_l1",
         "loss_perceptual",
         "loss_stripe",
+        "loss_seg",
         "loss_kl",
         "loss_d_real",
         "loss_d_fake",
@@ -105,6 +107,11 @@ class OasisTraining(GanTraining):
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
         self.encoder: LabelEncoder = spec.encoder
         self.z_dim = arch.generator.z_dim
+        self.seg_loss = segmentation_loss(options, spec.label_set, device)
+
+    @property
+    def notes(self) -> list[str]:
+        return [self.seg_loss.note] if self.seg_loss is not None else []
 
     def extra_modules(self) -> dict[str, nn.Module]:
         return {"E": self.e} if self.e is not None else {}
@@ -132,6 +139,11 @@ class OasisTraining(GanTraining):
         if self.perceptual is None or fake.shape[0] == 0:
             return torch.zeros((), device=fake.device)
         return self.options.lambda_perceptual * self.perceptual(fake, image)
+
+    def _seg(self, fake: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if self.seg_loss is None:
+            return torch.zeros((), device=fake.device)
+        return self.seg_loss(fake, labels)
 
     def _g_noise(self, image: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, int, torch.Tensor]:
         """Noise for the G step: (B, z_dim, H, W), how many samples are paired, and the KL term.
@@ -167,9 +179,10 @@ class OasisTraining(GanTraining):
             loss_g = n1_loss(self.d(fake).float(), channels, weights)
             loss_pair = self._pair_l1(fake[:paired].float(), image[:paired])
             loss_perc = self._perceptual(fake[:paired], image[:paired])
+            loss_seg = self._seg(fake, batch["labels"])
         loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_pair + loss_perc + loss_stripe + loss_kl).backward()
+        (loss_g + loss_pair + loss_perc + loss_stripe + loss_seg + loss_kl).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -194,6 +207,7 @@ class OasisTraining(GanTraining):
             "loss_pair_l1": loss_pair.item(),
             "loss_perceptual": loss_perc.item(),
             "loss_stripe": loss_stripe.item(),
+            "loss_seg": loss_seg.item(),
             "loss_kl": loss_kl.item(),
             "loss_d_real": loss_real.item(),
             "loss_d_fake": loss_fake.item(),

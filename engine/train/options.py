@@ -169,9 +169,10 @@ class FitOptions:
                 source="--database/--retrieval-threshold",
                 fix="drop them",
             )
-        if self.seg_net is not None and self.family not in ("resail", "ugen"):
+        if self.seg_net is not None and self.family not in ("oasis", "inade", "resail", "ugen"):
             raise InputError(
-                "only RESAIL (segmentation loss) and ugen (labels of generated images) take a segmenter",
+                "only OASIS, INADE and RESAIL (segmentation loss) and ugen (labels of generated images)"
+                " take a segmenter",
                 source="--seg-net",
                 fix="drop --seg-net",
             )

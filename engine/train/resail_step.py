@@ -22,7 +22,6 @@ The guidance images come with the batch (:mod:`engine.train.resail_data`).
 from __future__ import annotations
 
 import copy
-import hashlib
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,64 +29,24 @@ from typing import ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
-from engine.errors import InputError
-from engine.labels import LabelSet
 from engine.networks.blocks import init_official
 from engine.networks.resail import ResailConfig, ResailGenerator, ResailGeneratorConfig, ResailNorm
 from engine.networks.sesame_d import SesameDiscriminatorConfig, SesameMultiScaleDiscriminator
-from engine.paths import WEIGHTS
 from engine.registry import ModelSpec
 from engine.retrieval import RetrievalParams, SegmentDatabase
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
 from engine.train.gan_base import GanTraining
 from engine.train.gan_losses import feature_matching, hinge_d, hinge_g, pair_l1
-from engine.train.losses import class_balance_weights
 from engine.train.options import FitOptions
 from engine.train.resail_data import GuidanceMaker, ResailDataset
 from engine.train.sampling import AugmentedDataset
+from engine.train.seg_loss import segmentation_loss
 from engine.train.visuals import grid_rows, to_uint8
 
 LAMBDA_FEAT = 10.0
-EVALUATION_SEGMENTER = WEIGHTS / "landscapes-segmenter"
-
-
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-def load_training_segmenter(
-    folder: Path,
-    evaluation: Path = EVALUATION_SEGMENTER,
-    *,
-    label_set: LabelSet | None = None,
-    of: str = "the model",
-) -> tuple[nn.Module, ModelSpec]:
-    """The frozen segmenter of the segmentation loss; never the evaluation segmenter.
-    With ``label_set``, it must segment into that set (``of`` names whose it is)."""
-    from engine.checkpoints import load_weights
-
-    mine = _digest(Path(folder) / "segmenter.safetensors")
-    if mine is not None and mine == _digest(Path(evaluation) / "segmenter.safetensors"):
-        raise InputError(
-            "this is the evaluation segmenter: a model trained against it would be scored by its own loss",
-            source=folder,
-            fix="pass another segmenter, e.g. --seg-net weights/landscapes-unet",
-        )
-    loaded = load_weights(folder, family="segmenter", parts=("segmenter",))
-    if label_set is not None and loaded.spec.label_set.to_dict() != label_set.to_dict():
-        raise InputError(
-            f"the segmenter knows label set '{loaded.spec.label_set.name}', {of} '{label_set.name}'",
-            source=folder,
-            fix="pass a segmenter trained on the same label set",
-        )
-    return loaded.nets["segmenter"].float().eval().requires_grad_(False), loaded.spec
 
 
 def open_database(options: FitOptions, log: object = None) -> SegmentDatabase:
@@ -195,11 +154,7 @@ class ResailTraining(GanTraining):
             from engine.train.perceptual import EfficientNetPerceptual
 
             self.perceptual = EfficientNetPerceptual().to(device)
-        self.segmenter: nn.Module | None = None
-        self.seg_spec: ModelSpec | None = None
-        if options.seg_net is not None and options.lambda_seg > 0:
-            self.segmenter, self.seg_spec = load_training_segmenter(options.seg_net, label_set=spec.label_set)
-            self.segmenter.to(device)
+        self.seg_loss = segmentation_loss(options, spec.label_set, device)
         self._db: SegmentDatabase | None = None
         self._notes: list[str] = []
 
@@ -224,10 +179,10 @@ class ResailTraining(GanTraining):
                 f"perceptual loss ×{self.options.lambda_perceptual} on ImageNet EfficientNet-Lite0 features "
                 "in place of VGG-19 (no VGG-19 weights here)"
             )
-        if self.segmenter is None:
+        if self.seg_loss is None:
             notes.append("segmentation loss: off (--seg-net FOLDER: not the evaluation segmenter)")
         else:
-            notes.append(f"segmentation loss ×{self.options.lambda_seg}, frozen {self.options.seg_net}")
+            notes.append(self.seg_loss.note)
         return notes
 
     def export_extras(self, folder: Path) -> None:
@@ -237,16 +192,6 @@ class ResailTraining(GanTraining):
         save_database(self.db, Path(folder) / WEIGHTS_SUBFOLDER)
 
     # ---- losses ----------------------------------------------------------------------------
-    def _seg_loss(self, fake: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        """Class-balanced cross-entropy of the frozen segmenter on a generated image (OASIS weights)."""
-        if self.segmenter is None or self.seg_spec is None:
-            return torch.zeros((), device=fake.device)
-        enc = self.seg_spec.encoder
-        target = enc.channels(labels).to(fake.device)
-        weights = class_balance_weights(target, enc.num_channels, enc.dontcare_channel)
-        logits = self.segmenter(fake.float())
-        return self.options.lambda_seg * (F.cross_entropy(logits, target, reduction="none") * weights).mean()
-
     def _perceptual(self, fake: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
         if self.perceptual is None:
             return torch.zeros((), device=fake.device)
@@ -271,7 +216,11 @@ class ResailTraining(GanTraining):
             loss_g_b = hinge_g(out_b)
             loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_a, start=0)
             loss_perc = self._perceptual(fake_a, image)
-            loss_seg = self._seg_loss(fakes, torch.cat((labels, labels)))
+            loss_seg = (
+                self.seg_loss(fakes, torch.cat((labels, labels)))
+                if self.seg_loss is not None
+                else torch.zeros((), device=image.device)
+            )
             loss_pair = pair_l1(fake_a.float(), image, self.options.lambda_pair_l1, self.options.pair_pool)
         self.opt_g.zero_grad(set_to_none=True)
         (loss_g_a + loss_g_b + loss_feat + loss_perc + loss_seg + loss_pair).backward()

@@ -49,8 +49,8 @@ from engine.networks.ugen import MAPPER_PARTS, UgenConfig
 from engine.paths import portable
 from engine.registry import ModelSpec
 from engine.train.options import FitOptions
-from engine.train.resail_step import load_training_segmenter
 from engine.train.sampling import step_generator
+from engine.train.seg_loss import load_training_segmenter
 from engine.train.ugen_mapper_step import MapperLosses, MapperTraining
 from engine.train.ugen_step import RearrangerLosses, RearrangerTraining
 from engine.train.visuals import grid_rows, to_uint8

@@ -16,7 +16,7 @@ from engine.networks.resail import EMPTY_GUIDANCE
 from engine.retrieval import load_database
 from engine.train.cli import main
 from engine.train.resail_data import GuidanceMaker
-from engine.train.resail_step import load_training_segmenter
+from engine.train.seg_loss import load_training_segmenter
 from tests.engine.retrieval_helpers import landscape, tiny_landscapes_db
 from tests.helpers import write_tiny_segmenter
 
@@ -179,7 +179,7 @@ def test_guidance_branch_starts_open() -> None:
 
 def test_resail_flags_are_refused_elsewhere(tmp_path: Path, landscapes96: Path) -> None:
     base = ["fit", "--data", f"landscapes:{landscapes96}", "--out", str(tmp_path / "r"), "--dry-run"]
-    assert main([*base, "--family", "oasis", "--seg-net", str(tmp_path)]) == 2
+    assert main([*base, "--family", "msca", "--seg-net", str(tmp_path)]) == 2
     assert main([*base, "--family", "resail", "--lambda-seg", "-1"]) == 2
     assert main([*base, "--family", "oasis", "--retrieval-threshold", "0.5"]) == 2
     assert main([*base, "--family", "resail", "--beta2", "1.5"]) == 2
