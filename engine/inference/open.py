@@ -11,6 +11,7 @@ from engine.inference.msca_synth import MscaSynthesizer
 from engine.inference.resail_synth import ResailSynthesizer
 from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import Synthesizer
+from engine.inference.ugen_synth import UgenSynthesizer
 
 SYNTHESIZERS = {
     "oasis": Synthesizer,
@@ -18,12 +19,13 @@ SYNTHESIZERS = {
     "msca": MscaSynthesizer,
     "spade": SpadeSynthesizer,
     "resail": ResailSynthesizer,
+    "ugen": UgenSynthesizer,
 }
 
 
 def open_synthesizer(
     folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
-) -> Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer:
+) -> Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer | UgenSynthesizer:
     """The synthesizer for ``folder``'s family (config.json decides)."""
     family = read_spec(folder).family
     if family not in SYNTHESIZERS:

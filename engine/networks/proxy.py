@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -108,6 +109,12 @@ def kmeans(
             break
         previous = mean
     return centroids
+
+
+def cluster_palette(num_clusters: int) -> np.ndarray:
+    """(K, 3) uint8: one fixed colour per cluster for pictures of proxy masks (the sample
+    grids of training and the studio's and ``app-train generate``'s proxy images agree)."""
+    return np.random.default_rng(0).integers(0, 256, (num_clusters, 3), dtype=np.uint8)
 
 
 class ProxyClusters(nn.Module):

@@ -88,6 +88,16 @@ class EqualConv2d(nn.Module):
         return lrelu(x) if self.activation else x
 
 
+def modulated_kernels(weight: torch.Tensor, styles: torch.Tensor, *, demodulate: bool) -> torch.Tensor:
+    """Per-sample kernels (B, O, I, k, k): ``weight`` (O, I, k, k) with its input channels
+    scaled by ``styles`` (B, I), each output channel rescaled to unit norm if ``demodulate``.
+    They depend on the style only, so ugen's renderer makes them once per z."""
+    kernels = weight[None] * styles[:, None, :, None, None]
+    if demodulate:
+        kernels = kernels * torch.rsqrt(kernels.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
+    return kernels
+
+
 def modulated_conv2d(
     x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, *, demodulate: bool
 ) -> torch.Tensor:
@@ -96,9 +106,7 @@ def modulated_conv2d(
     channel's kernel is rescaled to unit norm. One grouped convolution for the batch."""
     b, cin, h, w = x.shape
     cout, _, k, _ = weight.shape
-    kernels = weight[None] * styles[:, None, :, None, None]  # (B, O, I, k, k)
-    if demodulate:
-        kernels = kernels * torch.rsqrt(kernels.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
+    kernels = modulated_kernels(weight, styles, demodulate=demodulate)
     out = F.conv2d(
         x.reshape(1, b * cin, h, w), kernels.reshape(b * cout, cin, k, k), padding=k // 2, groups=b
     )

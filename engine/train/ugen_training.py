@@ -43,7 +43,7 @@ from torch import nn
 from engine.checkpoints import load_weights, read_spec
 from engine.conditions import EDGE_EXTRACTORS, EXTRACTORS, HED_THRESHOLD, edge_extractor
 from engine.errors import InputError
-from engine.networks.proxy import ProxyClusters, fit_proxy_clusters
+from engine.networks.proxy import ProxyClusters, cluster_palette, fit_proxy_clusters
 from engine.networks.rearranger import RearrangerConfig
 from engine.networks.semantic_mapper import ConditionMapperConfig, LabelMapperConfig
 from engine.networks.stylegan2 import StyleGan2Discriminator, StyleGan2Generator
@@ -370,7 +370,7 @@ class UgenTraining:
     # ---- sampling ------------------------------------------------------------------------------
     def _mask_colours(self, masks: torch.Tensor) -> np.ndarray:
         """(B, r, r) cluster ids → (B, R, R, 3) uint8, one fixed colour per cluster."""
-        palette = np.random.default_rng(0).integers(0, 256, (self.arch.num_clusters, 3), dtype=np.uint8)
+        palette = cluster_palette(self.arch.num_clusters)
         scale = self.arch.image_resolution // masks.shape[-1]
         return palette[masks.cpu().numpy()].repeat(scale, axis=1).repeat(scale, axis=2)
 

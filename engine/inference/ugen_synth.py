@@ -1,0 +1,336 @@
+"""ugen inference (Chae et al., "Semantic Image Synthesis with Unconditional Generator",
+NeurIPS 2023): a condition → proxy mask → a frozen StyleGAN2's features rearranged to it.
+
+The flow of the paper's figure: the semantic mapper turns the user's condition (a label
+map; an edge or sketch image) into proxy-mask logits at the proxy resolution; their argmax
+is the proxy mask; the rearranger moves the features G₁ made from z so they follow it, and
+G₂ renders them. The style is z, one vector for the whole image (the noise field's oldest
+region's vector, as for SPADE's VAE models): a re-roll draws a new z and keeps the layout,
+since the mask depends on the condition only. A proxy mask can also be given directly —
+the paper's free-form manipulation — and ``last_proxy`` is the mask of the latest image,
+so a studio can show it, let the user edit it, and render the edit.
+
+The rearranger reads the *hard* mask (one-hot of the argmax), not the mapper's softmax:
+it was trained on hard K-means masks, the image is then a function of the mask a studio
+shows, and a stroke recomputes only where the mask changed.
+
+Two paths make the same image: the plain one runs every net in full (the reference,
+``fast=False``); the fast one (default) keeps per-z state and recomputes only what a
+change reaches (:mod:`engine.inference.ugen_mapper_live` for the label mapper,
+:mod:`engine.inference.ugen_render` for the rest). ``backend`` "bf16" — or "auto" on a
+CPU with native bf16 — runs the fast path's rearranger and G₂ in bf16; the mapper stays
+fp32, so the proxy masks are the plain path's.
+
+The model paints at its StyleGAN2's size only (G₁ starts from a learned 4×4 constant, and
+the features are rearranged at the proxy grid of that size).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engine.checkpoints import LoadedWeights, load_weights
+from engine.errors import InputError, WeightsError
+from engine.inference.backends.torch_backends import bf16_sensible
+from engine.inference.synthesizer import require_noise_fits, to_uint8_image
+from engine.inference.ugen_mapper_live import LiveLabelMapper
+from engine.inference.ugen_render import UgenRenderer
+from engine.networks.blocks import fold_spectral_norm
+from engine.networks.proxy import ProxyClusters, cluster_palette
+from engine.networks.rearranger import Rearranger
+from engine.networks.stylegan2 import StyleGan2Generator
+from engine.networks.ugen import IMAGE_CONDITIONS, UgenConfig, stylegan2_folder
+from engine.noise import NoiseField
+
+SWATCH_SAMPLES = 8  # samples whose pixels are averaged per cluster for ``cluster_swatches``
+BF16_CHOICES = ("bf16", "gather-bf16")
+
+
+class UgenSynthesizer:
+    family = "ugen"
+    backend_report = None
+    last_decision = None
+    discriminator = None  # nothing here segments photos
+    style_encoder = None  # a photo's style would need GAN inversion, which is not built
+    deterministic = False
+    no_noise = ""
+    global_style = True  # one z per image: a re-roll restyles all of it, never one region
+
+    def __init__(
+        self,
+        weights: LoadedWeights,
+        generator: StyleGan2Generator,
+        device: str | torch.device = "cpu",
+        backend: str = "eager",
+        *,
+        fast: bool = True,  # False: every net in full on every call (the reference path)
+    ) -> None:
+        self.weights = weights
+        self.spec = weights.spec
+        self.arch: UgenConfig = self.spec.arch
+        self.device = torch.device(device)
+        self.encoder = self.spec.encoder  # labels → one-hot channels, as the other synthesizers
+        self.generator = generator.to(self.device).eval().requires_grad_(False)
+        rearranger = weights.nets["rearranger"]
+        assert isinstance(rearranger, Rearranger)
+        self.rearranger = rearranger.to(self.device).eval()
+        clusters = weights.nets["proxy"]
+        assert isinstance(clusters, ProxyClusters)
+        self.clusters = clusters.to(self.device)
+        self.mappers = {
+            part.removeprefix("mapper_"): fold_spectral_norm(net).to(self.device).eval()
+            for part, net in weights.nets.items()
+            if part.startswith("mapper_")
+        }
+        self.backend = backend
+        bf16 = backend in BF16_CHOICES or (backend == "auto" and bf16_sensible(self.device))
+        self.fast = fast
+        self.renderer = UgenRenderer(self.generator, self.rearranger, self.arch.proxy_resolution, bf16=bf16)
+        self._live_labels: LiveLabelMapper | None = None
+        self.last_proxy: np.ndarray | None = None  # (r, r) cluster ids of the latest image
+        self._swatches: np.ndarray | None = None
+        self._lock = threading.RLock()
+
+    @classmethod
+    def from_folder(
+        cls, folder: Path | str, *, device: str = "cpu", segmenter: bool = False, backend: str = "eager"
+    ) -> UgenSynthesizer:
+        """The ugen folder's parts and the StyleGAN2 its config.json names (``segmenter`` is
+        accepted for the studio's sake: ugen has no segmenting discriminator)."""
+        weights = load_weights(folder, family="ugen")
+        arch: UgenConfig = weights.spec.arch
+        sg_folder = stylegan2_folder(folder, arch.stylegan2)
+        g = load_weights(sg_folder, family="stylegan2", parts=("generator",)).nets["generator"]
+        assert isinstance(g, StyleGan2Generator)
+        side, proxy = g.config.resolution, arch.proxy_resolution
+        channels = g.config.channels(proxy) if proxy in g.config.resolutions else None
+        if side != arch.image_resolution or channels != arch.feature_channels:
+            raise WeightsError(
+                f"the StyleGAN2 there makes {side}² images with {channels} channels at {proxy}²; this "
+                f"ugen model was trained on one of {arch.image_resolution}² with {arch.feature_channels}",
+                source=sg_folder,
+                fix=f"put the StyleGAN2 weights the model was trained on at {arch.stylegan2}",
+            )
+        return cls(weights, g, device, backend)
+
+    # ---- what the studio asks ---------------------------------------------------------------
+    @property
+    def backend_name(self) -> str:
+        precision = "bf16" if self.renderer.dtype == torch.bfloat16 else "fp32"
+        path = "incremental" if self.fast else "full recompute"
+        return f"ugen {path}, torch {precision}" + (" (auto)" if self.backend == "auto" else "")
+
+    @property
+    def z_dim(self) -> int:
+        return self.generator.config.z_dim
+
+    @property
+    def image_side(self) -> int:
+        return self.arch.image_resolution
+
+    @property
+    def size_multiple(self) -> int:
+        return self.arch.image_resolution
+
+    @property
+    def proxy_resolution(self) -> int:
+        return self.arch.proxy_resolution
+
+    @property
+    def num_clusters(self) -> int:
+        return self.arch.num_clusters
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        """The conditions this model's mappers read (a proxy mask always works)."""
+        return tuple(self.mappers)
+
+    def decision_for(self, height: int, width: int) -> None:
+        return None
+
+    def check_size(self, height: int, width: int, source: str) -> None:
+        side = self.image_side
+        if (height, width) != (side, side):
+            raise InputError(
+                f"the map is {width}×{height}; this ugen model paints {side}×{side} images "
+                "(its StyleGAN2's size)",
+                source=source,
+                fix=f"resize or crop it to {side}×{side}",
+            )
+
+    # ---- images ---------------------------------------------------------------------------------
+    def z_of(self, noise: NoiseField) -> torch.Tensor:
+        """The style z (z_dim,): the vector of the noise field's oldest region, which only a
+        re-roll of everything replaces."""
+        return noise.vectors()[noise.region_ids[0]]
+
+    def _check_noise(self, noise: NoiseField, source: str) -> torch.Tensor:
+        require_noise_fits(noise, self.image_side, self.image_side, self.z_dim, source)
+        return self.z_of(noise)
+
+    def mapper_for(self, condition: str) -> torch.nn.Module:
+        """The mapper of ``condition``, or an error that says how to train one."""
+        if condition not in self.mappers:
+            folder = self.weights.folder
+            trained = ", ".join(self.mappers) or "none"
+            raise InputError(
+                f"this ugen model has no {condition} mapper (mappers trained: {trained})",
+                source=str(folder),
+                fix=f"train one into it (app-train fit --family ugen --condition {condition} "
+                f"--init-from {folder} --rearranger-steps 0 …), or draw another condition",
+            )
+        return self.mappers[condition]
+
+    @torch.no_grad()
+    def generate(
+        self,
+        labels: np.ndarray,
+        noise: NoiseField,
+        source: str = "label map",
+        instances: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """H×W label ids and a noise field (its z) → H×W×3 uint8 (ugen reads no instances)."""
+        h, w = labels.shape
+        self.check_size(h, w, source)
+        z = self._check_noise(noise, source)
+        mapper = self.mapper_for("labels")
+        onehot = self.encoder.onehot(labels, source=source).to(self.device)
+        r = self.proxy_resolution
+        with self._lock:
+            if self.fast:
+                if self._live_labels is None:
+                    self._live_labels = LiveLabelMapper(mapper, (r, r))
+                logits = self._live_labels(onehot)
+            else:
+                logits = mapper(onehot, (r, r))
+            return self._render(logits.argmax(dim=1)[0], z)
+
+    @torch.no_grad()
+    def generate_lines(
+        self, condition: str, lines: np.ndarray, noise: NoiseField, source: str = "line image"
+    ) -> np.ndarray:
+        """An H×W line image (bool or float in 0–1, 1 = line) of ``condition`` ("edges" or
+        "sketch") and a noise field → H×W×3 uint8."""
+        if condition not in IMAGE_CONDITIONS:
+            raise InputError(
+                f"'{condition}' is not a line condition", source=source, fix=f"use one of {IMAGE_CONDITIONS}"
+            )
+        mapper = self.mapper_for(condition)
+        lines = np.asarray(lines)
+        if lines.ndim != 2:
+            raise InputError(
+                f"a line image must be H×W, got shape {lines.shape}", source=source, fix="pass one channel"
+            )
+        self.check_size(*lines.shape, source)
+        x = torch.from_numpy(lines.astype(np.float32))
+        if not bool(torch.isfinite(x).all()) or float(x.min()) < 0 or float(x.max()) > 1:
+            raise InputError(
+                "line image values must lie in 0–1 (1 = line)", source=source, fix="scale it to 0–1"
+            )
+        z = self._check_noise(noise, source)
+        with self._lock:
+            logits = mapper(x[None, None].to(self.device))
+            return self._render(logits.argmax(dim=1)[0], z)
+
+    def generate_edges(self, edges: np.ndarray, noise: NoiseField, source: str = "edge map") -> np.ndarray:
+        return self.generate_lines("edges", edges, noise, source)
+
+    def generate_sketch(self, sketch: np.ndarray, noise: NoiseField, source: str = "sketch") -> np.ndarray:
+        return self.generate_lines("sketch", sketch, noise, source)
+
+    @torch.no_grad()
+    def generate_proxy(self, proxy: np.ndarray, noise: NoiseField, source: str = "proxy mask") -> np.ndarray:
+        """An r×r proxy mask of cluster ids (e.g. ``last_proxy`` edited) and a noise field →
+        the image (the paper's free-form manipulation)."""
+        proxy = np.asarray(proxy)
+        r, k = self.proxy_resolution, self.num_clusters
+        if proxy.shape != (r, r) or proxy.dtype.kind not in "iu":
+            raise InputError(
+                f"a proxy mask must be a {r}×{r} integer array, got {proxy.dtype} of shape {proxy.shape}",
+                source=source,
+                fix="edit last_proxy, which has the right shape",
+            )
+        if proxy.size and (proxy.min() < 0 or proxy.max() >= k):
+            raise InputError(
+                f"proxy-mask ids must lie in 0–{k - 1}, got {proxy.min()}–{proxy.max()}",
+                source=source,
+                fix=f"use cluster ids of this model (K = {k})",
+            )
+        z = self._check_noise(noise, source)
+        with self._lock:
+            return self._render(torch.from_numpy(proxy.astype(np.int64)), z)
+
+    def _render(self, proxy: torch.Tensor, z: torch.Tensor) -> np.ndarray:
+        """The image of proxy mask (r, r) and z, on the fast or the plain path."""
+        if self.fast:
+            image = self.renderer.render(z, proxy)
+        else:
+            g, r = self.generator, self.proxy_resolution
+            ws = g.mapping(z.reshape(1, -1).to(self.device))
+            features, skip = g.head(ws, r, noise_mode="const")
+            out_f, out_i = self.rearranger(features, skip, proxy[None].to(self.device))
+            image = g.tail(ws, out_f, out_i, r, noise_mode="const")
+        self.last_proxy = proxy.cpu().numpy().astype(np.int32)
+        return to_uint8_image(image)
+
+    # ---- proxy masks for people -----------------------------------------------------------
+    @torch.no_grad()
+    def cluster_swatches(self) -> np.ndarray:
+        """(K, 3) uint8: each cluster's mean colour in the generator's own samples (the pixels
+        of ``SWATCH_SAMPLES`` seeded images under that cluster); grey for a cluster no
+        sample uses. Computed once."""
+        with self._lock:
+            if self._swatches is None:
+                self._swatches = self._mean_colours()
+            return self._swatches
+
+    def _mean_colours(self) -> np.ndarray:
+        g, r, k = self.generator, self.proxy_resolution, self.num_clusters
+        z = torch.randn(SWATCH_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(0))
+        sums = torch.zeros(k, 3)
+        counts = torch.zeros(k)
+        for part in z.split(4):
+            ws = g.mapping(part.to(self.device))
+            features, skip = g.head(ws, r, noise_mode="const")
+            masks = self.clusters.proxy_mask(features).flatten().cpu()
+            images = g.tail(ws, features, skip, r, noise_mode="const").float()
+            small = F.avg_pool2d(images, self.image_side // r).permute(0, 2, 3, 1).reshape(-1, 3).cpu()
+            sums.index_add_(0, masks, small)
+            counts += torch.bincount(masks, minlength=k).float()
+        mean = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], torch.zeros(3))
+        return ((mean + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+
+    def proxy_image(self, proxy: np.ndarray | None = None) -> np.ndarray:
+        """A proxy mask (default ``last_proxy``) as an image-size H×W×3 uint8 picture, one
+        fixed colour per cluster (``cluster_palette``)."""
+        proxy = self.last_proxy if proxy is None else np.asarray(proxy)
+        if proxy is None:
+            raise InputError("no image was made yet, so there is no proxy mask", fix="generate first")
+        scale = self.image_side // self.proxy_resolution
+        return cluster_palette(self.num_clusters)[proxy].repeat(scale, axis=0).repeat(scale, axis=1)
+
+    # ---- what ugen does not do ---------------------------------------------------------------
+    def style_of(
+        self, labels: np.ndarray, instances: np.ndarray | None, noise: NoiseField, mask: np.ndarray
+    ) -> torch.Tensor:
+        """The style for "copy style": ugen's is global, so the scene's z."""
+        return self.z_of(noise).clone()
+
+    def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
+        raise InputError(
+            "ugen takes its style from z; reading a photo's would need GAN inversion, which is not built",
+            source=str(self.weights.folder),
+            fix="use an OASIS (style encoder), INADE, MSCA or SPADE (use_vae) model for style from a photo",
+        )
+
+    def segment(self, image: np.ndarray, work_size: int | None = None) -> np.ndarray:
+        raise InputError(
+            "ugen models cannot turn a photo into a label map",
+            source=str(self.weights.folder),
+            fix="open the photo with an OASIS model (its discriminator segments), then switch back",
+        )
