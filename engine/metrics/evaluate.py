@@ -139,9 +139,10 @@ def evaluate(
             x = _to_tensor([samples[a] for a, _ in pairs])
             y = _to_tensor([samples[b] for _, b in pairs])
             diversity.append(float(ms_ssim(x, y).mean()))
-            inside, outside = _local_reroll(synth, labels, inst, noise, fake, seed=20_000 + i)
-            isd += inside
-            oid += outside
+            if not getattr(synth, "global_style", False):  # ugen: one z per image, nothing local
+                inside, outside = _local_reroll(synth, labels, inst, noise, fake, seed=20_000 + i)
+                isd += inside
+                oid += outside
             if i < 4:
                 colour = synth.spec.label_set.colorize(labels)
                 picture.append(np.concatenate([colour, sample.image, *samples[:3]], axis=1))
@@ -187,7 +188,9 @@ def _painted(synth: Synthesizer | InadeSynthesizer) -> dict:
     from engine.scene import thing_instances
 
     label_set = synth.spec.label_set
-    scenes = sorted(SCENES.glob("*.png"))
+    scenes = [p for p in sorted(SCENES.glob("*.png")) if _paints_at(synth, p)]
+    if not scenes:
+        return {}
 
     def generate(labels: np.ndarray, seed: int) -> np.ndarray:
         h, w = labels.shape
@@ -195,6 +198,19 @@ def _painted(synth: Synthesizer | InadeSynthesizer) -> dict:
         return synth.generate(labels, noise, instances=thing_instances(labels, label_set))
 
     return painted_scenes(generate, scenes, lambda p: read_label_png(p, label_set), len(label_set.ids))
+
+
+def _paints_at(synth: Synthesizer | InadeSynthesizer, path: Path) -> bool:
+    """Whether the model paints a map of that file's size (ugen paints its StyleGAN2's only)."""
+    from engine.errors import InputError
+
+    with Image.open(path) as im:
+        width, height = im.size
+    try:
+        synth.check_size(height, width, str(path))
+    except InputError:
+        return False
+    return True
 
 
 def _local_reroll(

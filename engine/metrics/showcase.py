@@ -4,7 +4,8 @@ Each row: the label map, noise seed 0, noise seed 1, and seed 0 with one thing r
 — the largest ``prefer`` object (each connected region of a "thing" class such as a tree
 is made an instance), else the largest object, else the ``fallback`` class — and the same
 image with that area outlined so the eye finds it. Example-guided (MSCA) weights get
-:mod:`engine.metrics.style_showcase` instead.
+:mod:`engine.metrics.style_showcase` instead, RESAIL :mod:`engine.metrics.guided_showcase`
+and ugen :mod:`engine.metrics.ugen_showcase`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from engine.labels import read_label_png
 from engine.metrics.guided_showcase import guided_showcase
 from engine.metrics.showcase_draw import outline
 from engine.metrics.style_showcase import style_showcase
+from engine.metrics.ugen_showcase import ugen_showcase
 from engine.noise import NoiseField
 from engine.scene import thing_instances
 
@@ -42,6 +44,8 @@ def showcase(
         return style_showcase(weights, out, scenes)
     if family == "resail":  # retrieval-guided: guidance images and another match, not seeds
         return guided_showcase(weights, out, scenes)
+    if family == "ugen":  # one global z: the proxy mask and two styles, no local re-roll
+        return ugen_showcase(weights, out, scenes)
     synth = open_synthesizer(weights)
     label_set = synth.spec.label_set
     rows = []

@@ -2,7 +2,7 @@
 
     app-train fit       train a model (one CPU, one GPU, or many through torchrun)
     app-train export    a run's checkpoint → a weights folder
-    app-train generate  label map → image
+    app-train generate  label map (ugen: or an edge map, a sketch) → image
     app-train segment   photo → label map (OASIS discriminator as segmenter)
     app-train import    official checkpoint → a weights folder
     app-train data      render a procedural dataset (landscapes)
@@ -460,7 +460,8 @@ def _data(args: argparse.Namespace) -> int:
 def _add_samples(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "samples",
-        help="contact sheet of the sample scenes: two seeds and one local re-roll (MSCA: two styles, blends)",
+        help="contact sheet of the sample scenes: two seeds and one local re-roll (MSCA: two styles, blends; "
+        "ugen: the proxy mask and two seeds)",
     )
     p.add_argument("--weights", type=Path, required=True, help="weights folder")
     p.add_argument("--out", type=Path, required=True, help="image to write (JPEG or PNG)")

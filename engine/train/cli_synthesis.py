@@ -7,16 +7,16 @@ from pathlib import Path
 
 from engine.inference.backends.names import CHOICES
 from engine.train.cli_args import IMAGE_SUFFIXES, seed_value
+from engine.train.cli_ugen import LINE_FLAGS, add_ugen_flags
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("generate", help="synthesise an image from a label map")
+    p = sub.add_parser("generate", help="synthesise an image from a label map (ugen: or edges, a sketch)")
     p.add_argument("--weights", type=Path, required=True, help="weights folder")
     p.add_argument(
         "--labels",
         type=Path,
-        required=True,
-        help="label map: id PNG or colour PNG in the set's palette",
+        help="label map: id PNG or colour PNG in the set's palette (required but for ugen --edges/--sketch)",
     )
     p.add_argument("--out", type=Path, required=True, help="image to write (PNG or JPEG)")
     p.add_argument("--seed", type=seed_value, default=0, help="noise seed of the whole scene")
@@ -34,6 +34,7 @@ def add_generate(sub: argparse._SubParsersAction) -> None:
         type=Path,
         help="RESAIL models: also write the guidance image composed from the retrieved segments",
     )
+    add_ugen_flags(p)
     p.add_argument("--device", default="cpu")
     p.add_argument(
         "--backend",
@@ -52,10 +53,16 @@ def run_generate(args: argparse.Namespace) -> int:
     from engine.labels import read_label_png
     from engine.noise import NoiseField
 
-    _check_image_out(args.out, args.labels)
-    if args.guidance_out is not None:
-        _check_image_out(args.guidance_out, args.labels)
+    inputs = {"label map": args.labels, "edge map": args.edges, "sketch": args.sketch}
+    for out in (args.out, args.guidance_out, args.proxy_out):
+        if out is not None:
+            _check_image_out(out, inputs)
     synth = open_synthesizer(args.weights, device=args.device, backend=args.backend)
+    if synth.family == "ugen":
+        from engine.train.cli_ugen import run_ugen_generate
+
+        return run_ugen_generate(args, synth)
+    _refuse_ugen_flags(args, synth.spec.family)
     if args.guidance_out is not None and not hasattr(synth, "last_guidance"):
         raise InputError(
             f"'{synth.spec.family}' models have no guidance image",
@@ -99,8 +106,25 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_image_out(out: Path, source: Path) -> None:
-    """Before any synthesis: --out must be a new image file, never the input map."""
+def _refuse_ugen_flags(args: argparse.Namespace, family: str) -> None:
+    """--condition, --edges, --sketch and --proxy-out are ugen's; the others draw from --labels."""
+    from engine.errors import InputError
+
+    flags = {"--condition": args.condition, "--proxy-out": args.proxy_out}
+    flags.update({flag: getattr(args, kind) for kind, flag in LINE_FLAGS.items()})
+    for flag, value in flags.items():
+        if value is not None:
+            raise InputError(
+                f"'{family}' models draw from a label map only",
+                source=flag,
+                fix=f"drop {flag}, or pass ugen weights",
+            )
+    if args.labels is None:
+        raise InputError("no label map given", source="--labels", fix="pass --labels FILE")
+
+
+def _check_image_out(out: Path, inputs: dict[str, Path | None]) -> None:
+    """Before any synthesis: --out must be a new image file, never an input map."""
     from engine.errors import InputError
 
     if out.is_dir():
@@ -111,10 +135,11 @@ def _check_image_out(out: Path, source: Path) -> None:
             source=out,
             fix=f"end the name with one of {', '.join(IMAGE_SUFFIXES)}",
         )
-    if out.exists() and source.exists() and out.resolve() == source.resolve():
-        raise InputError(
-            "is the input label map: it would be overwritten", source=out, fix="write to another file"
-        )
+    for name, source in inputs.items():
+        if source is not None and out.exists() and source.exists() and out.resolve() == source.resolve():
+            raise InputError(
+                f"is the input {name}: it would be overwritten", source=out, fix="write to another file"
+            )
 
 
 def _style_mix(args: argparse.Namespace, synth: object) -> object | None:
