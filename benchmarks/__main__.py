@@ -32,6 +32,7 @@ from benchmarks.retrieval import bench_retrieval
 from benchmarks.settings import Settings
 from benchmarks.studio import bench_studio_process
 from benchmarks.training import bench_training
+from benchmarks.ugen import bench_ugen
 
 
 def bench_incremental_unless_quick(settings: Settings) -> list[dict]:
@@ -50,6 +51,7 @@ GROUPS: dict[str, Callable[[Settings], list[dict]]] = {
     "incremental": bench_incremental_unless_quick,
     "retrieval": bench_retrieval,
     "resail": bench_resail,
+    "ugen": bench_ugen,
 }
 
 

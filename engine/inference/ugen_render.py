@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.inference.onehot_conv import Box
-from engine.inference.windows import changed_box, crop, full_box, grown, paste, scaled
+from engine.inference.windows import changed_box, changed_groups, crop, full_box, grown, paste, scaled, union
 from engine.networks.rearranger import Rearranger, position_encoding
 from engine.networks.stylegan2 import StyleGan2Generator
 from engine.networks.stylegan2_layers import lrelu, modulated_kernels, upsample2x
@@ -98,7 +98,7 @@ class UgenRenderer:
         self.style: Style | None = None
         self._mask: torch.Tensor | None = None  # (r, r) long: the mask the caches hold
         self._maps: dict[str, torch.Tensor] = {}  # full-size intermediate maps
-        self.last_box: Box | None = None  # the proxy-grid box the last call recomputed (None: nothing)
+        self.last_boxes: list[Box] = []  # the proxy-grid boxes the last call recomputed
 
     def _layout(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.dtype).contiguous(memory_format=torch.channels_last)
@@ -146,23 +146,41 @@ class UgenRenderer:
         new_style = self.style is None or not torch.equal(self.style.z, z.reshape(-1).to(self.device))
         if new_style:
             self.style = self.make_style(z)
-        dirty = changed_box(mask, self._mask)
         if not self._maps:
             self._allocate()
-        self.last_box = full_box(r, r) if new_style else dirty
-        if self.last_box is None:
-            return self._maps["image"]
-        query_box = None
-        if dirty is not None:
-            query_box = self._queries(mask, dirty)
+        if new_style:  # new keys and values: every query attends again
+            dirty = changed_box(mask, self._mask)
+            if dirty is not None:
+                self._queries(mask, dirty)
+            self.last_boxes = [full_box(r, r)]
+            self._after_queries(full_box(r, r))
+        else:
+            # Changed cells in groups (a change reaches two blocks' margins before G₂), each
+            # group on its own windows. Done one after the other, each group's windows see
+            # the caches the groups before it left: a pixel one group reads stale lies in a
+            # later group's reach and is redone there.
+            assert self._mask is not None  # the first call has a new style
+            self.last_boxes = changed_groups(mask, self._mask, grow_by=2 * self.margin)
+            for box in self.last_boxes:
+                self._after_queries(self._queries(mask, box))
         self._mask = mask.clone()
-        attend = full_box(r, r) if new_style else query_box
-        assert attend is not None
-        self._attend(attend)
-        post = grown(attend, self.margin, r, r)
+        return self._maps["image"]
+
+    def _after_queries(self, box: Box) -> None:
+        """Attention for the queries in ``box``, then the block after it and G₂ where they reach."""
+        r = self.resolution
+        self._attend(box)
+        post = grown(box, self.margin, r, r)
         self._after(post)
         self._g2(post)
-        return self._maps["image"]
+
+    @property
+    def last_box(self) -> Box | None:
+        """The bounding box of what the last call changed on the proxy grid (None: nothing)."""
+        box = None
+        for part in self.last_boxes:
+            box = union(box, part)
+        return box
 
     def _allocate(self) -> None:
         assert self.style is not None

@@ -44,7 +44,7 @@ from engine.networks.blocks import fold_spectral_norm
 from engine.networks.proxy import ProxyClusters, cluster_palette
 from engine.networks.rearranger import Rearranger
 from engine.networks.stylegan2 import StyleGan2Generator
-from engine.networks.ugen import IMAGE_CONDITIONS, UgenConfig, stylegan2_folder
+from engine.networks.ugen import IMAGE_CONDITIONS, MAPPER_PARTS, UgenConfig, stylegan2_folder
 from engine.noise import NoiseField
 
 SWATCH_SAMPLES = 8  # samples whose pixels are averaged per cluster for ``cluster_swatches``
@@ -82,10 +82,10 @@ class UgenSynthesizer:
         clusters = weights.nets["proxy"]
         assert isinstance(clusters, ProxyClusters)
         self.clusters = clusters.to(self.device)
-        self.mappers = {
-            part.removeprefix("mapper_"): fold_spectral_norm(net).to(self.device).eval()
-            for part, net in weights.nets.items()
-            if part.startswith("mapper_")
+        self.mappers = {  # in MAPPER_PARTS order (the loader's order of optional parts is not fixed)
+            part.removeprefix("mapper_"): fold_spectral_norm(weights.nets[part]).to(self.device).eval()
+            for part in MAPPER_PARTS
+            if part in weights.nets
         }
         self.backend = backend
         bf16 = backend in BF16_CHOICES or (backend == "auto" and bf16_sensible(self.device))

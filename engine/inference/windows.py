@@ -11,9 +11,11 @@ margin and clipped to the map. Boxes are ``(y0, x0, y1, x1)``, half-open
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 
-from engine.inference.onehot_conv import Box, clip, grow
+from engine.inference.onehot_conv import Box, area, clip, grow
 
 
 def full_box(height: int, width: int) -> Box:
@@ -52,6 +54,46 @@ def changed_box(new: torch.Tensor, old: torch.Tensor | None) -> Box | None:
         return None
     cols = torch.nonzero(differ.any(dim=0)).flatten()
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
+
+
+def changed_groups(new: torch.Tensor, old: torch.Tensor, grow_by: int) -> list[Box]:
+    """Boxes to recompute where ``new`` differs from ``old`` (last two dims), for a stack
+    whose work spreads ``grow_by`` pixels around each change. Scattered changes cost a few
+    small boxes instead of their common bounding box: changes closer than ``grow_by`` start
+    in one group, then two groups are merged while one box around both costs no more area
+    (grown and clipped) than the two apart."""
+    differ = new != old
+    while differ.ndim > 2:
+        differ = differ.any(dim=0)
+    changed = differ.cpu().numpy().astype(np.uint8)
+    if not changed.any():
+        return []
+    h, w = changed.shape
+    near = cv2.dilate(changed, np.ones((grow_by + 1, grow_by + 1), np.uint8))
+    count, groups = cv2.connectedComponents(near, connectivity=8)
+    boxes: list[Box] = []
+    for group in range(1, count):
+        rows, cols = np.nonzero((groups == group) & (changed > 0))
+        boxes.append((int(rows.min()), int(cols.min()), int(rows.max()) + 1, int(cols.max()) + 1))
+
+    def cost(box: Box) -> int:
+        return area(grown(box, grow_by, h, w))
+
+    merged = True
+    while merged and len(boxes) > 1:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                both = union(boxes[i], boxes[j])
+                assert both is not None
+                if cost(both) <= cost(boxes[i]) + cost(boxes[j]):
+                    boxes[i] = both
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
 
 
 def crop(x: torch.Tensor, box: Box) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from engine.inference.backends.names import BF16_TOLERANCE
 from engine.inference.ugen_mapper_live import LiveLabelMapper
 from engine.inference.ugen_render import UgenRenderer
-from engine.inference.windows import changed_box
+from engine.inference.windows import changed_box, changed_groups
 from engine.networks.blocks import fold_spectral_norm
 from engine.networks.rearranger import Rearranger, RearrangerConfig
 from engine.networks.semantic_mapper import LabelMapper, LabelMapperConfig
@@ -77,15 +77,20 @@ def test_renderer_equals_the_plain_pipeline(nets: tuple) -> None:
     gen = torch.Generator().manual_seed(1)
     z = torch.randn(g.config.z_dim, generator=gen)
     mask = torch.randint(0, K, (PROXY, PROXY), generator=gen)
-    steps = [("first", None), ("dot", (7, 7, 8, 8)), ("corner", (0, 0, 3, 2)), ("edge", (12, 10, 16, 16))]
-    for name, box in steps:
-        if box is not None:
-            y0, x0, y1, x1 = box
+    steps = [
+        ("first", []),
+        ("dot", [(7, 7, 8, 8)]),
+        ("corner", [(0, 0, 3, 2)]),
+        ("edge", [(12, 10, 16, 16)]),
+        ("two apart", [(0, 0, 1, 1), (15, 15, 16, 16)]),  # grouped apart, each on its own windows
+    ]
+    for name, boxes in steps:
+        for y0, x0, y1, x1 in boxes:
             mask[y0:y1, x0:x1] = (mask[y0:y1, x0:x1] + 1) % K
         got = renderer.render(z, mask)
         assert float((got - _plain(g, r, z, mask)).abs().max()) <= 1e-4, name
-        if box is not None:
-            assert renderer.last_box == box  # only the changed cells were redone from the queries on
+        if boxes:
+            assert renderer.last_boxes == boxes  # only the changed cells were redone from the queries on
     z2 = torch.randn(g.config.z_dim, generator=gen)  # a re-roll: same mask, new style
     assert float((renderer.render(z2, mask) - _plain(g, r, z2, mask)).abs().max()) <= 1e-4
     assert renderer.last_box == (0, 0, PROXY, PROXY)
@@ -114,3 +119,15 @@ def test_changed_box() -> None:
     b[1, 2, 5] = 1
     b[0, 6, 3] = 1
     assert changed_box(b, a) == (2, 3, 7, 6)
+
+
+def test_changed_groups_split_only_when_it_saves_work() -> None:
+    old = torch.zeros(32, 32, dtype=torch.long)
+    new = old.clone()
+    new[2, 2] = new[3, 5] = 1  # near: one group
+    new[28, 28] = 1  # far: its own
+    assert changed_groups(new, old, grow_by=4) == [(2, 2, 4, 6), (28, 28, 29, 29)]
+    near = old.clone()
+    near[2, 2] = near[2, 8] = 1  # apart, but their grown boxes overlap: one box costs less
+    assert changed_groups(near, old, grow_by=4) == [(2, 2, 3, 9)]
+    assert changed_groups(old, old, grow_by=4) == []
