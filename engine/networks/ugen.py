@@ -49,6 +49,9 @@ class UgenConfig:
     rearranger: RearrangerConfig | None = None
     label_mapper: LabelMapperConfig | None = None  # present when a label mapper was trained
     condition_mapper: ConditionMapperConfig | None = None  # shared shape of the edge/sketch mappers
+    # Which extractor drew the edges mapper's training conditions ("hed" or "canny", see
+    # engine.conditions): a photo's edges must be drawn by the same one at inference.
+    edge_extractor: str = "canny"  # folders from before HED were all trained on Canny
 
     def __post_init__(self) -> None:
         if self.rearranger is None:

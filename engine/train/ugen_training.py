@@ -211,6 +211,8 @@ class UgenTraining:
             self.segmenter.to(device)
         # "hed" or "canny" for the edges mapper: its inputs must be drawn by one extractor throughout.
         self.edges = edge_extractor() if options.condition == "edges" else None
+        if self.edges is not None:
+            spec.arch.edge_extractor = self.edges  # exported in config.json with the mapper
         self._notes: list[str] = []
 
     @property
@@ -348,6 +350,7 @@ class UgenTraining:
         self.carried = dict(state.get("carried", {}))
         if self.edges is not None:
             self.edges = str(state.get("edge_extractor", "canny"))  # the only one before HED
+            self.spec.arch.edge_extractor = self.edges
         if "mapper" in state:  # the run had reached the mapper stage
             self.mapper.load_state_dict(state["mapper"]["net"])
             mt = self._mapper_training()

@@ -100,6 +100,8 @@ def test_ugen_fit_resume_export_load(
     assert main(["export", "--run", "run-edges", "--out", "ugen-edges"]) == 0
     both = load_weights(tmp_path / "ugen-edges", family="ugen")
     assert set(both.nets) == {"rearranger", "proxy", "mapper_labels", "mapper_edges"}
+    assert both.spec.arch.edge_extractor == drawn  # config.json says which extractor the mapper learned
+    assert note[drawn] in (tmp_path / "ugen-edges" / "CARD.md").read_text()
     assert torch.equal(both.nets["proxy"].centroids, loaded.nets["proxy"].centroids)
     edges = open_synthesizer(tmp_path / "ugen-edges").generate_edges(
         np.eye(64, dtype=bool), NoiseField.uniform(64, 64, 0, synth.z_dim)
