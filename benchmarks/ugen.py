@@ -72,10 +72,27 @@ def write_random_ugen(folder: Path, *, small: bool) -> Path:
         label_mapper=LabelMapperConfig.small(len(ids), k) if small else LabelMapperConfig(len(ids), k),
     )
     spec = ModelSpec("ugen", label_set, ids, 0, (side, side), arch, training=training)
-    states = {part: spec.build(part).state_dict() for part in ("rearranger", "mapper_labels")}
+    states = {"rearranger": spec.build("rearranger").state_dict(), "mapper_labels": _mapper_state(spec, side)}
     centroids = torch.nn.functional.normalize(torch.randn(k, channels), dim=1)  # unused by the timed path
     states["proxy"] = {"centroids": centroids}
     return save_weights(folder / "ugen", spec, states, "# random ugen for the benchmarks\n")
+
+
+def _mapper_state(spec: object, side: int) -> dict:
+    """A random label mapper with BatchNorm statistics estimated on rendered scenes, so its
+    activations keep a trained net's scale (the defaults, mean 0 and variance 1, let them grow
+    ~10⁹-fold over the blocks). Its proxy masks still change far from a stroke: their argmax
+    follows logits that the coarse levels move everywhere."""
+    mapper = spec.build("mapper_labels")
+    for module in mapper.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.momentum = None  # a plain average over the batches below
+    r = spec.arch.proxy_resolution
+    mapper.train()
+    with torch.no_grad():
+        for sample in _samples(range(100, 104), (side, side)):
+            mapper(spec.encoder.onehot(sample.labels), (r, r))
+    return mapper.eval().state_dict()
 
 
 def _strokes(synth: object, settings: Settings, side: int) -> dict:
