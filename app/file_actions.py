@@ -140,12 +140,16 @@ class FileActions(QObject):
     # ------------------------------------------------------------------ new / open
     def new(self, size: tuple[int, int] | None = None) -> bool:
         if size is None:
+            presets = dict(SIZE_PRESETS)
+            side = getattr(self.w.synth, "image_side", None)  # ugen paints at one size only
+            if side is not None:
+                presets = {f"{side} × {side}": (side, side)}
             m = self.w.synth.size_multiple if self.w.synth else 1
-            names = [n for n, (h, w) in SIZE_PRESETS.items() if h % m == 0 and w % m == 0]
+            names = [n for n, (h, w) in presets.items() if h % m == 0 and w % m == 0]
             name, ok = QInputDialog.getItem(self.w, "New painting", "Canvas size", names, 0, False)
             if not ok:
                 return False
-            size = SIZE_PRESETS[name]
+            size = presets[name]
         if not self.confirm_discard():
             return False
         self.w.new_document(size)

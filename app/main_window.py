@@ -39,6 +39,11 @@ from engine.labels import LabelSet
 from engine.paths import WEIGHTS
 from engine.scene import Scene
 
+ONE_STYLE = (
+    "This model has one style for the whole image (ugen: one global z): re-roll and style act "
+    "on all of it (Re-roll everything), never on one region or object"
+)
+
 
 class MainWindow(QMainWindow):
     def __init__(
@@ -386,6 +391,7 @@ class MainWindow(QMainWindow):
         # MSCA takes its style from exemplars, not from noise: one panel or the other.
         self.style_panel.setEnabled(synth.family != "msca")
         self._noise_controls(getattr(synth, "no_noise", ""))
+        self._one_style_controls(ONE_STYLE if getattr(synth, "global_style", False) else "")
         self.exemplars.setEnabled(synth.family == "msca")
         self.exemplars.setToolTip(
             ""
@@ -411,6 +417,23 @@ class MainWindow(QMainWindow):
                 action.setProperty("noise_tip", action.toolTip())
             action.setEnabled(not why)
             action.setToolTip(why or action.property("noise_tip"))
+
+    def _one_style_controls(self, why: str) -> None:
+        """Region re-roll, locks, copy/paste style and the instance brush are off, saying
+        ``why``, for a model with one style for the whole image; on again otherwise."""
+        self.style_panel.set_one_style(why)
+        instance = self.tool_actions["instance"]
+        for action in (self.reroll_sel_action, self.lock_action, self.unlock_action, instance):
+            if action.property("region_tip") is None:
+                action.setProperty("region_tip", action.toolTip())
+            if why:
+                action.setEnabled(False)
+                action.setToolTip(why)
+            elif action is not self.reroll_sel_action:  # _noise_controls already restored that one
+                action.setEnabled(True)
+                action.setToolTip(action.property("region_tip"))
+        if why and instance.isChecked():
+            self.set_tool("brush")
 
     def _show_image(self, image: np.ndarray, ms: float, latency_ms: float) -> None:
         self.result_view.set_rgb(image)

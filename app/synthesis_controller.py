@@ -10,7 +10,11 @@ would lose classes.
 A retrieval-guided model (RESAIL) gets the document's guidance choices with each request;
 the worker hands back, with the image, what the retriever held for it (segments, matches,
 the rows used and the guidance image), so the guidance view never reads the retriever
-while the worker updates it.
+while the worker updates it. A ugen model gets the document's condition (label map, line
+drawing or edited proxy mask) the same way and hands back the proxy mask of its image.
+
+A model that paints at one size only (ugen: its StyleGAN2's) gets the painting resized to
+that size when it is loaded, so the first stroke already makes an image.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from app.document.document import Document
 from app.document.remap import remap_by_name
 from app.workers.synthesis import Generate, SynthesisWorker
+from app.workers.ugen_request import UgenRequest, ugen_generate
 from engine.errors import InputError
 from engine.inference.catalog import CatalogEntry
 from engine.inference.inade_synth import InadeSynthesizer
@@ -36,14 +41,18 @@ from engine.inference.open import open_synthesizer
 from engine.inference.resail_synth import ResailSynthesizer
 from engine.inference.spade_synth import SpadeSynthesizer
 from engine.inference.synthesizer import Synthesizer
+from engine.inference.ugen_synth import UgenSynthesizer
 from engine.noise import NoiseField, random_seed
 from engine.paths import WEIGHTS
 from engine.retrieval import Choices, RetrievalState
+from engine.scene import Scene
 
 DEFAULT_MODEL = "landscapes-oasis"
 STROKE_THROTTLE_MS = 60  # while a stroke is in progress, at most ~16 requests a second
 
-AnySynthesizer = Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer | ResailSynthesizer
+AnySynthesizer = (
+    Synthesizer | InadeSynthesizer | MscaSynthesizer | SpadeSynthesizer | ResailSynthesizer | UgenSynthesizer
+)
 
 
 @dataclass
@@ -72,6 +81,10 @@ def generate_fns(synth: AnySynthesizer) -> tuple[Generate, Generate]:
 
         return guided, guided
 
+    if isinstance(synth, UgenSynthesizer):
+        ugen = ugen_generate(synth)
+        return ugen, ugen
+
     if synth.family == "msca":
 
         def styled(labels: np.ndarray, noise: NoiseField, instances: object, style: object) -> np.ndarray:
@@ -94,6 +107,29 @@ def generate_fns(synth: AnySynthesizer) -> tuple[Generate, Generate]:
     return image, variation
 
 
+def _nearest(grid: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``grid`` resampled to ``size`` by nearest neighbour (ids stay ids, any dtype)."""
+    h, w = grid.shape[:2]
+    ys = np.arange(size[0]) * h // size[0]
+    xs = np.arange(size[1]) * w // size[1]
+    return np.ascontiguousarray(grid[ys][:, xs])
+
+
+def fit_scene(synth: AnySynthesizer, scene: Scene) -> Scene:
+    """``scene`` at the one size ``synth`` paints (ugen: its StyleGAN2's), or ``scene``
+    itself for models that paint any size."""
+    side = getattr(synth, "image_side", None)
+    if side is None or scene.size == (side, side):
+        return scene
+    return Scene(_nearest(scene.labels, (side, side)), _nearest(scene.instances, (side, side)))
+
+
+def fit_image(image: np.ndarray | None, size: tuple[int, int]) -> np.ndarray | None:
+    if image is None or image.shape[:2] == size:
+        return image
+    return cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
+
 class SynthesisController(QObject):
     """Owns the model and the worker; turns document changes into requests, results into signals."""
 
@@ -103,6 +139,7 @@ class SynthesisController(QObject):
     busy = Signal(bool)
     model_changed = Signal(object)  # the new synthesizer, once the document fits it
     guidance_ready = Signal(object)  # RetrievalState of the image just shown (RESAIL), or None
+    proxy_ready = Signal(object)  # r×r cluster ids of the image just shown (ugen), or None
 
     def __init__(
         self,
@@ -134,7 +171,10 @@ class SynthesisController(QObject):
         self.last_ms: float | None = None
         self.dropped_results = 0
         self.guidance: RetrievalState | None = None  # of the image shown (RESAIL only)
-        self._guided: dict[int, GuidedRequest] = {}
+        self.proxy: np.ndarray | None = None  # proxy mask of the image shown (ugen only)
+        # The extra inputs of the last few requests (RESAIL, ugen), which the worker fills
+        # in with what it made the image from; read back when that image is shown.
+        self._extras: dict[int, GuidedRequest | UgenRequest] = {}
 
         self.worker = SynthesisWorker()
         self.worker.image_ready.connect(self._image_ready)
@@ -181,6 +221,7 @@ class SynthesisController(QObject):
         # The worker gets the new model before the document restarts, so no request made
         # for the new document runs on the old model (or the reverse).
         restart: Callable[[], None] | None = None
+        scene = doc.scene
         if spec.label_set != doc.label_set:
             labels, lost = remap_by_name(doc.labels, doc.label_set, spec.label_set)
             if lost and not confirm(
@@ -188,24 +229,19 @@ class SynthesisController(QObject):
                 f"Those areas become '{spec.label_set.classes[0].name}'. Switch anyway?"
             ):
                 return False
-            from engine.scene import Scene
-
             scene = Scene(labels)
-            underlay = doc.underlay  # the photo a painting came from stays under it
+        scene = fit_scene(synth, scene)
+        if scene is not doc.scene or synth.z_dim != doc.noise.z_dim:
+            underlay = fit_image(doc.underlay, scene.size)  # the photo a painting came from stays
 
             def restart() -> None:
                 doc.start(
                     scene, z_dim=synth.z_dim, label_set=spec.label_set, model=folder.name, underlay=underlay
                 )
 
-        elif synth.z_dim != doc.noise.z_dim:
-
-            def restart() -> None:
-                doc.start(doc.scene, z_dim=synth.z_dim, model=folder.name, underlay=doc.underlay)
-
         self.synth = synth
         self.model_folder = Path(folder).resolve()
-        self.guidance, self._guided = None, {}  # rows of another database mean nothing here
+        self.guidance, self.proxy, self._extras = None, None, {}  # of another model: meaningless here
         # Requests still queued for the old model (and its label set) are dropped here.
         self.worker.set_generator(*generate_fns(synth))
         if restart is not None:
@@ -236,16 +272,29 @@ class SynthesisController(QObject):
     def synthesize(self) -> int | None:
         if self.synth is None:
             return None
-        style: object = self.msca_style() if self.synth.family == "msca" else None
-        if self.synth.family == "resail":
-            style = GuidedRequest(self.doc.guidance)
+        style = self._style()
         self.requested = self.worker.submit(self.doc.labels, self.doc.noise, self.doc.instances, style)
-        if isinstance(style, GuidedRequest):
-            kept = {k: v for k, v in self._guided.items() if k > self.requested - 8}
-            self._guided = kept | {self.requested: style}
+        if isinstance(style, GuidedRequest | UgenRequest):
+            kept = {k: v for k, v in self._extras.items() if k > self.requested - 8}
+            self._extras = kept | {self.requested: style}
         recent = {k: v for k, v in self._change_times.items() if k > self.requested - 8}
         self._change_times = recent | {self.requested: self._changed_at}
         return self.requested
+
+    def _style(self) -> object:
+        """What a request needs beyond labels, noise and instances, per family."""
+        family = self.synth.family if self.synth is not None else None
+        if family == "msca":
+            return self.msca_style()
+        if family == "resail":
+            return GuidedRequest(self.doc.guidance)
+        if family == "ugen":
+            return self.ugen_request()
+        return None
+
+    def ugen_request(self) -> UgenRequest:
+        """The document's condition for a ugen model (copies: the worker reads them later)."""
+        return UgenRequest()
 
     @property
     def settled(self) -> bool:
@@ -268,10 +317,14 @@ class SynthesisController(QObject):
             return  # the canvas was resized meanwhile; a newer request is on its way
         self.output = image
         self.last_ms = ms
-        guided = self._guided.pop(request_id, None)
+        extra = self._extras.pop(request_id, None)
+        guided = extra if isinstance(extra, GuidedRequest) else None
         if guided is not None or self.guidance is not None:
             self.guidance = guided.state if guided is not None else None
             self.guidance_ready.emit(self.guidance)
+        if isinstance(extra, UgenRequest):
+            self.proxy = extra.shown_proxy
+            self.proxy_ready.emit(self.proxy)
         # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
         # throttling and queueing included, not only the network's own time.
         changed = self._change_times.get(request_id)
@@ -283,8 +336,15 @@ class SynthesisController(QObject):
         self.status.emit(message, 10000)
 
     # ------------------------------------------------------------------ variations
+    def _reroll_mask(self) -> np.ndarray | None:
+        """Where variations re-roll: the selection, or everything for a model with one
+        global style (ugen: a region has no noise of its own)."""
+        if getattr(self.synth, "global_style", False):
+            return None
+        return self._selection()
+
     def variation_noises(self, seeds: list[int]) -> list[NoiseField]:
-        noises = [self.doc.rerolled(self._selection(), seed) for seed in seeds]
+        noises = [self.doc.rerolled(self._reroll_mask(), seed) for seed in seeds]
         return [n for n in noises if n is not None]
 
     def request_variations(self, count: int) -> None:
@@ -296,8 +356,9 @@ class SynthesisController(QObject):
             self.status.emit("Everything selected is locked: unlock it to see variations.", 4000)
             return
         doc = self.doc
+        style = self._style()  # the exemplars' mix, the guidance or the ugen condition of now
         self.worker.submit_variations(
-            doc.labels, noises, tag=(seeds, doc.labels.copy()), instances=doc.instances
+            doc.labels, noises, tag=(seeds, doc.labels.copy()), instances=doc.instances, style=style
         )
         self.status.emit("Making variations…", 3000)
 
@@ -315,7 +376,7 @@ class SynthesisController(QObject):
         if not 0 <= index < len(self.variation_seeds):
             return
         seed = self.variation_seeds[index]
-        self.doc.reroll(self._selection(), seed=seed, text=f"Adopt variation {index + 1}")
+        self.doc.reroll(self._reroll_mask(), seed=seed, text=f"Adopt variation {index + 1}")
 
     # ------------------------------------------------------------------ example-guided style
     def msca_style(self) -> StyleMix | None:

@@ -94,6 +94,8 @@ class StylePanel(QWidget):
         self._filling = False
         self._has_selection = False
         self._photo_mode: str | None = None
+        self._one_style = ""  # why the per-region controls are off (a model with one global style)
+        self._tips = {b: b.toolTip() for b in self._region_buttons()}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -106,14 +108,26 @@ class StylePanel(QWidget):
         self.set_selection_text("")
 
     def set_selection_text(self, text: str) -> None:
+        self._selection_text = text
         self._has_selection = bool(text)
         self.selection_label.setText(
             f"Selected: <b>{text}</b>" if text else "Nothing selected: click a region with the picker (V)."
         )
         # Variations work without a selection too (of everything not locked).
-        for button in (self.reroll_selection, self.lock, self.unlock, self.copy_style, self.paste_style):
-            button.setEnabled(self._has_selection)
+        for button in self._region_buttons():
+            button.setEnabled(self._has_selection and not self._one_style)
+            button.setToolTip(self._one_style or self._tips[button])
         self._update_photo_style()
+
+    def _region_buttons(self) -> tuple[QPushButton, ...]:
+        """The controls that act on the selected region alone."""
+        return (self.reroll_selection, self.lock, self.unlock, self.copy_style, self.paste_style)
+
+    def set_one_style(self, why: str) -> None:
+        """``why`` (non-empty): the model has one style for the whole image, so the region
+        controls stay off and say so; "" turns them back on."""
+        self._one_style = why
+        self.set_selection_text(self._selection_text)
 
     def set_photo_style(self, mode: str | None) -> None:
         """How a photo can lend a style: "instance" (INADE: per object, needs a selection),

@@ -89,8 +89,9 @@ class SynthesisWorker(QThread):
         noises: list[NoiseField],
         tag: object = None,
         instances: np.ndarray | None = None,
+        style: object = None,
     ) -> int:
-        return self._queue("variations", labels, [n.copy() for n in noises], tag, instances, None)
+        return self._queue("variations", labels, [n.copy() for n in noises], tag, instances, style)
 
     def stop(self) -> None:
         """Finish the current request, drop the rest, and end the thread."""

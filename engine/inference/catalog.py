@@ -10,7 +10,10 @@ from engine.checkpoints import read_spec
 from engine.errors import InputError
 from engine.registry import ModelSpec
 
-PAINTABLE = ("oasis", "inade", "msca", "spade")  # families the studio can synthesise with today
+PAINTABLE = ("oasis", "inade", "msca", "spade", "resail", "ugen")  # families the studio can synthesise with
+# The part without which a folder cannot paint: ugen keeps no generator of its own (it
+# borrows a StyleGAN2 folder's) but cannot work without its feature rearranger.
+ESSENTIAL = {"ugen": "rearranger.safetensors"}
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ def scan(folders: Iterable[Path]) -> list[CatalogEntry]:
                 entries.append(CatalogEntry(folder.name, folder, None, error.problem))
                 continue
             problem = "" if spec.family in PAINTABLE else f"'{spec.family}' models cannot paint yet"
-            if not (folder / "generator.safetensors").is_file() and not problem:
-                problem = "no generator.safetensors"
+            essential = ESSENTIAL.get(spec.family, "generator.safetensors")
+            if not (folder / essential).is_file() and not problem:
+                problem = f"no {essential}"
             entries.append(CatalogEntry(folder.name, folder, spec, problem))
     return entries

@@ -1,0 +1,55 @@
+"""What a ugen image is made from, beyond the label map and the noise: the condition.
+
+A ugen model reads one of three things (Chae et al. 2023): the label map, a line drawing
+through its edges or sketch mapper, or a proxy mask the painter edited directly (the
+paper's free-form manipulation). A request carries copies of the document's choice, so
+the worker never reads the document while the GUI edits it, and hands back the proxy mask
+of the image it made (``shown_proxy``): the proxy view shows the mask of the image on
+screen, never one of a later request still running.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.workers.synthesis import Generate
+from engine.inference.ugen_synth import UgenSynthesizer
+from engine.noise import NoiseField
+
+LABELS = "labels"
+
+
+@dataclass
+class UgenRequest:
+    mode: str = LABELS  # "labels", "edges" or "sketch": which mapper makes the proxy mask
+    lines: np.ndarray | None = None  # H×W bool, 1 = line (edges and sketch modes)
+    proxy: np.ndarray | None = None  # r×r cluster ids edited by the painter: overrides the mode
+    shown_proxy: np.ndarray | None = None  # filled by the worker: the mask of the image it made
+
+    @property
+    def source(self) -> str:
+        """How error messages name the input that failed."""
+        if self.proxy is not None:
+            return "edited proxy mask"
+        return "canvas" if self.mode == LABELS else f"{self.mode} drawing"
+
+
+def ugen_generate(synth: UgenSynthesizer) -> Generate:
+    """The worker's function for a ugen model, for images and variations alike (each z is
+    a full pass of the rearranger and G₂; the mapper's caches serve both)."""
+
+    def generate(labels: np.ndarray, noise: NoiseField, instances: object, request: object) -> np.ndarray:
+        ask = request if isinstance(request, UgenRequest) else UgenRequest()
+        if ask.proxy is not None:
+            image = synth.generate_proxy(ask.proxy, noise, ask.source)
+        elif ask.mode != LABELS and ask.lines is not None:
+            image = synth.generate_lines(ask.mode, ask.lines, noise, ask.source)
+        else:
+            image = synth.generate(labels, noise, ask.source)
+        last = synth.last_proxy
+        ask.shown_proxy = None if last is None else last.copy()
+        return image
+
+    return generate
