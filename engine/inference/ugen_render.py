@@ -1,12 +1,13 @@
-"""ugen's image from a proxy mask and a z, recomputed only where the mask changed.
+"""ugen's image from a proxy mask and a style, recomputed only where the mask changed.
 
 The plain pipeline (:mod:`engine.networks.rearranger`, ``StyleGan2Generator.head/tail``)
-redoes everything per call: G₁ (z → the features at the proxy resolution), the keys and
+redoes everything per call: G₁ (the style → the features at the proxy resolution), the keys and
 values, the rearranger and G₂ — about 2 s at 256² on one CPU thread for a paper-width
-rearranger and a StyleGAN2 of widths 128. While a user paints, z does not change and a
-stroke changes the proxy mask in a small box, so:
+rearranger and a StyleGAN2 of widths 128. While a user paints, the style does not change
+and a stroke changes the proxy mask in a small box, so:
 
-* per z (:class:`Style`): G₁'s features and skip image, the attention's keys and values,
+* per style (:class:`Style`, keyed by the ws — a z's mapped ws, or a w inverted from a
+  photo): G₁'s features and skip image, the attention's keys and values,
   and G₂'s modulated, demodulated kernels (they depend on the style only);
 * per mask: the queries (mask embedding + position encoding → the residual block →
   W_q) are local — a query sees its mask within the block's margin;
@@ -57,9 +58,9 @@ class _Block:
 
 @dataclass
 class Style:
-    """Everything about one z that the painting does not change."""
+    """Everything about one style that the painting does not change."""
 
-    z: torch.Tensor  # (z_dim,)
+    ws: torch.Tensor  # (1, num_ws, w_dim): what it was made from, the cache's key
     features: torch.Tensor  # (1, C, r, r): G₁'s output
     skip: torch.Tensor  # (1, 3, r, r): the skip image at the split
     key: torch.Tensor  # (r·r, d)
@@ -103,11 +104,11 @@ class UgenRenderer:
     def _layout(self, x: torch.Tensor) -> torch.Tensor:
         return x.to(self.dtype).contiguous(memory_format=torch.channels_last)
 
-    # ---- per z -----------------------------------------------------------------------------
+    # ---- per style -------------------------------------------------------------------------
     @torch.no_grad()
-    def make_style(self, z: torch.Tensor) -> Style:
+    def make_style(self, ws: torch.Tensor) -> Style:
         g, r = self.g, self.r
-        ws = g.mapping(z.reshape(1, -1).to(self.device))
+        ws = ws.to(self.device)
         features, skip = g.head(ws, self.resolution, noise_mode="const")
         features, skip = self._layout(features), self._layout(skip)
         key = r.to_key(features) + self.position
@@ -132,20 +133,21 @@ class UgenRenderer:
                 rgb.weight * rgb.weight_gain, rgb.affine(ws[:, w0 + 2]), demodulate=False
             )
             blocks.append(_Block((convs[0], convs[1]), self._layout(kernel[0]), rgb.bias.to(self.dtype)))
-        return Style(z.reshape(-1).clone(), features, skip, _tokens(key)[0, 0], _tokens(value)[0, 0], blocks)
+        return Style(ws.clone(), features, skip, _tokens(key)[0, 0], _tokens(value)[0, 0], blocks)
 
     # ---- per call ----------------------------------------------------------------------------
     @torch.no_grad()
-    def render(self, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """The image (1, 3, R, R) in about [-1, 1] (a cache: do not modify) of the style of
-        ``z`` (z_dim,) laid out by the proxy mask ``mask`` (r, r) of cluster ids."""
+    def render(self, ws: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The image (1, 3, R, R) in about [-1, 1] (a cache: do not modify) of the style
+        ``ws`` (1, num_ws, w_dim) laid out by the proxy mask ``mask`` (r, r) of cluster ids."""
         r = self.resolution
         if tuple(mask.shape) != (r, r):
             raise ValueError(f"expected a {r}×{r} proxy mask, got {tuple(mask.shape)}")
         mask = mask.to(self.device, torch.long)
-        new_style = self.style is None or not torch.equal(self.style.z, z.reshape(-1).to(self.device))
+        ws = ws.to(self.device)
+        new_style = self.style is None or not torch.equal(self.style.ws, ws)
         if new_style:
-            self.style = self.make_style(z)
+            self.style = self.make_style(ws)
         if not self._maps:
             self._allocate()
         if new_style:  # new keys and values: every query attends again

@@ -10,12 +10,18 @@ since the mask depends on the condition only. A proxy mask can also be given dir
 the paper's free-form manipulation — and ``last_proxy`` is the mask of the latest image,
 so a studio can show it, let the user edit it, and render the edit.
 
+The style can also be a w given directly (``set_style_w``), e.g. one inverted from a photo
+(:mod:`engine.inference.ugen_invert`, the paper's exemplar-guided generation): its G₁
+features are rearranged to the user's layout, while the noise field's z is ignored until
+the override is cleared. ``image_of_w`` and ``proxy_of_w`` give the generator's own picture
+of such a w and its proxy mask (a starting mask to edit: the paper's real-image editing).
+
 The rearranger reads the *hard* mask (one-hot of the argmax), not the mapper's softmax:
 it was trained on hard K-means masks, the image is then a function of the mask a studio
 shows, and a stroke recomputes only where the mask changed.
 
 Two paths make the same image: the plain one runs every net in full (the reference,
-``fast=False``); the fast one (default) keeps per-z state and recomputes only what a
+``fast=False``); the fast one (default) keeps per-style state and recomputes only what a
 change reaches (:mod:`engine.inference.ugen_mapper_live` for the label mapper,
 :mod:`engine.inference.ugen_render` for the rest). ``backend`` "bf16" — or "auto" on a
 CPU with native bf16 — runs the fast path's rearranger and G₂ in bf16; the mapper stays
@@ -56,7 +62,7 @@ class UgenSynthesizer:
     backend_report = None
     last_decision = None
     discriminator = None  # nothing here segments photos
-    style_encoder = None  # a photo's style would need GAN inversion, which is not built
+    style_encoder = None  # a photo's style comes from GAN inversion (ugen_invert), not an encoder
     deterministic = False
     no_noise = ""
     global_style = True  # one z per image: a re-roll restyles all of it, never one region
@@ -93,6 +99,7 @@ class UgenSynthesizer:
         self.renderer = UgenRenderer(self.generator, self.rearranger, self.arch.proxy_resolution, bf16=bf16)
         self._live_labels: LiveLabelMapper | None = None
         self.last_proxy: np.ndarray | None = None  # (r, r) cluster ids of the latest image
+        self._style_w: torch.Tensor | None = None  # (w_dim,) in place of the noise's z, if set
         self._swatches: np.ndarray | None = None
         self._lock = threading.RLock()
 
@@ -169,9 +176,42 @@ class UgenSynthesizer:
         re-roll of everything replaces."""
         return noise.vectors()[noise.region_ids[0]]
 
-    def _check_noise(self, noise: NoiseField, source: str) -> torch.Tensor:
+    @property
+    def w_dim(self) -> int:
+        return self.generator.config.w_dim
+
+    @property
+    def style_w(self) -> torch.Tensor | None:
+        """The w set by ``set_style_w`` (a copy), or None while the noise field's z rules."""
+        w = self._style_w
+        return None if w is None else w.clone()
+
+    def set_style_w(self, w: np.ndarray | torch.Tensor | None, source: str = "style w") -> None:
+        """Render every following image in the style of ``w`` (w_dim,) — e.g.
+        ``InvertedStyle.w`` — instead of the noise field's z; None goes back to z."""
+        with self._lock:
+            self._style_w = None if w is None else self._check_w(w, source)
+
+    def _check_w(self, w: np.ndarray | torch.Tensor, source: str) -> torch.Tensor:
+        t = torch.as_tensor(np.asarray(w, dtype=np.float32) if isinstance(w, np.ndarray) else w)
+        if t.shape != (self.w_dim,) or not bool(torch.isfinite(t).all()):
+            raise InputError(
+                f"a style w must be {self.w_dim} finite numbers, got shape {tuple(t.shape)}",
+                source=source,
+                fix="pass the w of an inversion made with this model's StyleGAN2",
+            )
+        return t.detach().float().clone().to(self.device)
+
+    def ws_of_w(self, w: torch.Tensor) -> torch.Tensor:
+        """One w (w_dim,) as the per-layer ws (1, num_ws, w_dim) the synthesis reads."""
+        return w.reshape(1, 1, -1).to(self.device).repeat(1, self.generator.config.num_ws, 1)
+
+    def _style(self, noise: NoiseField, source: str) -> torch.Tensor:
+        """The ws of this image: the style override's, else those of the noise field's z."""
         require_noise_fits(noise, self.image_side, self.image_side, self.z_dim, source)
-        return self.z_of(noise)
+        if self._style_w is not None:
+            return self.ws_of_w(self._style_w)
+        return self.generator.mapping(self.z_of(noise).reshape(1, -1).to(self.device))
 
     def mapper_for(self, condition: str) -> torch.nn.Module:
         """The mapper of ``condition``, or an error that says how to train one."""
@@ -197,18 +237,18 @@ class UgenSynthesizer:
         """H×W label ids and a noise field (its z) → H×W×3 uint8 (ugen reads no instances)."""
         h, w = labels.shape
         self.check_size(h, w, source)
-        z = self._check_noise(noise, source)
         mapper = self.mapper_for("labels")
         onehot = self.encoder.onehot(labels, source=source).to(self.device)
         r = self.proxy_resolution
         with self._lock:
+            ws = self._style(noise, source)
             if self.fast:
                 if self._live_labels is None:
                     self._live_labels = LiveLabelMapper(mapper, (r, r))
                 logits = self._live_labels(onehot)
             else:
                 logits = mapper(onehot, (r, r))
-            return self._render(logits.argmax(dim=1)[0], z)
+            return self._render(logits.argmax(dim=1)[0], ws)
 
     @torch.no_grad()
     def generate_lines(
@@ -232,10 +272,10 @@ class UgenSynthesizer:
             raise InputError(
                 "line image values must lie in 0–1 (1 = line)", source=source, fix="scale it to 0–1"
             )
-        z = self._check_noise(noise, source)
         with self._lock:
+            ws = self._style(noise, source)
             logits = mapper(x[None, None].to(self.device))
-            return self._render(logits.argmax(dim=1)[0], z)
+            return self._render(logits.argmax(dim=1)[0], ws)
 
     def generate_edges(self, edges: np.ndarray, noise: NoiseField, source: str = "edge map") -> np.ndarray:
         return self.generate_lines("edges", edges, noise, source)
@@ -261,22 +301,36 @@ class UgenSynthesizer:
                 source=source,
                 fix=f"use cluster ids of this model (K = {k})",
             )
-        z = self._check_noise(noise, source)
         with self._lock:
-            return self._render(torch.from_numpy(proxy.astype(np.int64)), z)
+            return self._render(torch.from_numpy(proxy.astype(np.int64)), self._style(noise, source))
 
-    def _render(self, proxy: torch.Tensor, z: torch.Tensor) -> np.ndarray:
-        """The image of proxy mask (r, r) and z, on the fast or the plain path."""
+    def _render(self, proxy: torch.Tensor, ws: torch.Tensor) -> np.ndarray:
+        """The image of proxy mask (r, r) and style ws (1, num_ws, w_dim), on the fast or the
+        plain path."""
         if self.fast:
-            image = self.renderer.render(z, proxy)
+            image = self.renderer.render(ws, proxy)
         else:
             g, r = self.generator, self.proxy_resolution
-            ws = g.mapping(z.reshape(1, -1).to(self.device))
             features, skip = g.head(ws, r, noise_mode="const")
             out_f, out_i = self.rearranger(features, skip, proxy[None].to(self.device))
             image = g.tail(ws, out_f, out_i, r, noise_mode="const")
         self.last_proxy = proxy.cpu().numpy().astype(np.int32)
         return to_uint8_image(image)
+
+    # ---- a w on its own (exemplar-guided generation) --------------------------------------
+    @torch.no_grad()
+    def image_of_w(self, w: np.ndarray | torch.Tensor, source: str = "style w") -> np.ndarray:
+        """The unconditional generator's image of ``w`` (w_dim,): H×W×3 uint8, nothing rearranged."""
+        ws = self.ws_of_w(self._check_w(w, source))
+        return to_uint8_image(self.generator.synthesis(ws, noise_mode="const"))
+
+    @torch.no_grad()
+    def proxy_of_w(self, w: np.ndarray | torch.Tensor, source: str = "style w") -> np.ndarray:
+        """The proxy mask (r, r) int32 of ``w``'s own G₁ features: the layout of its image,
+        which ``generate_proxy`` renders back and a user can edit."""
+        ws = self.ws_of_w(self._check_w(w, source))
+        features = self.generator.features(ws, self.proxy_resolution, noise_mode="const")
+        return self.clusters.proxy_mask(features)[0].cpu().numpy().astype(np.int32)
 
     # ---- proxy masks for people -----------------------------------------------------------
     @torch.no_grad()
@@ -323,9 +377,10 @@ class UgenSynthesizer:
 
     def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
         raise InputError(
-            "ugen takes its style from z; reading a photo's would need GAN inversion, which is not built",
+            "ugen has no style encoder: a photo's style comes from GAN inversion, which takes a while",
             source=str(self.weights.folder),
-            fix="use an OASIS (style encoder), INADE, MSCA or SPADE (use_vae) model for style from a photo",
+            fix="invert it (engine.inference.ugen_invert.invert_photo, or app-train generate "
+            "--style-photo) and set the result's w with set_style_w",
         )
 
     def segment(self, image: np.ndarray, work_size: int | None = None) -> np.ndarray:

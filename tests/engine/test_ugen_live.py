@@ -39,9 +39,15 @@ def _onehot(labels: torch.Tensor) -> torch.Tensor:
     return F.one_hot(labels, CLASSES).permute(0, 3, 1, 2).float()
 
 
+def _ws(g: StyleGan2Generator, z: torch.Tensor) -> torch.Tensor:
+    """The renderer's style input: z's ws (1, num_ws, w_dim)."""
+    with torch.no_grad():
+        return g.mapping(z[None])
+
+
 def _plain(g: StyleGan2Generator, r: Rearranger, z: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
-        ws = g.mapping(z[None])
+        ws = _ws(g, z)
         features, skip = g.head(ws, PROXY, noise_mode="const")
         return g.tail(ws, *r(features, skip, mask[None]), PROXY, noise_mode="const")
 
@@ -87,15 +93,15 @@ def test_renderer_equals_the_plain_pipeline(nets: tuple) -> None:
     for name, boxes in steps:
         for y0, x0, y1, x1 in boxes:
             mask[y0:y1, x0:x1] = (mask[y0:y1, x0:x1] + 1) % K
-        got = renderer.render(z, mask)
+        got = renderer.render(_ws(g, z), mask)
         assert float((got - _plain(g, r, z, mask)).abs().max()) <= 1e-4, name
         if boxes:
             assert renderer.last_boxes == boxes  # only the changed cells were redone from the queries on
     z2 = torch.randn(g.config.z_dim, generator=gen)  # a re-roll: same mask, new style
-    assert float((renderer.render(z2, mask) - _plain(g, r, z2, mask)).abs().max()) <= 1e-4
+    assert float((renderer.render(_ws(g, z2), mask) - _plain(g, r, z2, mask)).abs().max()) <= 1e-4
     assert renderer.last_box == (0, 0, PROXY, PROXY)
-    before = renderer.render(z2, mask).clone()
-    assert torch.equal(renderer.render(z2, mask), before) and renderer.last_box is None
+    before = renderer.render(_ws(g, z2), mask).clone()
+    assert torch.equal(renderer.render(_ws(g, z2), mask), before) and renderer.last_box is None
 
 
 def test_bf16_renderer_stays_within_the_bf16_tolerance(nets: tuple) -> None:
@@ -105,9 +111,9 @@ def test_bf16_renderer_stays_within_the_bf16_tolerance(nets: tuple) -> None:
     z = torch.randn(g.config.z_dim, generator=gen)
     mask = torch.randint(0, K, (PROXY, PROXY), generator=gen)
     for _ in range(2):
-        reference = fp32.render(z, mask)
+        reference = fp32.render(_ws(g, z), mask)
         scale = max(1.0, float(reference.abs().max()))
-        assert float((bf16.render(z, mask).float() - reference).abs().max()) <= BF16_TOLERANCE * scale
+        assert float((bf16.render(_ws(g, z), mask).float() - reference).abs().max()) <= BF16_TOLERANCE * scale
         mask[3:6, 4:9] = (mask[3:6, 4:9] + 2) % K
 
 
