@@ -53,7 +53,12 @@ def run_generate(args: argparse.Namespace) -> int:
     from engine.labels import read_label_png
     from engine.noise import NoiseField
 
-    inputs = {"label map": args.labels, "edge map": args.edges, "sketch": args.sketch}
+    inputs = {
+        "label map": args.labels,
+        "edge map": args.edges,
+        "sketch": args.sketch,
+        "style photo": args.style_photo,
+    }
     for out in (args.out, args.guidance_out, args.proxy_out):
         if out is not None:
             _check_image_out(out, inputs)
@@ -107,9 +112,17 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _refuse_ugen_flags(args: argparse.Namespace, family: str) -> None:
-    """--condition, --edges, --sketch and --proxy-out are ugen's; the others draw from --labels."""
+    """--condition, --edges, --sketch, --proxy-out, --style-photo and --invert-steps are ugen's;
+    the others draw from --labels."""
     from engine.errors import InputError
 
+    for flag, value in (("--style-photo", args.style_photo), ("--invert-steps", args.invert_steps)):
+        if value is not None:
+            raise InputError(
+                f"'{family}' models take no style from an inverted photo (ugen models do)",
+                source=flag,
+                fix=f"drop {flag}; for a photo's look use --exemplar with MSCA weights",
+            )
     flags = {"--condition": args.condition, "--proxy-out": args.proxy_out}
     flags.update({flag: getattr(args, kind) for kind, flag in LINE_FLAGS.items()})
     for flag, value in flags.items():

@@ -1,5 +1,7 @@
 """``app-train generate`` for ugen weights: a label map, an edge map or a sketch → image,
-and optionally the proxy mask it went through (``--proxy-out``)."""
+and optionally the proxy mask it went through (``--proxy-out``). ``--style-photo`` takes the
+style from a photo inverted into the StyleGAN2 (the paper's exemplar-guided generation)
+instead of from the seed's z."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from typing import TYPE_CHECKING
 from engine.errors import InputError
 
 if TYPE_CHECKING:  # the module is imported for `app-train --help`, which must not load torch
+    import numpy as np
+
     from engine.inference.ugen_synth import UgenSynthesizer
 
 LINE_FLAGS = {"edges": "--edges", "sketch": "--sketch"}
@@ -31,6 +35,17 @@ def add_ugen_flags(p: argparse.ArgumentParser) -> None:
             "taken as the lines)",
         )
     p.add_argument("--proxy-out", type=Path, help="ugen models: also write the proxy mask as a colour image")
+    p.add_argument(
+        "--style-photo",
+        type=Path,
+        help="ugen models: take the style from this photo (PNG/JPEG, its central square), inverted into "
+        "the StyleGAN2 first (about 30 s at 256² on one CPU thread); --seed then seeds the inversion",
+    )
+    p.add_argument(
+        "--invert-steps",
+        type=int,
+        help="with --style-photo: optimisation steps of the inversion (default 60; more: closer, slower)",
+    )
 
 
 def condition_of(args: argparse.Namespace) -> str:
@@ -72,9 +87,15 @@ def refuse_others(args: argparse.Namespace) -> None:
         )
     if args.exemplar or args.exemplar2:
         raise InputError(
-            "--exemplar is for example-guided (MSCA) models; ugen draws its style from z",
+            "--exemplar is for example-guided (MSCA) models; ugen's style is z or an inverted photo",
             source=str(args.weights),
-            fix="drop --exemplar; --seed picks the style",
+            fix="pass the photo as --style-photo, or drop --exemplar (--seed picks the style)",
+        )
+    if args.invert_steps is not None and args.style_photo is None:
+        raise InputError(
+            "--invert-steps sets how long a photo is inverted",
+            source="--invert-steps",
+            fix="add --style-photo FILE",
         )
     if args.guidance_out is not None:
         raise InputError("ugen models have no guidance image", source="--guidance-out", fix="use --proxy-out")
@@ -93,16 +114,18 @@ def run_ugen_generate(args: argparse.Namespace, synth: UgenSynthesizer) -> int:
     side = synth.image_side
     noise = NoiseField.uniform(side, side, seed=args.seed, z_dim=synth.z_dim)
     source: Path = args.labels if condition == "labels" else getattr(args, condition)
+    # The map first: a bad file shows before a style photo's inversion, not after it.
+    drawn = read_label_png(source, synth.spec.label_set) if condition == "labels" else read_line_image(source)
+    synth.check_size(*drawn.shape, str(source))
+    if args.style_photo is not None:
+        _use_style_photo(args, synth)
     start = time.perf_counter()
     if condition == "labels":
-        labels = read_label_png(source, synth.spec.label_set)
-        synth.check_size(*labels.shape, str(source))
-        image = synth.generate(labels, noise, source=str(source))
+        image = synth.generate(drawn, noise, source=str(source))
     else:
-        lines = read_line_image(source)
-        synth.check_size(*lines.shape, str(source))
-        image = synth.generate_lines(condition, lines, noise, source=str(source))
+        image = synth.generate_lines(condition, drawn, noise, source=str(source))
     synth_ms = (time.perf_counter() - start) * 1000
+    style = f"style of {args.style_photo}" if args.style_photo is not None else f"seed {args.seed}"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(args.out)
     if args.proxy_out is not None:
@@ -111,7 +134,50 @@ def run_ugen_generate(args: argparse.Namespace, synth: UgenSynthesizer) -> int:
         used = len(set(synth.last_proxy.ravel().tolist())) if synth.last_proxy is not None else 0
         print(f"wrote {args.proxy_out} (proxy mask, {used} of {synth.num_clusters} clusters used)")
     print(
-        f"wrote {args.out} ({side}×{side} from the {condition} of {source}, seed {args.seed}, "
+        f"wrote {args.out} ({side}×{side} from the {condition} of {source}, {style}, "
         f"synthesis {synth_ms:.0f} ms, {synth.backend_name} on {synth.device.type})"
     )
     return 0
+
+
+def _use_style_photo(args: argparse.Namespace, synth: UgenSynthesizer) -> None:
+    """Invert --style-photo into the StyleGAN2 and make its w the style of what follows."""
+    from engine.inference.ugen_invert import DEFAULT_STEPS, MAX_STEPS, invert_photo
+
+    path: Path = args.style_photo
+    steps = DEFAULT_STEPS if args.invert_steps is None else args.invert_steps
+    if not 1 <= steps <= MAX_STEPS:
+        raise InputError(
+            f"{steps} is outside 1–{MAX_STEPS}", source="--invert-steps", fix=f"use e.g. {DEFAULT_STEPS}"
+        )
+    photo = read_photo(path)
+    every = max(1, steps // 5)
+
+    def report(done: int, total: int) -> None:
+        if done % every == 0 or done == total:
+            print(f"inverting {path.name}: step {done}/{total}", flush=True)
+
+    style = invert_photo(synth, photo, steps, progress=report, seed=args.seed, source=str(path))
+    synth.set_style_w(style.w, source=str(path))
+    print(
+        f"inverted {path} in {style.seconds:.1f} s: distance {style.start_loss:.3f} (mean style) → "
+        f"{style.loss:.3f} after {style.steps_done} steps"
+    )
+
+
+def read_photo(path: Path) -> np.ndarray:
+    """A photo file as H×W×3 uint8 RGB (camera orientation applied), or an error naming it."""
+    import numpy as np
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    from engine.limits import check_pixels
+
+    if not path.is_file():
+        raise InputError("file not found", source=path, fix="check the path of the photo")
+    try:
+        with Image.open(path) as raw:
+            check_pixels(*raw.size, path)
+            raw.load()
+            return np.asarray((ImageOps.exif_transpose(raw) or raw).convert("RGB"))
+    except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InputError(f"cannot read the photo ({exc})", source=path, fix="pass a PNG or JPEG") from exc
