@@ -34,6 +34,7 @@ from app.style_actions import StyleActions
 from app.synthesis_controller import AnySynthesizer, SynthesisController
 from app.tools.base import ToolContext
 from app.tools.registry import TOOL_CLASSES, make_tools
+from app.ugen_actions import UgenActions
 from engine.errors import TesseraError
 from engine.labels import LabelSet
 from engine.paths import WEIGHTS
@@ -81,7 +82,6 @@ class MainWindow(QMainWindow):
         self.result_view.placeholder = "The generated image appears here while you paint."
         self.result_view.setAcceptDrops(True)
         self.result_view.installEventFilter(self)
-        self.setCentralWidget(self.canvas)
 
         self.ctx = ToolContext(
             document=lambda: self.doc,
@@ -101,6 +101,9 @@ class MainWindow(QMainWindow):
         self.files = FileActions(self, recovery_folder)
         self.styles = StyleActions(self)
         self._build_actions()
+        # The centre: the label map, and ugen's line drawing and proxy mask, as tabs.
+        self.ugen = UgenActions(self, self.toolbar)
+        self.setCentralWidget(self.ugen.tabs)
         self._attach_document(self.doc)
         self._attach_synthesis()
 
@@ -221,7 +224,7 @@ class MainWindow(QMainWindow):
         edit.addAction(act("Deselect", lambda: self.set_selection(None, ""), "Ctrl+D"))
 
         tools_menu = menu.addMenu("&Tools")
-        toolbar = self.addToolBar("Tools")
+        toolbar = self.toolbar = self.addToolBar("Tools")
         toolbar.setObjectName("tools")
         toolbar.setMovable(False)
         self.tool_group = QActionGroup(self)
@@ -402,6 +405,7 @@ class MainWindow(QMainWindow):
             self.exemplars.set_label_set(synth.spec.label_set)
             self.exemplars_dock.raise_()
         self.guidance.model_changed(synth)
+        self.ugen.model_changed(synth)
         self.guidance.take_rerolls(self.reroll_all_action, self.reroll_sel_action)
         self.models.mark_current(self.synthesis.model_folder)
         self.status_bar.show_model(self.synthesis.backend_text)

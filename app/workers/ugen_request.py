@@ -5,7 +5,9 @@ through its edges or sketch mapper, or a proxy mask the painter edited directly 
 paper's free-form manipulation). A request carries copies of the document's choice, so
 the worker never reads the document while the GUI edits it, and hands back the proxy mask
 of the image it made (``shown_proxy``): the proxy view shows the mask of the image on
-screen, never one of a later request still running.
+screen, never one of a later request still running. It also hands back the clusters'
+swatch colours, which the model computes once (a few generator passes) on this thread
+rather than the GUI's.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class UgenRequest:
     lines: np.ndarray | None = None  # H×W bool, 1 = line (edges and sketch modes)
     proxy: np.ndarray | None = None  # r×r cluster ids edited by the painter: overrides the mode
     shown_proxy: np.ndarray | None = None  # filled by the worker: the mask of the image it made
+    swatches: np.ndarray | None = None  # filled by the worker: (K, 3) uint8 cluster colours
 
     @property
     def source(self) -> str:
@@ -50,6 +53,7 @@ def ugen_generate(synth: UgenSynthesizer) -> Generate:
             image = synth.generate(labels, noise, ask.source)
         last = synth.last_proxy
         ask.shown_proxy = None if last is None else last.copy()
+        ask.swatches = synth.cluster_swatches()
         return image
 
     return generate

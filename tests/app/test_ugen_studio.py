@@ -98,3 +98,120 @@ def test_region_and_instance_controls_are_off_and_say_why(qtbot, w, weights: Pat
     w.set_selection(np.ones(w.doc.size, bool), "everything")
     for control in off:
         assert control.isEnabled() and "one global z" not in control.toolTip(), control
+
+
+# ---------------------------------------------------------------- condition modes and the line drawing
+def _edges_mode(qtbot, w) -> np.ndarray:
+    """Switch to edges; returns the settled image of the (empty) drawing."""
+    from app.ugen_actions import LINES_TAB
+
+    assert w.ugen.set_mode("edges")
+    assert w.doc.conditions.mode == "edges" and w.ugen.tabs.currentIndex() == LINES_TAB
+    return _settle(qtbot, w)
+
+
+def _line_png(path: Path, size: tuple[int, int], seed: int = 0) -> Path:
+    from PIL import Image
+
+    h, wd = size
+    image = np.full((h, wd), 255, np.uint8)  # black lines on white, as drawn on paper
+    image[h // 3, :] = 0
+    image[:, wd // 2] = 0
+    image[2 * h // 3 :, wd // 4] = 0
+    Image.fromarray(image).save(path)
+    return path
+
+
+def test_the_mode_switch_lists_only_the_models_mappers(qtbot, w, make_window, tmp_path: Path) -> None:
+    assert [w.ugen.mode.itemText(i) for i in range(w.ugen.mode.count())] == ["Labels", "Edges"]
+    assert w.ugen.mode.isEnabled()
+    root = tmp_path / "sketchy"
+    write_tiny_ugen(root, conditions=("labels", "sketch"))
+    assert w.load_model(root / "ugen")
+    assert [w.ugen.mode.itemText(i) for i in range(w.ugen.mode.count())] == ["Labels", "Sketch"]
+    assert not w.ugen.set_mode("edges")  # not among the model's mappers
+    assert w.ugen.set_mode("sketch") and w.ugen.tabs.tabText(1) == "Sketch"
+    assert "Sketch from photo" in w.ugen.line_tools.photo.text()
+
+
+def test_a_pen_stroke_drives_the_image_and_undo_restores_it(qtbot, w) -> None:
+    before = _edges_mode(qtbot, w)
+    steps = w.doc.undo_stack.count()
+    w.ugen.line_tools.size.setValue(3)
+    _drag(qtbot, w.ugen.line_canvas, [(float(y), 30.0) for y in range(2, 62, 4)])
+    _drag(qtbot, w.ugen.line_canvas, [(32.0, float(x)) for x in range(2, 62, 4)])
+    assert w.doc.conditions.lines[:, 30].sum() > 50 and w.doc.undo_stack.count() == steps + 2
+    drawn = _settle(qtbot, w)
+    assert _changed(drawn, before)
+    w.undo_action.trigger()
+    w.undo_action.trigger()
+    assert not w.doc.conditions.lines.any()
+    assert np.array_equal(_settle(qtbot, w), before)
+    w.redo_action.trigger()
+    assert w.doc.conditions.lines[:, 30].sum() > 50
+    # The eraser takes lines away again, one undo step per stroke.
+    w.ugen.line_tools.eraser.click()
+    _drag(qtbot, w.ugen.line_canvas, [(float(y), 30.0) for y in range(0, 64, 4)])
+    assert w.doc.conditions.lines[:, 30].sum() == 0 and w.doc.undo_stack.count() == steps + 2
+
+
+def test_import_a_line_png_and_a_bad_file_says_why(qtbot, w, dialogs, tmp_path: Path) -> None:
+    before = _edges_mode(qtbot, w)
+    assert w.doc.undo_stack.undoText() == "Condition: edges"  # the switch is an undo step too
+    labels, steps = w.doc.labels.copy(), w.doc.undo_stack.count()
+    png = _line_png(tmp_path / "drawing.png", (128, 128))  # twice the canvas: shrunk, lines kept
+    assert w.ugen.import_lines(png)
+    lines = w.doc.conditions.lines
+    assert lines[:, 32].sum() >= 60 and lines[21].sum() >= 60 and lines.mean() < 0.2
+    assert w.doc.undo_stack.count() == steps + 1 and _changed(_settle(qtbot, w), before)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really a picture")
+    kept = lines.copy()
+    assert not w.ugen.import_lines(bad)
+    title, text = dialogs.shown[-1]
+    assert title == "Cannot import line image" and "bad.png" in text
+    assert not w.ugen.import_lines(_line_png(tmp_path / "wide.png", (64, 128)))
+    assert "another shape" in dialogs.shown[-1][1]
+    assert np.array_equal(w.doc.conditions.lines, kept) and np.array_equal(w.doc.labels, labels)
+    assert w.doc.undo_stack.count() == steps + 1
+
+
+def test_edges_from_a_photo_use_the_models_extractor(qtbot, w, tmp_path: Path) -> None:
+    from PIL import Image
+
+    _edges_mode(qtbot, w)
+    photo = np.full((90, 120, 3), 200, np.uint8)
+    photo[:, 60:] = 30  # one strong vertical edge in the centred square
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    assert w.synth.arch.edge_extractor == "canny"
+    assert w.ugen.lines_from_photo(tmp_path / "photo.png")
+    lines = w.doc.conditions.lines
+    assert lines.any() and lines[:, 28:36].sum() > 0.8 * lines.sum()
+    assert w.doc.undo_stack.undoText().startswith("Edges of photo.png")
+
+
+def test_the_drawing_and_mode_are_saved_in_the_project(qtbot, w, tmp_path: Path) -> None:
+    _edges_mode(qtbot, w)
+    _drag(qtbot, w.ugen.line_canvas, [(10.0, float(x)) for x in range(2, 62, 4)])
+    lines = w.doc.conditions.lines.copy()
+    image = _settle(qtbot, w)
+    assert w.files.save_as(tmp_path / "drawn.tessera")
+    w.new_document((SIDE, SIDE))
+    assert w.doc.conditions.mode == "labels" and not w.doc.conditions.lines.any()
+    assert w.files.open_project(tmp_path / "drawn.tessera")
+    assert w.doc.conditions.mode == "edges" and np.array_equal(w.doc.conditions.lines, lines)
+    assert w.ugen.mode.currentData() == "edges"
+    assert np.array_equal(_settle(qtbot, w), image)  # same drawing, same z: the same picture
+
+
+def test_ugen_widgets_are_off_and_say_why_for_an_oasis_model(qtbot, w, weights: Path) -> None:
+    from app.ugen_actions import LABEL_TAB, LINES_TAB, PROXY_TAB
+
+    assert w.ugen.tabs.isTabEnabled(LINES_TAB) and w.ugen.tabs.isTabEnabled(PROXY_TAB)
+    assert w.load_model(weights / "oasis-tiny")
+    tabs = w.ugen.tabs
+    assert tabs.currentIndex() == LABEL_TAB and tabs.currentWidget() is w.canvas
+    for tab in (LINES_TAB, PROXY_TAB):
+        assert not tabs.isTabEnabled(tab) and "ugen" in tabs.tabToolTip(tab)
+    assert not w.ugen.mode.isEnabled() and "ugen" in w.ugen.mode.toolTip()
+    assert w.ugen.mode.count() == 1
