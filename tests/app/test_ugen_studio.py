@@ -215,3 +215,77 @@ def test_ugen_widgets_are_off_and_say_why_for_an_oasis_model(qtbot, w, weights: 
         assert not tabs.isTabEnabled(tab) and "ugen" in tabs.tabToolTip(tab)
     assert not w.ugen.mode.isEnabled() and "ugen" in w.ugen.mode.toolTip()
     assert w.ugen.mode.count() == 1
+
+
+# ---------------------------------------------------------------- the proxy mask
+def _proxy_tab(qtbot, w) -> np.ndarray:
+    from app.ugen_actions import PROXY_TAB
+
+    image = _settle(qtbot, w)
+    w.ugen.tabs.setCurrentIndex(PROXY_TAB)
+    qtbot.waitUntil(lambda: w.ugen.proxy_view.isVisible())
+    w.fit_views()
+    return image
+
+
+def test_the_proxy_tab_shows_the_mask_in_swatch_colours(qtbot, w) -> None:
+    from tests.ugen_helpers import K
+
+    _proxy_tab(qtbot, w)
+    view, shown = w.ugen.proxy_view, w.synthesis.proxy
+    assert np.array_equal(view.proxy, shown) and not view.edited
+    assert len(w.ugen.palette.buttons) == K
+    swatches = w.synth.cluster_swatches()
+    scale = SIDE // PROXY
+    for y, x in ((0, 0), (7, 11), (PROXY - 1, 3)):  # a cell's centre pixel has its cluster's swatch
+        pixel = view.rgb[y * scale + scale // 2, x * scale + scale // 2]
+        assert np.array_equal(pixel, swatches[shown[y, x]])
+    assert "follows your label map" in w.ugen.palette.note.text()
+    assert not w.ugen.palette.back.isEnabled()
+
+
+def test_painting_a_cluster_drives_the_image_until_the_label_map_is_painted(qtbot, w) -> None:
+    before = _proxy_tab(qtbot, w)
+    shown = w.synthesis.proxy.copy()
+    cluster = int(np.bincount(shown.ravel(), minlength=6).argmin())  # the rarest: a visible change
+    w.ugen.palette.choose(cluster)
+    w.ugen.palette.size.setValue(4)
+    steps = w.doc.undo_stack.count()
+    _drag(qtbot, w.ugen.proxy_view, [(32.0, float(x)) for x in range(8, 58, 4)])
+    edited = w.doc.conditions.proxy
+    assert edited is not None and (edited == cluster).sum() > (shown == cluster).sum() + 20
+    assert w.doc.undo_stack.count() == steps + 1  # one stroke, one step
+    image = _settle(qtbot, w)
+    assert _changed(image, before) and np.array_equal(w.synthesis.proxy, edited)
+    assert w.ugen.proxy_view.edited and "drives the image" in w.ugen.palette.note.text()
+    assert w.ugen.palette.back.isEnabled() and w.ugen.tabs.tabText(2) == "Proxy mask (edited)"
+    # A re-roll restyles the edited layout and keeps it.
+    w.reroll_all()
+    assert np.abs(_settle(qtbot, w) - image).mean() > 1 and np.array_equal(w.synthesis.proxy, edited)
+    # Painting the label map returns to the map, in the same undo step as the stroke.
+    ls = w.doc.label_set
+    labels = w.doc.labels.copy()
+    labels[40:] = ls.by_name("water").id
+    w.doc.set_maps("Lake", labels)
+    assert w.doc.conditions.proxy is None
+    _settle(qtbot, w)
+    assert not np.array_equal(w.synthesis.proxy, edited) and not w.ugen.proxy_view.edited
+    w.undo_action.trigger()  # the lake and the mask's drop together
+    assert np.array_equal(w.doc.conditions.proxy, edited)
+    _settle(qtbot, w)
+    assert np.array_equal(w.synthesis.proxy, edited)
+    assert w.ugen.back_to_map() and w.doc.conditions.proxy is None  # the button, one more step
+
+
+def test_an_edited_mask_is_saved_in_the_project(qtbot, w, tmp_path: Path) -> None:
+    _proxy_tab(qtbot, w)
+    w.ugen.palette.choose(2)
+    _drag(qtbot, w.ugen.proxy_view, [(10.0, 10.0), (50.0, 50.0)])
+    edited = w.doc.conditions.proxy.copy()
+    assert w.files.save_as(tmp_path / "edited.tessera")
+    w.new_document((SIDE, SIDE))
+    assert w.doc.conditions.proxy is None
+    assert w.files.open_project(tmp_path / "edited.tessera")
+    assert np.array_equal(w.doc.conditions.proxy, edited)
+    _settle(qtbot, w)
+    assert np.array_equal(w.synthesis.proxy, edited)
