@@ -389,6 +389,8 @@ class MainWindow(QMainWindow):
         photo_mode = "instance" if synth.family == "inade" else None
         if getattr(synth, "style_encoder", None) is not None and synth.family in ("oasis", "spade"):
             photo_mode = "scene"
+        if synth.family == "ugen":  # by inverting the photo into the generator
+            photo_mode = "scene"
         self.style_panel.set_photo_style(photo_mode)
         self.styles.copied = None  # a look of another model means nothing to this one
         # MSCA takes its style from exemplars, not from noise: one panel or the other.

@@ -1,8 +1,10 @@
 """Style actions of the window: copy and paste a look, take one from a photo or a drop.
 
 Looks live in the document's noise field; each action writes an explicit vector over
-the selection (one undo step), leaving locked pixels alone. Every handler takes an
-optional path so tests and drag and drop can skip the dialogs.
+the selection (one undo step), leaving locked pixels alone. A ugen model's look from a
+photo is a w found by inverting the photo into its generator (tens of seconds, with a
+progress dialog that can cancel); it stands in for z until the next re-roll. Every
+handler takes an optional path so tests and drag and drop can skip the dialogs.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app.document.io import open_photo
 from app.panels.exemplars import EXEMPLAR_MIME
-from app.workers.background import Cancelled, run_in_background
+from app.workers.background import Cancelled, Progress, Stopped, run_in_background, run_with_progress
 from engine.errors import TesseraError
 from engine.inference.msca_synth import Exemplar
 from engine.inference.photo_style import cached_segmenter, find_segmenter, style_from_photo
+from engine.inference.ugen_invert import DEFAULT_STEPS, InvertedStyle, invert_photo
+from engine.inference.ugen_synth import UgenSynthesizer
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -93,6 +97,8 @@ class StyleActions:
         selection / whole scene the photo's global look (OASIS models with a style encoder),
         or the scene the photo's z (SPADE models with their VAE encoder)."""
         w, synth = self.w, self.w.synth
+        if isinstance(synth, UgenSynthesizer):
+            return self.ugen_from_photo(path)
         if (
             synth is not None
             and synth.family in ("oasis", "spade")
@@ -126,6 +132,33 @@ class StyleActions:
             return False
         self._set(vector, f"Style from {path.name}")
         self._status(f"Took the {w.doc.label_set.by_id(class_id).name} style of {path.name}", 5000)
+        return True
+
+    def ugen_from_photo(self, path: Path | None = None, steps: int = DEFAULT_STEPS) -> bool:
+        """Invert a photo into the ugen model's generator; its w then paints the scene's
+        layout in the photo's look (one undo step, until the next re-roll)."""
+        w, synth = self.w, self.w.synth
+        if not isinstance(synth, UgenSynthesizer):
+            return False
+        path = path or self._ask_photo("Style from photo")
+        if path is None:
+            return False
+
+        def work(progress: Progress, stopped: Stopped) -> InvertedStyle:
+            return invert_photo(synth, open_photo(path), steps, progress, stopped, source=str(path))
+
+        try:
+            style = run_with_progress(w, f"Finding the look of {path.name} in the generator…", work)
+        except Cancelled:
+            self._status("Style from photo cancelled; the painting keeps its look")
+            return False
+        except TesseraError as error:
+            QMessageBox.warning(w, "Style from photo", str(error))
+            return False
+        if w.synth is not synth:  # the model changed while the photo was inverted
+            return False
+        w.doc.conditions.set_style_w(style.w, f"Style from {path.name}")
+        self._status(f"Painting in the look of {path.name} until the next re-roll", 6000)
         return True
 
     def drop_on_result(self, event: QDropEvent | QDragEnterEvent) -> bool:

@@ -195,6 +195,7 @@ class SynthesisController(QObject):
         layers.lines_changed.connect(lambda _: self._condition_changed(layers.drives_lines))
         layers.proxy_changed.connect(lambda: self._condition_changed(True))
         layers.mode_changed.connect(lambda _: self._condition_changed(True))
+        layers.style_changed.connect(lambda: self._condition_changed(True))
 
     def stop(self) -> None:
         """End the worker: the synthesis in flight may finish, but a close never waits long
@@ -302,7 +303,8 @@ class SynthesisController(QObject):
         """The document's condition for a ugen model (copies: the worker reads them later)."""
         layers = self.doc.conditions
         lines = layers.lines.copy() if layers.drives_lines else None
-        return UgenRequest(layers.mode, lines, layers.request_proxy(self.doc.editing))
+        w = None if layers.style_w is None else layers.style_w.copy()
+        return UgenRequest(layers.mode, lines, layers.request_proxy(self.doc.editing), w)
 
     def _condition_changed(self, matters: bool) -> None:
         """A change of ugen's condition: a new image if a ugen model reads it (throttled
@@ -371,6 +373,8 @@ class SynthesisController(QObject):
             return
         doc = self.doc
         style = self._style()  # the exemplars' mix, the guidance or the ugen condition of now
+        if isinstance(style, UgenRequest):
+            style.style_w = None  # variations show other z's; adopting one drops a photo's w
         self.worker.submit_variations(
             doc.labels, noises, tag=(seeds, doc.labels.copy()), instances=doc.instances, style=style
         )

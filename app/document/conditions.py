@@ -1,4 +1,5 @@
-"""ugen's inputs beside the label map: the condition mode, the line drawing, an edited proxy mask.
+"""ugen's inputs beside the label map: the condition mode, the line drawing, an edited
+proxy mask, and a style w taken from a photo.
 
 A ugen model (Chae et al. 2023) turns one condition into a proxy mask — the label map, or
 a line drawing through its edges or sketch mapper — and a painter may also edit that mask
@@ -10,6 +11,10 @@ An edited proxy mask overrides the condition until the painter returns to the ma
 stroke on the layer that drives the image (the label map in labels mode, the drawing in
 edges or sketch mode), a mode switch or "Back to the map" drops it, in the same undo step.
 While such a stroke is live, the stroke drives the image (:meth:`ConditionLayers.request_proxy`).
+
+A style w (a photo inverted into the generator) stands in for the noise field's z until
+the painter re-rolls: a new z asks for a new look, so any change of the noise drops the w
+in the same undo step (:meth:`ConditionLayers.restyling`).
 
 Qt-free of widgets (QUndoStack lives in QtGui), like the Document.
 """
@@ -75,10 +80,25 @@ class _ModeCommand(QUndoCommand):
         self.layers._put_mode(self.before)
 
 
+class _StyleCommand(QUndoCommand):
+    def __init__(
+        self, layers: ConditionLayers, text: str, before: np.ndarray | None, after: np.ndarray | None
+    ) -> None:
+        super().__init__(text)
+        self.layers, self.before, self.after = layers, before, after
+
+    def redo(self) -> None:
+        self.layers._put_style(self.after)
+
+    def undo(self) -> None:
+        self.layers._put_style(self.before)
+
+
 class ConditionLayers(QObject):
     lines_changed = Signal(object)  # BBox of changed line pixels
     proxy_changed = Signal()  # the edited proxy mask changed, appeared or was dropped
     mode_changed = Signal(str)
+    style_changed = Signal()  # a style w was set or dropped
 
     def __init__(self, stack: QUndoStack, size: tuple[int, int], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +106,7 @@ class ConditionLayers(QObject):
         self.mode = LABELS
         self.lines = np.zeros(size, bool)  # True = line
         self.proxy: np.ndarray | None = None  # r×r cluster ids the painter edited, else None
+        self.style_w: np.ndarray | None = None  # (w_dim,) float32 in place of z, else None
         self._lines_before: np.ndarray | None = None  # a live pen stroke's starting drawing
         self._lines_box: BBox | None = None
         # A live mask stroke's start: the edited mask before it (or None) and the mask it began from.
@@ -98,12 +119,14 @@ class ConditionLayers(QObject):
         mode: str = LABELS,
         lines: np.ndarray | None = None,
         proxy: np.ndarray | None = None,
+        style_w: np.ndarray | None = None,
     ) -> None:
         """New content (open, new, resize); the caller clears the undo stack."""
         self._lines_before = self._lines_box = self._proxy_before = None
         self.mode = mode if mode in MODES else LABELS
         self.lines = np.zeros(size, bool) if lines is None else lines.astype(bool)
         self.proxy = None if proxy is None else proxy.astype(np.int32)
+        self.style_w = None if style_w is None else np.asarray(style_w, np.float32).copy()
 
     @property
     def editing(self) -> bool:
@@ -256,6 +279,33 @@ class ConditionLayers(QObject):
     def _put_proxy(self, proxy: np.ndarray | None) -> None:
         self.proxy = None if proxy is None else proxy.copy()
         self.proxy_changed.emit()
+
+    # ------------------------------------------------------------------ the style w
+    def set_style_w(self, w: np.ndarray | None, text: str) -> bool:
+        """Paint with ``w`` (w_dim,) instead of the noise's z (None: z again), one undo step."""
+        if w is None and self.style_w is None:
+            return False
+        after = None if w is None else np.asarray(w, np.float32).copy()
+        self.stack.push(_StyleCommand(self, text, self.style_w, after))
+        return True
+
+    @contextmanager
+    def restyling(self, text: str) -> Iterator[None]:
+        """Push the noise change made inside as one undo step ``text``, dropping a style w
+        in the same step (a new z asks for a new look, which the w would hide)."""
+        if self.style_w is None:
+            yield
+            return
+        self.stack.beginMacro(text)
+        try:
+            self.stack.push(_StyleCommand(self, "Drop the photo's style", self.style_w, None))
+            yield
+        finally:
+            self.stack.endMacro()
+
+    def _put_style(self, w: np.ndarray | None) -> None:
+        self.style_w = None if w is None else w.copy()
+        self.style_changed.emit()
 
     def _put_mode(self, mode: str) -> None:
         self.mode = mode

@@ -300,7 +300,8 @@ class Document(QObject):
 
     def _push_noise(self, after: NoiseField, text: str) -> None:
         patch = _NoisePatch(self.noise, after)
-        self.undo_stack.push(_EditCommand(self, text, {}, patch, applied=False))
+        with self.conditions.restyling(text):
+            self.undo_stack.push(_EditCommand(self, text, {}, patch, applied=False))
 
     # ------------------------------------------------------------------ replacing everything
     def replace(
@@ -318,9 +319,10 @@ class Document(QObject):
         condition: str = LABELS,
         lines: np.ndarray | None = None,
         proxy: np.ndarray | None = None,
+        style_w: np.ndarray | None = None,
     ) -> None:
         """Load new content (open, new, resize): clears history and rebuilds views.
-        ``condition``, ``lines`` and ``proxy``: ugen's (see ConditionLayers.reset)."""
+        ``condition``, ``lines``, ``proxy`` and ``style_w``: ugen's (see ConditionLayers)."""
         if noise.size != scene.size:
             raise InputError("noise and scene sizes differ", fix="the project file is damaged")
         self.cancel_edit()
@@ -332,7 +334,7 @@ class Document(QObject):
         self.model_name = model if model is not None else self.model_name
         self.underlay = underlay
         self.undo_stack.clear()
-        self.conditions.reset(scene.size, mode=condition, lines=lines, proxy=proxy)
+        self.conditions.reset(scene.size, mode=condition, lines=lines, proxy=proxy, style_w=style_w)
         self.path = path
         self.reset.emit()
         self.path_changed.emit(path)

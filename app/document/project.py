@@ -7,7 +7,8 @@ Layout (version 1)::
                       optional "guidance": the retrieved segment chosen per region (RESAIL;
                       engine.retrieval.choices_to_json: class, box, packed mask, row, pinned),
                       optional "condition": what drives a ugen model ("edges" or "sketch";
-                      absent: the label map)
+                      absent: the label map), optional "style_w": the w a ugen model paints
+                      with instead of the noise's z (a photo's style; a list of floats)
     labels.png        16-bit grey class ids
     instances.png     16-bit grey instance ids (0 = none)
     noise.png         noise regions: each pixel holds the *rank* of its region id among
@@ -92,6 +93,7 @@ class ProjectState:
     condition: str = LABELS  # ugen: which condition drives the image
     lines: np.ndarray | None = None  # ugen: H×W bool line drawing (None: empty)
     proxy: np.ndarray | None = None  # ugen: r×r cluster ids edited by hand (None: not edited)
+    style_w: np.ndarray | None = None  # ugen: (w_dim,) float32 in place of z (None: z rules)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -128,6 +130,7 @@ def state_of(
         condition=doc.conditions.mode,
         lines=doc.conditions.lines.copy() if doc.conditions.lines.any() else None,
         proxy=None if doc.conditions.proxy is None else doc.conditions.proxy.copy(),
+        style_w=None if doc.conditions.style_w is None else doc.conditions.style_w.copy(),
     )
 
 
@@ -151,6 +154,7 @@ def apply_to(doc: Document, state: ProjectState, path: Path | str | None) -> Non
         condition=state.condition,
         lines=None if state.lines is None else state.lines.copy(),
         proxy=None if state.proxy is None else state.proxy.copy(),
+        style_w=None if state.style_w is None else state.style_w.copy(),
     )
 
 
@@ -204,6 +208,8 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
         scene_json["guidance"] = choices_to_json(state.guidance)
     if state.condition != LABELS:
         scene_json["condition"] = state.condition
+    if state.style_w is not None:  # float32 → JSON → float32 is exact
+        scene_json["style_w"] = [float(v) for v in np.asarray(state.style_w, np.float32)]
     try:
         text = json.dumps(scene_json, indent=1, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError) as exc:
@@ -337,6 +343,7 @@ def load_project(path: Path | str) -> ProjectState:
         condition=meta["condition"],
         lines=lines,
         proxy=proxy,
+        style_w=meta.get("style_w"),
     )
 
 
@@ -415,6 +422,16 @@ def _read_scene_json(data: bytes, p: Path) -> dict[str, Any]:
         raise InputError(
             f"{SCENE_JSON} has an unknown condition {condition!r}", source=p, fix=f"use one of {MODES}"
         )
+    style_w = meta.get("style_w")
+    if style_w is not None:
+        numbers = isinstance(style_w, list) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in style_w
+        )
+        if not numbers or not style_w or not np.isfinite(np.asarray(style_w, np.float64)).all():
+            raise InputError(
+                f"{SCENE_JSON}: 'style_w' must be a list of finite numbers", source=p, fix=_DAMAGED
+            )
+        meta["style_w"] = np.asarray(style_w, np.float32)
     if "label_set" not in meta:
         raise InputError(f"{SCENE_JSON} has no label set", source=p, fix=_DAMAGED)
     try:

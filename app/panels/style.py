@@ -49,7 +49,8 @@ class StylePanel(QWidget):
         self.photo_style.setToolTip(
             "INADE models: give the selected object the look its class has in a photo (the photo is "
             "segmented, then encoded). OASIS models with a style encoder: give the selection, or the "
-            "whole scene, the photo's light and time of day"
+            "whole scene, the photo's light and time of day. ugen models: find the photo's look in the "
+            "generator (some seconds) and paint the layout with it until the next re-roll"
         )
         self.count = QSpinBox()
         self.count.setRange(2, 12)

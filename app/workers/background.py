@@ -4,15 +4,20 @@ The studio's window keeps repainting while the call runs; after a short delay a
 window-modal progress dialog with *Cancel* appears (so quick calls never flash a dialog,
 and slow ones can be abandoned). Cancelling returns at once; the call finishes on its own
 thread and its result is dropped. The call must not touch Qt widgets.
+
+A long call that counts its steps and can stop between them (a photo inversion) runs with
+:func:`run_with_progress` instead: the dialog shows steps done, and Cancel asks the call to
+stop, waiting the one step it takes rather than leaving it to burn a core.
 """
 
 from __future__ import annotations
 
 import atexit
+import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QEventLoop, Qt, QThread, QTimer
+from PySide6.QtCore import QEventLoop, QObject, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QProgressDialog, QWidget
 
 T = TypeVar("T")
@@ -104,3 +109,63 @@ def run_in_background(
     if call.error is not None:
         raise call.error
     return call.result  # type: ignore[return-value]  # fn returned it (T may include None)
+
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all), from the worker thread
+Stopped = Callable[[], bool]  # True once the painter pressed Cancel
+
+
+class _Steps(QObject):
+    """Carries progress from the worker thread to the dialog (a queued signal)."""
+
+    step = Signal(int, int)
+
+
+def run_with_progress(parent: QWidget, label: str, fn: Callable[[Progress, Stopped], T]) -> T:
+    """``fn(progress, stopped)`` on a worker thread behind a window-modal progress dialog;
+    its result, or its exception re-raised here, or :class:`Cancelled` after Cancel (``fn``
+    sees ``stopped()`` turn True and returns early; its result is dropped)."""
+    stop = threading.Event()
+    steps = _Steps()
+    call: _Call[T] = _Call(lambda: fn(steps.step.emit, stop.is_set))
+    dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
+    dialog.setWindowTitle("Tessera")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    dialog.setMinimumDuration(0)
+
+    def cancel() -> None:
+        stop.set()
+        dialog.setLabelText("Stopping…")
+
+    def show_step(done: int, total: int) -> None:
+        if dialog.wasCanceled():  # cancel() and Escape do not emit canceled: ask at every step
+            cancel()
+        if not stop.is_set():
+            dialog.setMaximum(total)
+            dialog.setValue(done)
+
+    steps.step.connect(show_step)
+    dialog.canceled.connect(cancel)
+    dialog.rejected.connect(cancel)
+    loop = QEventLoop()
+    call.finished.connect(loop.quit)
+    QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+    call.start()
+    dialog.show()
+    try:
+        if not call.isFinished():
+            loop.exec()
+        call.wait()  # the loop quit on finished (or the application is closing): it is done
+    finally:
+        QApplication.restoreOverrideCursor()
+        dialog.canceled.disconnect(cancel)
+        dialog.rejected.disconnect(cancel)
+        dialog.hide()
+        dialog.deleteLater()
+    if stop.is_set():
+        raise Cancelled(label)
+    if call.error is not None:
+        raise call.error
+    return call.result  # type: ignore[return-value]

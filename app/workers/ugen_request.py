@@ -28,6 +28,7 @@ class UgenRequest:
     mode: str = LABELS  # "labels", "edges" or "sketch": which mapper makes the proxy mask
     lines: np.ndarray | None = None  # H×W bool, 1 = line (edges and sketch modes)
     proxy: np.ndarray | None = None  # r×r cluster ids edited by the painter: overrides the mode
+    style_w: np.ndarray | None = None  # (w_dim,) a photo's style in place of the noise's z
     shown_proxy: np.ndarray | None = None  # filled by the worker: the mask of the image it made
     swatches: np.ndarray | None = None  # filled by the worker: (K, 3) uint8 cluster colours
 
@@ -45,6 +46,8 @@ def ugen_generate(synth: UgenSynthesizer) -> Generate:
 
     def generate(labels: np.ndarray, noise: NoiseField, instances: object, request: object) -> np.ndarray:
         ask = request if isinstance(request, UgenRequest) else UgenRequest()
+        # The synthesizer keeps the w between calls; only this thread ever sets it.
+        synth.set_style_w(ask.style_w, "the photo's style")
         if ask.proxy is not None:
             image = synth.generate_proxy(ask.proxy, noise, ask.source)
         elif ask.mode != LABELS and ask.lines is not None:

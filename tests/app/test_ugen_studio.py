@@ -289,3 +289,62 @@ def test_an_edited_mask_is_saved_in_the_project(qtbot, w, tmp_path: Path) -> Non
     assert np.array_equal(w.doc.conditions.proxy, edited)
     _settle(qtbot, w)
     assert np.array_equal(w.synthesis.proxy, edited)
+
+
+# ---------------------------------------------------------------- style from a photo
+def _photo(path: Path) -> Path:
+    from PIL import Image
+
+    photo = np.zeros((70, 90, 3), np.uint8)
+    photo[:35], photo[35:] = (230, 150, 90), (40, 120, 50)  # a warm sky over green ground
+    Image.fromarray(photo).save(path)
+    return path
+
+
+def test_style_from_a_photo_paints_until_the_next_reroll(qtbot, w, tmp_path: Path) -> None:
+    assert w.style_panel.photo_style.isEnabled()  # a scene style: no selection needed
+    before = _settle(qtbot, w)
+    layout, steps = w.synthesis.proxy.copy(), w.doc.undo_stack.count()
+    assert w.styles.from_photo(_photo(tmp_path / "sunset.png"))
+    style_w = w.doc.conditions.style_w
+    assert style_w is not None and style_w.shape == (w.synth.w_dim,)
+    assert w.doc.undo_stack.count() == steps + 1 and w.doc.undo_stack.undoText() == "Style from sunset.png"
+    photo_look = _settle(qtbot, w)
+    assert np.abs(photo_look - before).mean() > 1 and np.array_equal(w.synthesis.proxy, layout)
+    assert np.allclose(w.synth.style_w.numpy(), style_w)
+    # Saved with the project.
+    assert w.files.save_as(tmp_path / "styled.tessera")
+    w.new_document((SIDE, SIDE))
+    assert w.doc.conditions.style_w is None
+    assert w.files.open_project(tmp_path / "styled.tessera")
+    assert np.array_equal(w.doc.conditions.style_w, style_w)
+    assert np.array_equal(_settle(qtbot, w), photo_look)
+    # A re-roll draws a new z and drops the photo's w, in one undo step.
+    w.reroll_all()
+    assert w.doc.conditions.style_w is None and w.doc.undo_stack.count() == 1
+    assert np.abs(_settle(qtbot, w) - photo_look).mean() > 1 and w.synth.style_w is None
+    w.undo_action.trigger()
+    assert np.array_equal(w.doc.conditions.style_w, style_w)
+    assert np.array_equal(_settle(qtbot, w), photo_look)
+
+
+def test_cancelling_the_inversion_keeps_the_look(qtbot, w, tmp_path: Path) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    _settle(qtbot, w)
+    steps = w.doc.undo_stack.count()
+    seen: list[int] = []
+
+    def cancel() -> None:
+        dialogs = [d for d in w.findChildren(QProgressDialog) if d.isVisible()]
+        if not dialogs:
+            QTimer.singleShot(20, cancel)
+            return
+        seen.append(dialogs[0].maximum())
+        dialogs[0].findChild(QPushButton).click()  # its Cancel button
+
+    QTimer.singleShot(20, cancel)
+    assert not w.styles.ugen_from_photo(_photo(tmp_path / "photo.png"), steps=5000)
+    assert seen and w.doc.conditions.style_w is None and w.doc.undo_stack.count() == steps
+    assert "cancelled" in w.statusBar().currentMessage()
