@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from app.canvas.line_canvas import LineCanvas
 from app.canvas.proxy_view import ProxyView
-from app.document.conditions import LABELS, LINE_MODES
 from app.document.io import open_photo
+from app.document.modes import LABELS, LINE_MODES
 from app.panels.line_tools import LineToolsBar
 from app.panels.proxy_palette import ProxyPalette
 from app.tools.line_pen import LinePen
@@ -151,6 +151,7 @@ class UgenActions(QObject):
             PROXY_TAB, "The proxy mask of the image: see and edit the layout ugen renders" if on else NOT_UGEN
         )
         conditions = self.w.doc.conditions
+        conditions.forget_model_inputs()
         if on and modes and conditions.mode not in modes:
             conditions.adopt_mode(modes[0])
         elif not on:

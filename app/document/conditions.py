@@ -28,12 +28,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from app.document.modes import LABELS, LINE_MODES, MODES
 from app.document.patches import BBox, MapPatch, union
 from engine.errors import InputError
-
-LABELS = "labels"
-LINE_MODES = ("edges", "sketch")
-MODES = (LABELS, *LINE_MODES)
 
 
 class _LinesCommand(QUndoCommand):
@@ -174,6 +171,16 @@ class ConditionLayers(QObject):
         self.stack.push(_ModeCommand(self, text, self.mode, mode))
         self.stack.endMacro()
         return True
+
+    def forget_model_inputs(self) -> None:
+        """Another model: an edited mask and a style w were the last model's cluster ids and
+        latent, meaningless to this one. Dropped without an undo step (the model changed,
+        not the painting); the condition mode and the drawing stay."""
+        self.cancel_proxy()
+        if self.proxy is not None:
+            self._put_proxy(None)
+        if self.style_w is not None:
+            self._put_style(None)
 
     def adopt_mode(self, mode: str) -> None:
         """A mode the model decides, not the painter (it lacks the current one's mapper):

@@ -19,7 +19,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.document.conditions import LABELS, ConditionLayers
+from app.document.conditions import ConditionLayers
+from app.document.modes import LABELS
 from app.document.patches import BBox, MapPatch, union
 from engine.errors import InputError
 from engine.labels import LabelSet

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.document import pngmaps
-from app.document.conditions import LABELS, MODES
+from app.document.modes import LABELS, MODES
 from engine.errors import InputError
 from engine.fileio import atomic_write
 from engine.labels import LabelSet

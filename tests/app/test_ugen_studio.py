@@ -127,7 +127,9 @@ def test_the_mode_switch_lists_only_the_models_mappers(qtbot, w, make_window, tm
     assert w.ugen.mode.isEnabled()
     root = tmp_path / "sketchy"
     write_tiny_ugen(root, conditions=("labels", "sketch"))
+    w.doc.conditions.set_style_w(np.ones(w.synth.w_dim, np.float32), "A w of the first model")
     assert w.load_model(root / "ugen")
+    assert w.doc.conditions.style_w is None  # its latent space is not this model's
     assert [w.ugen.mode.itemText(i) for i in range(w.ugen.mode.count())] == ["Labels", "Sketch"]
     assert not w.ugen.set_mode("edges")  # not among the model's mappers
     assert w.ugen.set_mode("sketch") and w.ugen.tabs.tabText(1) == "Sketch"
