@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from engine.errors import InputError
-from engine.networks.pretrained import EfficientNetLite0, load_efficientnet_lite0
+from engine.networks.pretrained import EfficientNetLite0, load_efficientnet_lite0, tap_l1
 
 MIN_PHOTO_SIDE = 32  # below this a photo holds too little to take a style from
 L2_SIDE = 32  # side of the box-filtered images the L2 term compares
@@ -72,19 +72,15 @@ class PhotoDistance:
         self.net = _feature_net(str(target.device))
         with torch.no_grad():
             self.taps = self._taps(target)
-        self.scales = [t.abs().mean().clamp_min(1e-6) for t in self.taps]
         self.small = _small(target)
 
     def _taps(self, image: torch.Tensor) -> list[torch.Tensor]:
         return [t.float() for t in self.net.features(image, pooled=False)["taps"]]
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        taps = self._taps(image)
-        perceptual = sum(
-            (F.l1_loss(f, t) / s for f, t, s in zip(taps, self.taps, self.scales, strict=True)),
-            start=image.new_zeros((), dtype=torch.float32),
-        ) / len(taps)
-        return perceptual + L2_WEIGHT * F.mse_loss(_small(image.float()), self.small)
+        return tap_l1(self._taps(image), self.taps) + L2_WEIGHT * F.mse_loss(
+            _small(image.float()), self.small
+        )
 
 
 def _small(image: torch.Tensor) -> torch.Tensor:

@@ -161,3 +161,15 @@ def load_efficientnet_lite0(path: Path | None = None) -> EfficientNetLite0:
     require_layout(state, net.state_dict(), path, "EfficientNet-Lite0", INSTALL_FIX, allow_extra=False)
     net.load_state_dict(state)
     return net.eval().requires_grad_(False)
+
+
+def tap_l1(taps: list[torch.Tensor], reference: list[torch.Tensor]) -> torch.Tensor:
+    """Mean over EfficientNet-Lite0's feature taps of the L1 distance to ``reference``'s, each
+    divided by the mean magnitude of the reference's features at that tap, so every scale
+    weighs about the same whatever its units (the perceptual term of training and inversion).
+    The reference is held fixed: no gradient reaches it."""
+    loss = taps[0].new_zeros((), dtype=torch.float32)
+    for f, r in zip(taps, reference, strict=True):
+        r = r.detach().float()
+        loss = loss + F.l1_loss(f.float(), r) / r.abs().mean().clamp(min=1e-6)
+    return loss / len(taps)

@@ -9,10 +9,9 @@ image's features at that tap, so every scale weighs about the same whatever its 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from engine.networks.pretrained import load_efficientnet_lite0
+from engine.networks.pretrained import load_efficientnet_lite0, tap_l1
 
 
 class EfficientNetPerceptual(nn.Module):
@@ -27,9 +26,5 @@ class EfficientNetPerceptual(nn.Module):
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
         both = self.net.features(torch.cat((fake, real)).float(), pooled=False)["taps"]
-        loss = fake.new_zeros((), dtype=torch.float32)
-        for tap in both:
-            f, r = tap.chunk(2)
-            r = r.detach()
-            loss = loss + F.l1_loss(f, r) / r.abs().mean().clamp(min=1e-6)
-        return loss / len(both)
+        halves = [tap.chunk(2) for tap in both]
+        return tap_l1([f for f, _ in halves], [r for _, r in halves])
