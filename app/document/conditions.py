@@ -21,8 +21,9 @@ Qt-free of widgets (QUndoStack lives in QtGui), like the Document.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -49,46 +50,19 @@ class _LinesCommand(QUndoCommand):
         self.layers._patch_lines(self.patch, forward=False)
 
 
-class _ProxyCommand(QUndoCommand):
-    """Whole masks before and after: a proxy mask is small (r×r, e.g. 64×64 int32 = 16 KB)."""
+class _SwapCommand(QUndoCommand):
+    """One value of the layers (the proxy mask, the mode or the style w) before and after,
+    put back by ``put``: each is small (a proxy mask is r×r, e.g. 64×64 int32 = 16 KB)."""
 
-    def __init__(
-        self, layers: ConditionLayers, text: str, before: np.ndarray | None, after: np.ndarray | None
-    ) -> None:
+    def __init__(self, text: str, put: Callable[[Any], None], before: object, after: object) -> None:
         super().__init__(text)
-        self.layers, self.before, self.after = layers, before, after
+        self.put, self.before, self.after = put, before, after
 
     def redo(self) -> None:
-        self.layers._put_proxy(self.after)
+        self.put(self.after)
 
     def undo(self) -> None:
-        self.layers._put_proxy(self.before)
-
-
-class _ModeCommand(QUndoCommand):
-    def __init__(self, layers: ConditionLayers, text: str, before: str, after: str) -> None:
-        super().__init__(text)
-        self.layers, self.before, self.after = layers, before, after
-
-    def redo(self) -> None:
-        self.layers._put_mode(self.after)
-
-    def undo(self) -> None:
-        self.layers._put_mode(self.before)
-
-
-class _StyleCommand(QUndoCommand):
-    def __init__(
-        self, layers: ConditionLayers, text: str, before: np.ndarray | None, after: np.ndarray | None
-    ) -> None:
-        super().__init__(text)
-        self.layers, self.before, self.after = layers, before, after
-
-    def redo(self) -> None:
-        self.layers._put_style(self.after)
-
-    def undo(self) -> None:
-        self.layers._put_style(self.before)
+        self.put(self.before)
 
 
 class ConditionLayers(QObject):
@@ -153,7 +127,7 @@ class ConditionLayers(QObject):
             return
         self.stack.beginMacro(text)
         try:
-            self.stack.push(_ProxyCommand(self, "Back to the map", self.proxy, None))
+            self.stack.push(_SwapCommand("Back to the map", self._put_proxy, self.proxy, None))
             yield
         finally:
             self.stack.endMacro()
@@ -167,8 +141,8 @@ class ConditionLayers(QObject):
         text = f"Condition: {mode}"
         self.stack.beginMacro(text)
         if self.proxy is not None:
-            self.stack.push(_ProxyCommand(self, "Back to the map", self.proxy, None))
-        self.stack.push(_ModeCommand(self, text, self.mode, mode))
+            self.stack.push(_SwapCommand("Back to the map", self._put_proxy, self.proxy, None))
+        self.stack.push(_SwapCommand(text, self._put_mode, self.mode, mode))
         self.stack.endMacro()
         return True
 
@@ -267,7 +241,7 @@ class ConditionLayers(QObject):
             self._put_proxy(before)
             return False
         # Pushing redoes the command, which puts the same mask again: harmless.
-        self.stack.push(_ProxyCommand(self, text, before, self.proxy.copy()))
+        self.stack.push(_SwapCommand(text, self._put_proxy, before, self.proxy.copy()))
         return True
 
     def cancel_proxy(self) -> None:
@@ -280,7 +254,7 @@ class ConditionLayers(QObject):
         self.cancel_proxy()
         if self.proxy is None:
             return False
-        self.stack.push(_ProxyCommand(self, "Back to the map", self.proxy, None))
+        self.stack.push(_SwapCommand("Back to the map", self._put_proxy, self.proxy, None))
         return True
 
     def _put_proxy(self, proxy: np.ndarray | None) -> None:
@@ -293,7 +267,7 @@ class ConditionLayers(QObject):
         if w is None and self.style_w is None:
             return False
         after = None if w is None else np.asarray(w, np.float32).copy()
-        self.stack.push(_StyleCommand(self, text, self.style_w, after))
+        self.stack.push(_SwapCommand(text, self._put_style, self.style_w, after))
         return True
 
     @contextmanager
@@ -305,7 +279,7 @@ class ConditionLayers(QObject):
             return
         self.stack.beginMacro(text)
         try:
-            self.stack.push(_StyleCommand(self, "Drop the photo's style", self.style_w, None))
+            self.stack.push(_SwapCommand("Drop the photo's style", self._put_style, self.style_w, None))
             yield
         finally:
             self.stack.endMacro()
