@@ -176,6 +176,11 @@ class NoiseField:
     def region_ids(self) -> list[int]:
         return sorted(self._regions)
 
+    def global_vector(self) -> torch.Tensor:
+        """The vector of the oldest region, which only a re-roll of everything replaces: the
+        one style of models with a global z (SPADE use_vae, ugen)."""
+        return self._vector(self.region_ids[0])
+
     def vectors(self) -> dict[int, torch.Tensor]:
         """Each region's float32 CPU vector (seeds expanded)."""
         return {key: self._vector(key) for key in sorted(self._regions)}

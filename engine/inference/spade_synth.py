@@ -112,7 +112,7 @@ class SpadeSynthesizer:
     def global_vector(self, noise: NoiseField) -> torch.Tensor:
         """z (z_dim,) of a ``use_vae`` model: the oldest region's vector, which only
         "re-roll everything" replaces."""
-        return noise.vectors()[noise.region_ids[0]]
+        return noise.global_vector()
 
     @torch.no_grad()
     def generate(

@@ -171,11 +171,6 @@ class UgenSynthesizer:
             )
 
     # ---- images ---------------------------------------------------------------------------------
-    def z_of(self, noise: NoiseField) -> torch.Tensor:
-        """The style z (z_dim,): the vector of the noise field's oldest region, which only a
-        re-roll of everything replaces."""
-        return noise.vectors()[noise.region_ids[0]]
-
     @property
     def w_dim(self) -> int:
         return self.generator.config.w_dim
@@ -211,7 +206,7 @@ class UgenSynthesizer:
         require_noise_fits(noise, self.image_side, self.image_side, self.z_dim, source)
         if self._style_w is not None:
             return self.ws_of_w(self._style_w)
-        return self.generator.mapping(self.z_of(noise).reshape(1, -1).to(self.device))
+        return self.generator.mapping(noise.global_vector().reshape(1, -1).to(self.device))
 
     def mapper_for(self, condition: str) -> torch.nn.Module:
         """The mapper of ``condition``, or an error that says how to train one."""
@@ -373,7 +368,7 @@ class UgenSynthesizer:
         self, labels: np.ndarray, instances: np.ndarray | None, noise: NoiseField, mask: np.ndarray
     ) -> torch.Tensor:
         """The style for "copy style": ugen's is global, so the scene's z."""
-        return self.z_of(noise).clone()
+        return noise.global_vector().clone()
 
     def encode_photo(self, photo: np.ndarray) -> torch.Tensor:
         raise InputError(
