@@ -293,3 +293,9 @@ def write_tiny_spade(
     if vae:
         states["encoder"] = spec.build("encoder").state_dict()
     return save_weights(folder, spec, states, "# tiny random SPADE for tests\n")
+
+
+def settled_output(qtbot, window, timeout: int = 20000) -> np.ndarray:
+    """The studio's image once every requested synthesis has landed (a copy)."""
+    qtbot.waitUntil(lambda: window.settled and window.output is not None, timeout=timeout)
+    return window.output.copy()

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from engine.inference.inade_noise import instance_layout, instance_noise
 from engine.inference.photo_style import PhotoSegmenter
-from tests.helpers import write_tiny_inade, write_tiny_segmenter
+from tests.helpers import settled_output, write_tiny_inade, write_tiny_segmenter
 
 NONE = Qt.KeyboardModifier.NoModifier
 
@@ -47,8 +47,7 @@ def _two_trees(w) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _settle(qtbot, w) -> np.ndarray:
-    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
-    return w.output.astype(float)
+    return settled_output(qtbot, w).astype(float)
 
 
 def test_inade_models_paint_and_rerolls_stay_on_one_tree(qtbot, w) -> None:

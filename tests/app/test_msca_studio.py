@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.helpers import write_tiny_msca, write_tiny_segmenter
+from tests.helpers import settled_output, write_tiny_msca, write_tiny_segmenter
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +28,7 @@ def w(make_window, msca_folder: Path):
 
 
 def _settle(qtbot, w) -> np.ndarray:
-    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
-    return w.output.astype(int)
+    return settled_output(qtbot, w).astype(int)
 
 
 def test_exemplars_style_blend_and_survive_a_project(qtbot, w, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.guidance_actions import GUIDANCE_TAB, NOT_RESAIL, RESULT_TAB
-from tests.helpers import write_tiny_oasis, write_tiny_resail, write_tiny_segmenter
+from tests.helpers import settled_output, write_tiny_oasis, write_tiny_resail, write_tiny_segmenter
 
 NONE = Qt.KeyboardModifier.NoModifier
 WATER_BOX = (50, 20, 80, 50)  # (y0, x0, y1, x1) of the painted lake
@@ -40,11 +40,6 @@ def w(make_window, weights: Path):
     window.close()
 
 
-def _settle(qtbot, w) -> np.ndarray:
-    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
-    return w.output.copy()
-
-
 def _same_image(a: np.ndarray, b: np.ndarray) -> bool:
     """Equal up to live synthesis: after a stroke RESAIL recomputes γ, β near the change with
     the global statistics held (exact again past its drift limit), so one map may come out a
@@ -61,7 +56,7 @@ def _paint_scene(qtbot, w) -> np.ndarray:
     y0, x0, y1, x1 = WATER_BOX
     labels[y0:y1, x0:x1] = ls.by_name("water").id
     w.doc.set_maps("Scene", labels)
-    return _settle(qtbot, w)
+    return settled_output(qtbot, w)
 
 
 def _pick(qtbot, w, y: int, x: int) -> None:
@@ -130,7 +125,7 @@ def test_picker_shows_top_k_and_a_clicked_match_is_one_undo_step(qtbot, w) -> No
     )
     assert w.doc.undo_stack.count() == steps + 1 and w.doc.undo_stack.undoText().startswith("Guide water")
     assert [c.row for c in w.doc.guidance] == [rows[2]]
-    chosen = _settle(qtbot, w)
+    chosen = settled_output(qtbot, w)
     assert _guided_row(w, *LAKE) == rows[2] and w.synth.retriever.choice(water) == rows[2]
     assert strip.list.currentRow() == 2 and "#3" in strip.title.text()
     # Another segment guides the lake, and the lake looks different.
@@ -140,10 +135,10 @@ def test_picker_shows_top_k_and_a_clicked_match_is_one_undo_step(qtbot, w) -> No
 
     w.doc.undo_stack.undo()
     assert w.doc.guidance == ()
-    assert _same_image(_settle(qtbot, w), first)  # deterministic: the same image again
+    assert _same_image(settled_output(qtbot, w), first)  # deterministic: the same image again
     assert _guided_row(w, *LAKE) == rows[0] and strip.list.currentRow() == 0
     w.doc.undo_stack.redo()
-    assert _same_image(_settle(qtbot, w), chosen) and _guided_row(w, *LAKE) == rows[2]
+    assert _same_image(settled_output(qtbot, w), chosen) and _guided_row(w, *LAKE) == rows[2]
 
 
 def test_pin_keeps_the_choice_when_the_region_is_repainted(qtbot, w) -> None:
@@ -152,14 +147,14 @@ def test_pin_keeps_the_choice_when_the_region_is_repainted(qtbot, w) -> None:
     strip = w.guidance.strip
     rows = strip.rows
     assert w.guidance.choose(3)
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     ls = w.doc.label_set
 
     def grow_lake(text: str) -> None:
         labels = w.doc.labels.copy()
         labels[WATER_BOX[2] : WATER_BOX[2] + 4, 20:50] = ls.by_name("water").id  # a bigger lake
         w.doc.set_maps(text, labels)
-        _settle(qtbot, w)
+        settled_output(qtbot, w)
 
     # Unpinned, a repainted region is a new segment: its best match guides it again.
     grow_lake("Grow")
@@ -167,13 +162,13 @@ def test_pin_keeps_the_choice_when_the_region_is_repainted(qtbot, w) -> None:
     water = state.segment_at(*LAKE)
     assert state.rows[water] == int(state.matches[water].rows[0]) and not state.pinned[water]
     w.doc.undo_stack.undo()
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert _guided_row(w, *LAKE) == rows[3]  # undoing the stroke brings the choice back
 
     # Pinned, the choice follows the region through the repaint.
     strip.pin.click()
     assert w.doc.undo_stack.undoText().startswith("Pin water") and w.doc.guidance[-1].pinned
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert strip.pin.isChecked() and "pinned" in strip.title.text()
     grow_lake("Grow again")
     state = w.synthesis.guidance
@@ -200,13 +195,13 @@ def test_reroll_draws_another_of_the_top_k(qtbot, w) -> None:
         assert (
             w.doc.undo_stack.count() == steps + 1 and w.doc.undo_stack.undoText() == "Re-roll water guidance"
         )
-        _settle(qtbot, w)
+        settled_output(qtbot, w)
         after = _guided_row(w, *LAKE)
         assert after != before and after in rows
         seen.add(after)
     assert len(seen) >= 2  # a draw, not a walk down a fixed order of one or two
     w.doc.undo_stack.undo()
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert _guided_row(w, *LAKE) in rows
 
 
@@ -215,19 +210,19 @@ def test_choices_are_saved_in_the_project_and_reopened(qtbot, w, tmp_path: Path)
     _pick(qtbot, w, *LAKE)
     rows = w.guidance.strip.rows
     assert w.guidance.choose(4)
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert w.guidance.pin(True)
-    image = _settle(qtbot, w)
+    image = settled_output(qtbot, w)
     guide = w.synth.last_guidance.image.copy()
     path = tmp_path / "lake.tessera"
     assert w.files.save_as(path)
     saved = w.doc.guidance
     w.new_document((96, 96))
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert w.doc.guidance == () and w.guidance.strip.list.count() == 0
     assert w.files.open_any(path)
     assert w.doc.guidance == saved and w.doc.guidance[0].pinned
-    again = _settle(qtbot, w)
+    again = settled_output(qtbot, w)
     assert np.array_equal(w.synth.last_guidance.image, guide) and _same_image(again, image)
     assert _guided_row(w, *LAKE) == rows[4]
 
@@ -254,18 +249,18 @@ def test_generate_menu_rerolls_draw_other_matches_and_pins_hold(qtbot, w) -> Non
     assert "top matches" in region.toolTip() and "not pinned" in everything.toolTip()
     _pick(qtbot, w, *LAKE)
     w.guidance.pin(True)  # the lake keeps its segment through "re-roll everything"
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     before = list(w.synthesis.guidance.rows)
     lake = w.synthesis.guidance.segment_at(*LAKE)
     everything.trigger()
     assert w.doc.undo_stack.undoText() == "Re-roll guidance everywhere not pinned"
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     after = w.synthesis.guidance.rows
     assert after[lake] == before[lake]
     assert all(a != b for i, (a, b) in enumerate(zip(after, before)) if i != lake)
     region.trigger()  # R: the picked region, pinned or not, draws another
     assert w.doc.undo_stack.undoText() == "Re-roll water guidance"
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert w.synthesis.guidance.rows[lake] != before[lake] and w.synthesis.guidance.pinned[lake]
 
 
@@ -307,7 +302,7 @@ def test_a_photo_dropped_onto_a_region_guides_it_with_its_same_class_segment(
     assert (scene.labels == 10).sum() >= patch.mask.sum() > 0 and patch.rgb[
         ys[0], xs[0]
     ].tolist() in scene.image.reshape(-1, 3).tolist()
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     state = w.synthesis.guidance
     water = state.segment_at(*LAKE)
     assert state.patches[water] is not None and state.rows[water] is None
@@ -323,10 +318,10 @@ def test_a_photo_dropped_onto_a_region_guides_it_with_its_same_class_segment(
     project = tmp_path / "photo.tessera"
     assert w.files.save_as(project)
     w.new_document((96, 96))
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert w.files.open_any(project)
     assert w.doc.guidance[-1].patch is not None and np.array_equal(w.doc.guidance[-1].patch.rgb, patch.rgb)
-    _settle(qtbot, w)
+    settled_output(qtbot, w)
     assert w.synthesis.guidance.patches[w.synthesis.guidance.segment_at(*LAKE)] is not None
     # Other drops pass through: a text file is not a photo.
     other = QMimeData()

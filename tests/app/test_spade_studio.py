@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.helpers import write_tiny_oasis, write_tiny_spade
+from tests.helpers import settled_output, write_tiny_oasis, write_tiny_spade
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,7 @@ def w(make_window, spade_folder: Path):
 
 
 def _settle(qtbot, w) -> np.ndarray:
-    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
-    return w.output.astype(int)
+    return settled_output(qtbot, w).astype(int)
 
 
 def test_spade_paints_and_its_reroll_controls_say_why_they_are_off(qtbot, w, spade_folder: Path) -> None:

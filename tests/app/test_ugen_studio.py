@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 
-from tests.helpers import write_tiny_oasis
+from tests.helpers import settled_output, write_tiny_oasis
 from tests.ugen_helpers import PROXY, SIDE, write_tiny_ugen
 
 
@@ -31,8 +31,7 @@ def w(make_window, weights: Path):
 
 
 def _settle(qtbot, w) -> np.ndarray:
-    qtbot.waitUntil(lambda: w.settled and w.output is not None, timeout=20000)
-    return w.output.astype(int)
+    return settled_output(qtbot, w).astype(int)
 
 
 def _changed(a: np.ndarray, b: np.ndarray) -> bool:
