@@ -126,3 +126,49 @@ def stamp_segment(
         if y0 <= iy < y1 and x0 <= ix < x1:
             mask[iy - y0, ix - x0] = True
     return box, mask
+
+
+class StrokePointer:
+    """The bookkeeping of a stroke that is one undo step (press, drag, release or cancel),
+    for pointer handlers outside the label tools. Subclasses say how a stroke starts
+    (:meth:`begin`, False: none now), where a pointer lands (:meth:`at`), what one
+    segment does (:meth:`stamp`) and how the stroke ends or is abandoned."""
+
+    _last: tuple[float, float] | None = None  # the stroke's latest point; None: no stroke
+
+    def begin(self, modifiers: Qt.KeyboardModifier) -> bool:
+        return True
+
+    def at(self, y: float, x: float) -> tuple[float, float]:
+        return y, x
+
+    def stamp(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
+        raise NotImplementedError
+
+    def end(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def press(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
+        if not self.begin(modifiers):
+            return
+        self._last = self.at(y, x)  # after begin: where a point lands may depend on it
+        self.stamp(self._last, self._last)
+
+    def move(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
+        if self._last is not None:
+            point = self.at(y, x)
+            self.stamp(self._last, point)
+            self._last = point
+
+    def release(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
+        if self._last is not None:
+            self._last = None
+            self.end()
+
+    def cancel(self) -> None:
+        if self._last is not None:
+            self._last = None
+            self.abort()

@@ -13,39 +13,27 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 
 from app.document.conditions import ConditionLayers
-from app.tools.base import stamp_segment
+from app.tools.base import StrokePointer, stamp_segment
 from app.tools.brushes import draw_brush_outline
 
 
-class LinePen:
+class LinePen(StrokePointer):
     def __init__(self, layers: Callable[[], ConditionLayers], size: int = 2) -> None:
         self.layers = layers
         self.size = size
         self.erase = False  # the eraser clears lines; Shift while drawing erases too
-        self._last: tuple[float, float] | None = None
         self._erasing = False
 
-    def press(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
+    def begin(self, modifiers: Qt.KeyboardModifier) -> bool:
         self._erasing = self.erase or bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
         self.layers().begin_lines()
-        self._last = (y, x)
-        self._stamp((y, x), (y, x))
+        return True
 
-    def move(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
-        if self._last is not None:
-            self._stamp(self._last, (y, x))
-            self._last = (y, x)
-
-    def release(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
-        if self._last is None:
-            return
-        self._last = None
+    def end(self) -> None:
         self.layers().end_lines("Erase lines" if self._erasing else "Draw lines")
 
-    def cancel(self) -> None:
-        if self._last is not None:
-            self._last = None
-            self.layers().cancel_lines()
+    def abort(self) -> None:
+        self.layers().cancel_lines()
 
     def cursor_radius(self) -> float:
         return self.size / 2
@@ -53,7 +41,7 @@ class LinePen:
     def paint_overlay(self, painter: QPainter, view: object) -> None:
         draw_brush_outline(painter, view, self.cursor_radius())
 
-    def _stamp(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
+    def stamp(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
         layers = self.layers()
         stamp = stamp_segment(layers.lines.shape, p0, p1, self.size)
         if stamp is not None:

@@ -14,11 +14,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 
 from app.document.conditions import ConditionLayers
-from app.tools.base import stamp_segment
+from app.tools.base import StrokePointer, stamp_segment
 from app.tools.brushes import draw_brush_outline
 
 
-class ProxyBrush:
+class ProxyBrush(StrokePointer):
     def __init__(
         self,
         layers: Callable[[], ConditionLayers],
@@ -29,40 +29,27 @@ class ProxyBrush:
         self.layers, self.shown, self.image_side, self.status = layers, shown, image_side, status
         self.cluster = 0
         self.size = 1  # in mask cells
-        self._last: tuple[float, float] | None = None
 
-    def _cell(self, y: float, x: float) -> tuple[float, float]:
+    def at(self, y: float, x: float) -> tuple[float, float]:
         proxy = self.layers().proxy
         r = proxy.shape[0] if proxy is not None else 1
         scale = r / max(self.image_side(), 1)
         return y * scale, x * scale
 
-    def press(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
+    def begin(self, modifiers: Qt.KeyboardModifier) -> bool:
         layers = self.layers()
         base = layers.proxy if layers.proxy is not None else self.shown()
         if base is None:
             self.status("No proxy mask yet: wait for the first image.")
-            return
+            return False
         layers.begin_proxy(base)
-        self._last = self._cell(y, x)
-        self._stamp(self._last, self._last)
+        return True
 
-    def move(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
-        if self._last is not None:
-            cell = self._cell(y, x)
-            self._stamp(self._last, cell)
-            self._last = cell
-
-    def release(self, y: float, x: float, modifiers: Qt.KeyboardModifier) -> None:
-        if self._last is None:
-            return
-        self._last = None
+    def end(self) -> None:
         self.layers().end_proxy(f"Paint cluster {self.cluster + 1} into the proxy mask")
 
-    def cancel(self) -> None:
-        if self._last is not None:
-            self._last = None
-            self.layers().cancel_proxy()
+    def abort(self) -> None:
+        self.layers().cancel_proxy()
 
     def cursor_radius(self) -> float:
         """In image pixels: the size in cells times a cell's side."""
@@ -73,7 +60,7 @@ class ProxyBrush:
     def paint_overlay(self, painter: QPainter, view: object) -> None:
         draw_brush_outline(painter, view, self.cursor_radius())
 
-    def _stamp(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
+    def stamp(self, p0: tuple[float, float], p1: tuple[float, float]) -> None:
         proxy = self.layers().proxy
         if proxy is None:
             return
