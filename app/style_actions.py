@@ -9,8 +9,9 @@ handler takes an optional path so tests and drag and drop can skip the dialogs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import torch
@@ -34,6 +35,9 @@ PHOTO_FILTER = "Images (*.png *.jpg *.jpeg)"
 PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")  # what a drop may be
 
 
+T = TypeVar("T")
+
+
 class StyleActions:
     def __init__(self, window: MainWindow) -> None:
         self.w = window
@@ -45,6 +49,19 @@ class StyleActions:
 
     def _status(self, text: str, ms: int = 4000) -> None:
         self.w.statusBar().showMessage(text, ms)
+
+    def _photo_job(self, title: str, run: Callable[[], T], cancelled: str | None = None) -> T | None:
+        """A photo read in the background: its result, or None when the painter cancelled
+        (``cancelled`` shown in the status bar if given) or it failed (a warning titled ``title``)."""
+        try:
+            return run()
+        except Cancelled:
+            if cancelled is not None:
+                self._status(cancelled)
+            return None
+        except TesseraError as error:
+            QMessageBox.warning(self.w, title, str(error))
+            return None
 
     def copy(self) -> None:
         w = self.w
@@ -72,16 +89,13 @@ class StyleActions:
         if path is None:
             return False
         synth = w.synth
-        try:
-            vector = run_in_background(
+        vector = self._photo_job(
+            "Style from photo",
+            lambda: run_in_background(
                 w, f"Reading the look of {path.name}…", lambda: synth.encode_photo(open_photo(path))
-            )
-        except Cancelled:
-            return False
-        except TesseraError as error:
-            QMessageBox.warning(w, "Style from photo", str(error))
-            return False
-        if w.synth is not synth:  # the model changed while the photo was read
+            ),
+        )
+        if vector is None or w.synth is not synth:  # the model changed while the photo was read
             return False
         # SPADE's style is one global z: a photo's look is always the whole scene's.
         everything = w.selection is None or synth.family == "spade"
@@ -117,18 +131,15 @@ class StyleActions:
             QMessageBox.warning(w, "Style from photo", f"No segmenter for '{name}' was found in weights/.")
             return False
         class_id = int(np.bincount(w.doc.labels[w.selection].astype(np.int64)).argmax())
-        try:
-            vector = run_in_background(
+        vector = self._photo_job(
+            "Style from photo",
+            lambda: run_in_background(
                 w,
                 f"Reading the {w.doc.label_set.by_id(class_id).name} of {path.name}…",
                 lambda: style_from_photo(synth, cached_segmenter(folder), open_photo(path), class_id),
-            )
-        except Cancelled:
-            return False
-        except TesseraError as error:
-            QMessageBox.warning(w, "Style from photo", str(error))
-            return False
-        if w.synth is not synth:  # the model changed while the photo was read
+            ),
+        )
+        if vector is None or w.synth is not synth:  # the model changed while the photo was read
             return False
         self._set(vector, f"Style from {path.name}")
         self._status(f"Took the {w.doc.label_set.by_id(class_id).name} style of {path.name}", 5000)
@@ -147,15 +158,12 @@ class StyleActions:
         def work(progress: Progress, stopped: Stopped) -> InvertedStyle:
             return invert_photo(synth, open_photo(path), steps, progress, stopped, source=str(path))
 
-        try:
-            style = run_with_progress(w, f"Finding the look of {path.name} in the generator…", work)
-        except Cancelled:
-            self._status("Style from photo cancelled; the painting keeps its look")
-            return False
-        except TesseraError as error:
-            QMessageBox.warning(w, "Style from photo", str(error))
-            return False
-        if w.synth is not synth:  # the model changed while the photo was inverted
+        style = self._photo_job(
+            "Style from photo",
+            lambda: run_with_progress(w, f"Finding the look of {path.name} in the generator…", work),
+            cancelled="Style from photo cancelled; the painting keeps its look",
+        )
+        if style is None or w.synth is not synth:  # the model changed while the photo was inverted
             return False
         w.doc.conditions.set_style_w(style.w, f"Style from {path.name}")
         self._status(f"Painting in the look of {path.name} until the next re-roll", 6000)
@@ -201,12 +209,10 @@ class StyleActions:
             photo = open_photo(path)
             return Exemplar(photo, cached_segmenter(folder).segment(photo), path.stem)
 
-        try:
-            exemplar = run_in_background(w, f"Segmenting {path.name}…", work)
-        except Cancelled:
-            return False
-        except TesseraError as error:
-            QMessageBox.warning(w, "Exemplar photo", str(error))
+        exemplar = self._photo_job(
+            "Exemplar photo", lambda: run_in_background(w, f"Segmenting {path.name}…", work)
+        )
+        if exemplar is None:
             return False
         w.exemplars.use(exemplar, second=second)
         self._status(f"{path.name} is the {'second ' if second else ''}style now")
