@@ -173,6 +173,7 @@ class SynthesisController(QObject):
         self.guidance: RetrievalState | None = None  # of the image shown (RESAIL only)
         self.proxy: np.ndarray | None = None  # proxy mask of the image shown (ugen only)
         self.swatches: np.ndarray | None = None  # (K, 3) the model's cluster colours (ugen only)
+        self.want_swatches = False  # ugen: measure them if the model has none stored (Proxy tab open)
         # The extra inputs of the last few requests (RESAIL, ugen), which the worker fills
         # in with what it made the image from; read back when that image is shown.
         self._extras: dict[int, GuidedRequest | UgenRequest] = {}
@@ -304,7 +305,9 @@ class SynthesisController(QObject):
         layers = self.doc.conditions
         lines = layers.lines.copy() if layers.drives_lines else None
         w = None if layers.style_w is None else layers.style_w.copy()
-        return UgenRequest(layers.mode, lines, layers.request_proxy(self.doc.editing), w)
+        request = UgenRequest(layers.mode, lines, layers.request_proxy(self.doc.editing), w)
+        request.want_swatches = self.want_swatches
+        return request
 
     def _condition_changed(self, matters: bool) -> None:
         """A change of ugen's condition: a new image if a ugen model reads it (throttled

@@ -101,7 +101,7 @@ class UgenActions(QObject):
         self.tabs.addTab(window.canvas, "Label map")
         self.tabs.addTab(_page(self.line_tools, self.line_canvas), "Lines")
         self.tabs.addTab(_page(self.palette, self.proxy_view), "Proxy mask")
-        self.tabs.currentChanged.connect(lambda _: window.fit_views())
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         self.mode = QComboBox()
         self.mode.activated.connect(lambda i: self.set_mode(str(self.mode.itemData(i))))
@@ -117,6 +117,13 @@ class UgenActions(QObject):
         window.synthesis.proxy_ready.connect(lambda _: self.show_proxy())
         window.synthesis.image_ready.connect(lambda image, *_: self.line_canvas.set_output(image))
         self.model_changed(None)
+
+    def _tab_changed(self, index: int) -> None:
+        self.w.fit_views()
+        synthesis = self.w.synthesis
+        synthesis.want_swatches = index == PROXY_TAB
+        if synthesis.want_swatches and synthesis.swatches is None and self.synth is not None:
+            synthesis.schedule(0)  # a model without stored swatches measures them now, once
 
     # ------------------------------------------------------------------ following the model
     def _side(self) -> int:

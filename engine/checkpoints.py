@@ -47,7 +47,9 @@ def check_state_dict(module: nn.Module, state: dict[str, torch.Tensor], source: 
     """Every key present, none extra, every shape right — or one error listing what is not."""
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
-    missing = sorted(set(expected) - set(got))
+    # Keys a module added later and fills in itself when absent (its OPTIONAL_STATE).
+    optional = set(getattr(module, "OPTIONAL_STATE", ()))
+    missing = sorted(set(expected) - set(got) - optional)
     extra = sorted(set(got) - set(expected))
     shapes = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
     if not (missing or extra or shapes):

@@ -10,7 +10,7 @@ import torch
 from engine.checkpoints import save_weights
 from engine.encoding import default_channel_ids
 from engine.labels import LabelSet
-from engine.networks.proxy import fit_proxy_clusters
+from engine.networks.proxy import fit_proxy_clusters, measure_swatches
 from engine.networks.rearranger import RearrangerConfig
 from engine.networks.semantic_mapper import ConditionMapperConfig, LabelMapperConfig
 from engine.networks.stylegan2 import StyleGan2Config
@@ -29,8 +29,11 @@ def _perturb(net: torch.nn.Module, scale: float, gen: torch.Generator) -> None:
             p.add_(torch.randn(p.shape, generator=gen) * scale)
 
 
-def write_tiny_ugen(root: Path, conditions: tuple[str, ...] = ("labels", "edges"), seed: int = 0) -> Path:
-    """``root``/sg2 (StyleGAN2) and ``root``/ugen (its mappers: ``conditions``); returns the latter."""
+def write_tiny_ugen(
+    root: Path, conditions: tuple[str, ...] = ("labels", "edges"), seed: int = 0, swatches: bool = True
+) -> Path:
+    """``root``/sg2 (StyleGAN2) and ``root``/ugen (its mappers: ``conditions``); returns the
+    latter. ``swatches=False`` writes the proxy file as folders did before it stored them."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     label_set = LabelSet.from_dict(TINY_SET)
@@ -60,9 +63,14 @@ def write_tiny_ugen(root: Path, conditions: tuple[str, ...] = ("labels", "edges"
     )
     spec = ModelSpec("ugen", label_set, ids, 0, (SIDE, SIDE), arch, training={"command": "tests"})
     clusters = fit_proxy_clusters(g, num_clusters=K, num_samples=8, resolution=PROXY, pixels_per_sample=64)
+    if swatches:
+        measure_swatches(g, clusters, PROXY)
     rearranger = spec.build("rearranger")
     _perturb(rearranger, 0.05, gen)
-    states = {"proxy": clusters.state_dict(), "rearranger": rearranger.state_dict()}
+    proxy = clusters.state_dict()
+    if not swatches:
+        del proxy["swatches"]
+    states = {"proxy": proxy, "rearranger": rearranger.state_dict()}
     for condition in conditions:
         states[f"mapper_{condition}"] = spec.build(f"mapper_{condition}").state_dict()
     return save_weights(root / "ugen", spec, states, "# tiny random ugen\n")

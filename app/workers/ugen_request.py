@@ -6,8 +6,9 @@ paper's free-form manipulation). A request carries copies of the document's choi
 the worker never reads the document while the GUI edits it, and hands back the proxy mask
 of the image it made (``shown_proxy``): the proxy view shows the mask of the image on
 screen, never one of a later request still running. It also hands back the clusters'
-swatch colours, which the model computes once (a few generator passes) on this thread
-rather than the GUI's.
+swatch colours: stored in the model's folder, or, for a folder without them, measured
+once (a few generator passes, on this thread rather than the GUI's) — only when the
+request asks for them (the Proxy mask tab is open), so they never hold back an image.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class UgenRequest:
     style_w: np.ndarray | None = None  # (w_dim,) a photo's style in place of the noise's z
     shown_proxy: np.ndarray | None = None  # filled by the worker: the mask of the image it made
     swatches: np.ndarray | None = None  # filled by the worker: (K, 3) uint8 cluster colours
+    want_swatches: bool = False  # measure the swatches if the folder has none (the Proxy tab shows them)
 
     @property
     def source(self) -> str:
@@ -56,7 +58,7 @@ def ugen_generate(synth: UgenSynthesizer) -> Generate:
             image = synth.generate(labels, noise, ask.source)
         last = synth.last_proxy
         ask.shown_proxy = None if last is None else last.copy()
-        ask.swatches = synth.cluster_swatches()
+        ask.swatches = synth.cluster_swatches() if ask.want_swatches else synth.known_swatches
         return image
 
     return generate

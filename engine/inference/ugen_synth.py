@@ -38,7 +38,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError, WeightsError
@@ -47,13 +46,12 @@ from engine.inference.synthesizer import require_noise_fits, to_uint8_image
 from engine.inference.ugen_mapper_live import LiveLabelMapper
 from engine.inference.ugen_render import UgenRenderer
 from engine.networks.blocks import fold_spectral_norm
-from engine.networks.proxy import ProxyClusters, cluster_palette
+from engine.networks.proxy import ProxyClusters, cluster_palette, measure_swatches
 from engine.networks.rearranger import Rearranger
 from engine.networks.stylegan2 import StyleGan2Generator
 from engine.networks.ugen import IMAGE_CONDITIONS, MAPPER_PARTS, UgenConfig, stylegan2_folder
 from engine.noise import NoiseField
 
-SWATCH_SAMPLES = 8  # samples whose pixels are averaged per cluster for ``cluster_swatches``
 BF16_CHOICES = ("bf16", "gather-bf16")
 
 
@@ -100,7 +98,7 @@ class UgenSynthesizer:
         self._live_labels: LiveLabelMapper | None = None
         self.last_proxy: np.ndarray | None = None  # (r, r) cluster ids of the latest image
         self._style_w: torch.Tensor | None = None  # (w_dim,) in place of the noise's z, if set
-        self._swatches: np.ndarray | None = None
+        self._swatches: np.ndarray | None = clusters.known_swatches
         self._lock = threading.RLock()
 
     @classmethod
@@ -330,29 +328,17 @@ class UgenSynthesizer:
     # ---- proxy masks for people -----------------------------------------------------------
     @torch.no_grad()
     def cluster_swatches(self) -> np.ndarray:
-        """(K, 3) uint8: each cluster's mean colour in the generator's own samples (the pixels
-        of ``SWATCH_SAMPLES`` seeded images under that cluster); grey for a cluster no
-        sample uses. Computed once."""
+        """(K, 3) uint8: each cluster's mean colour in the generator's own samples
+        (:func:`measure_swatches`): stored in the folder, else measured once, now."""
         with self._lock:
             if self._swatches is None:
-                self._swatches = self._mean_colours()
+                self._swatches = measure_swatches(self.generator, self.clusters, self.proxy_resolution)
             return self._swatches
 
-    def _mean_colours(self) -> np.ndarray:
-        g, r, k = self.generator, self.proxy_resolution, self.num_clusters
-        z = torch.randn(SWATCH_SAMPLES, self.z_dim, generator=torch.Generator().manual_seed(0))
-        sums = torch.zeros(k, 3)
-        counts = torch.zeros(k)
-        for part in z.split(4):
-            ws = g.mapping(part.to(self.device))
-            features, skip = g.head(ws, r, noise_mode="const")
-            masks = self.clusters.proxy_mask(features).flatten().cpu()
-            images = g.tail(ws, features, skip, r, noise_mode="const").float()
-            small = F.avg_pool2d(images, self.image_side // r).permute(0, 2, 3, 1).reshape(-1, 3).cpu()
-            sums.index_add_(0, masks, small)
-            counts += torch.bincount(masks, minlength=k).float()
-        mean = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], torch.zeros(3))
-        return ((mean + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
+    @property
+    def known_swatches(self) -> np.ndarray | None:
+        """The swatches if they cost nothing (stored, or measured before), else None."""
+        return self._swatches
 
     def proxy_image(self, proxy: np.ndarray | None = None) -> np.ndarray:
         """A proxy mask (default ``last_proxy``) as an image-size H×W×3 uint8 picture, one

@@ -18,6 +18,12 @@ carry style as much as part. ``metric="l2"`` is plain K-means for comparison.
 The K-means is ours, in torch: k-means++ seeding from a seeded ``torch.Generator``, Lloyd
 iterations in chunks (so 256 × 64² pixels fit in memory), empty clusters re-seeded with the
 worst-fitted point. Centroids are a buffer, so they travel in the model's safetensors file.
+
+Each cluster's *swatch* (the mean colour the generator paints under it, what the studio's
+proxy palette shows) is a buffer too, filled when the clusters are fitted: the generator is
+frozen, so the colours never change, and a model opens without a few generator passes to
+draw them. Folders written before the swatches were stored hold none (all −1) and the
+synthesizer draws them when they are first asked for.
 """
 
 from __future__ import annotations
@@ -120,11 +126,29 @@ def cluster_palette(num_clusters: int) -> np.ndarray:
 class ProxyClusters(nn.Module):
     """Global K-means centroids of the generator's features and what to do with them."""
 
+    OPTIONAL_STATE = ("swatches",)  # absent from folders written before they were stored
+
     def __init__(self, num_clusters: int, channels: int, *, metric: str = "cosine") -> None:
         super().__init__()
         _prepare(torch.zeros(1, 1), metric)  # validates the metric name
         self.metric = metric
         self.register_buffer("centroids", torch.zeros(num_clusters, channels))
+        # (K, 3) mean colours in [0, 255]; −1 = not measured (see the module doc).
+        self.register_buffer("swatches", torch.full((num_clusters, 3), -1.0))
+
+    def _load_from_state_dict(
+        self, state_dict: dict[str, torch.Tensor], prefix: str, *args: object, **kwargs: object
+    ) -> None:
+        # Files from before the swatches were stored load as "not measured".
+        state_dict.setdefault(prefix + "swatches", torch.full_like(self.swatches, -1.0))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    @property
+    def known_swatches(self) -> np.ndarray | None:
+        """(K, 3) uint8 swatch colours, or None when this file holds none."""
+        if bool((self.swatches < 0).any()):
+            return None
+        return self.swatches.round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 
     @property
     def num_clusters(self) -> int:
@@ -154,9 +178,11 @@ class ProxyClusters(nn.Module):
     def save(self, path: Path | str) -> None:
         from safetensors.torch import save_file
 
-        save_file(
-            {"centroids": self.centroids.contiguous().cpu()}, str(path), metadata={"metric": self.metric}
-        )
+        tensors = {
+            name: t.contiguous().cpu()
+            for name, t in (("centroids", self.centroids), ("swatches", self.swatches))
+        }
+        save_file(tensors, str(path), metadata={"metric": self.metric})
 
     @classmethod
     def load(cls, path: Path | str) -> ProxyClusters:
@@ -165,9 +191,45 @@ class ProxyClusters(nn.Module):
         with safe_open(str(path), framework="pt") as f:
             metric = (f.metadata() or {}).get("metric", "cosine")
             centroids = f.get_tensor("centroids")
+            swatches = f.get_tensor("swatches") if "swatches" in f.keys() else None
         clusters = cls(centroids.shape[0], centroids.shape[1], metric=metric)
         clusters.centroids.copy_(centroids)
+        if swatches is not None:
+            clusters.swatches.copy_(swatches)
         return clusters
+
+
+SWATCH_SAMPLES = 8  # seeded samples whose pixels are averaged per cluster for the swatches
+
+
+@torch.no_grad()
+def measure_swatches(
+    generator: nn.Module,  # a StyleGan2Generator (.mapping, .head, .tail)
+    clusters: ProxyClusters,
+    resolution: int,
+    samples: int = SWATCH_SAMPLES,
+) -> np.ndarray:
+    """(K, 3) uint8: each cluster's mean colour over the pixels of ``samples`` seeded images
+    under it (constant noise); grey for a cluster no sample uses. Also kept in
+    ``clusters.swatches`` so that the model's file carries them."""
+    k = clusters.num_clusters
+    device = clusters.centroids.device
+    z = torch.randn(samples, generator.config.z_dim, generator=torch.Generator().manual_seed(0))
+    sums = torch.zeros(k, 3)
+    counts = torch.zeros(k)
+    for part in z.split(4):
+        ws = generator.mapping(part.to(device))
+        features, skip = generator.head(ws, resolution, noise_mode="const")
+        masks = clusters.proxy_mask(features.float()).flatten().cpu()
+        images = generator.tail(ws, features, skip, resolution, noise_mode="const").float()
+        cell = images.shape[-1] // resolution
+        small = F.avg_pool2d(images, cell).permute(0, 2, 3, 1).reshape(-1, 3).cpu()
+        sums.index_add_(0, masks, small)
+        counts += torch.bincount(masks, minlength=k).float()
+    mean = torch.where(counts[:, None] > 0, sums / counts.clamp_min(1)[:, None], torch.zeros(3))
+    colours = ((mean + 1) * 127.5).round().clamp(0, 255)
+    clusters.swatches.copy_(colours.to(device))
+    return colours.to(torch.uint8).numpy()
 
 
 @torch.no_grad()

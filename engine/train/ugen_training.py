@@ -43,7 +43,7 @@ from torch import nn
 from engine.checkpoints import load_weights, read_spec
 from engine.conditions import EDGE_EXTRACTORS, EXTRACTORS, HED_THRESHOLD, edge_extractor
 from engine.errors import InputError
-from engine.networks.proxy import ProxyClusters, cluster_palette, fit_proxy_clusters
+from engine.networks.proxy import ProxyClusters, cluster_palette, fit_proxy_clusters, measure_swatches
 from engine.networks.rearranger import RearrangerConfig
 from engine.networks.semantic_mapper import ConditionMapperConfig, LabelMapperConfig
 from engine.networks.stylegan2 import StyleGan2Discriminator, StyleGan2Generator
@@ -242,6 +242,7 @@ class UgenTraining:
             seed=self.options.seed,
         )
         self.clusters.centroids.copy_(fitted.centroids)
+        measure_swatches(self.g, self.clusters, self.proxy)  # the studio's palette colours, stored
         self.clusters_fitted = True
         self._notes.append(
             f"proxy masks: K-means K={self.arch.num_clusters} ({self.arch.metric}) on the {self.proxy}² "
@@ -406,6 +407,8 @@ class UgenTraining:
     def export_states(self, refresh: Iterator[dict[str, torch.Tensor]]) -> dict[str, dict]:
         """Rearranger, centroids, the mapper once its stage has run, and carried mappers."""
         self._ensure_clusters()
+        if self.clusters.known_swatches is None:  # clusters from a folder written before swatches were stored
+            measure_swatches(self.g, self.clusters, self.proxy)
         states = {"rearranger": self.rearranger.state_dict(), "proxy": self.clusters.state_dict()}
         if self._mtrain is not None:
             states[self.part] = self.mapper.state_dict()

@@ -245,6 +245,24 @@ def test_the_proxy_tab_shows_the_mask_in_swatch_colours(qtbot, w) -> None:
     assert not w.ugen.palette.back.isEnabled()
 
 
+def test_a_folder_without_stored_swatches_measures_them_only_for_the_proxy_tab(
+    qtbot, make_window, tmp_path: Path
+) -> None:
+    folder = write_tiny_ugen(tmp_path / "older", conditions=("labels",), swatches=False)
+    window = make_window(weights_folders=[tmp_path / "older"], model=folder)
+    try:
+        _settle(qtbot, window)
+        # The first image came without the few generator passes the swatches cost.
+        assert window.synth.known_swatches is None and window.synthesis.swatches is None
+        _proxy_tab(qtbot, window)
+        qtbot.waitUntil(lambda: window.synthesis.swatches is not None)
+        assert np.array_equal(window.synthesis.swatches, window.synth.known_swatches)
+        qtbot.waitUntil(lambda: window.ugen.palette.swatches is not None)
+    finally:
+        window.doc.undo_stack.setClean()
+        window.close()
+
+
 def test_painting_a_cluster_drives_the_image_until_the_label_map_is_painted(qtbot, w) -> None:
     before = _proxy_tab(qtbot, w)
     shown = w.synthesis.proxy.copy()

@@ -62,6 +62,8 @@ def test_ugen_fit_resume_export_load(
     loaded = load_weights(tmp_path / "ugen", family="ugen")
     assert set(loaded.nets) == {"rearranger", "proxy", "mapper_labels"}
     assert loaded.nets["proxy"].centroids.abs().sum() > 0  # fitted, not the zeros it is built with
+    # The studio's palette colours were measured with the fit and travel in the folder.
+    assert loaded.nets["proxy"].known_swatches is not None
 
     # The parts draw a picture: a label map → proxy-mask logits → the rearranged features → G₂.
     spec = loaded.spec
@@ -103,6 +105,7 @@ def test_ugen_fit_resume_export_load(
     assert both.spec.arch.edge_extractor == drawn  # config.json says which extractor the mapper learned
     assert note[drawn] in (tmp_path / "ugen-edges" / "CARD.md").read_text()
     assert torch.equal(both.nets["proxy"].centroids, loaded.nets["proxy"].centroids)
+    assert torch.equal(both.nets["proxy"].swatches, loaded.nets["proxy"].swatches)
     edges = open_synthesizer(tmp_path / "ugen-edges").generate_edges(
         np.eye(64, dtype=bool), NoiseField.uniform(64, 64, 0, synth.z_dim)
     )

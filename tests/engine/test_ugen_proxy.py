@@ -112,5 +112,7 @@ def test_global_centroids_are_fitted_reproducibly_and_round_trip_through_safeten
     clusters.save(path)
     loaded = ProxyClusters.load(path)
     assert loaded.metric == "cosine" and torch.equal(loaded.centroids, clusters.centroids)
-    # The state dict carries the centroids too (a buffer), for the model's own weights file.
-    assert set(clusters.state_dict()) == {"centroids"}
+    # The state dict carries the centroids too (a buffer), for the model's own weights file,
+    # and the swatches: "not measured" (−1) until measure_swatches fills them.
+    assert set(clusters.state_dict()) == {"centroids", "swatches"}
+    assert clusters.known_swatches is None and loaded.known_swatches is None

@@ -12,6 +12,7 @@ import pytest
 from engine.errors import InputError
 from engine.inference.open import open_synthesizer
 from engine.inference.ugen_synth import UgenSynthesizer
+from engine.networks.proxy import ProxyClusters
 from engine.noise import NoiseField
 from tests.helpers import tiny_scene
 from tests.ugen_helpers import PROXY, SIDE, K, write_tiny_ugen
@@ -124,6 +125,24 @@ def test_bad_inputs(synth: UgenSynthesizer) -> None:
         synth.generate_proxy(np.full((PROXY, PROXY), K), _noise(0, synth))
     with pytest.raises(InputError, match="GAN inversion"):
         synth.encode_photo(np.zeros((SIDE, SIDE, 3), np.uint8))
+
+
+def test_swatches_come_from_the_folder_or_are_measured_once(folder: Path, tmp_path: Path) -> None:
+    stored = open_synthesizer(folder)
+    assert isinstance(stored, UgenSynthesizer)
+    known = stored.known_swatches
+    assert known is not None and known.shape == (K, 3)
+    assert stored.cluster_swatches() is known  # no generator pass
+    # A folder written before the swatches were stored: none known until asked for, then
+    # measured from the same frozen generator — the same colours.
+    older = open_synthesizer(write_tiny_ugen(tmp_path, swatches=False))
+    assert isinstance(older, UgenSynthesizer) and older.known_swatches is None
+    measured = older.cluster_swatches()
+    assert np.array_equal(measured, known) and older.known_swatches is measured
+    # The clusters' file itself round-trips them.
+    older.clusters.save(tmp_path / "proxy.safetensors")
+    again = ProxyClusters.load(tmp_path / "proxy.safetensors")
+    assert np.array_equal(again.known_swatches, known)
 
 
 def test_swatches_and_proxy_pictures(synth: UgenSynthesizer) -> None:
