@@ -16,6 +16,7 @@ This module knows no reader: which kinds exist and how "KIND:PATH" opens one is
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -27,6 +28,7 @@ from typing import ClassVar
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from engine.depth_image import read_depth_image
 from engine.errors import DatasetError, InputError
 from engine.labels import LabelSet, read_label_png
 from engine.limits import check_pixels
@@ -46,6 +48,8 @@ class Sample:
     image: np.ndarray  # H×W×3 uint8 RGB
     labels: np.ndarray  # H×W uint16 ids of the dataset's LabelSet
     instances: np.ndarray | None  # H×W int32, 0 = no instance; None when the dataset has none
+    # H×W float32 in [0, 1], 0 = near, 1 = far/sky (engine.depth_image); None without depth maps
+    depth: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Entry:
     image_path: Path
     label_path: Path
     instance_path: Path | None = None
+    depth_path: Path | None = None
 
 
 Problem = tuple[str, str]
@@ -127,6 +132,26 @@ def pair_by_stem(
         else:
             entries.append(Entry(stem, image, label, instances.get(stem)))
     return entries, problems
+
+
+def attach_depth(
+    entries: list[Entry], depths: Mapping[str, Path], depth_dir: Path
+) -> tuple[list[Entry], list[Problem]]:
+    """Give each entry its depth map by stem. Depth is optional for a dataset, but once it has
+    any, every image needs one: a batch mixing samples with and without depth cannot be made."""
+    if not depths:
+        return entries, []
+    kept: list[Entry] = []
+    problems: list[Problem] = []
+    for entry in entries:
+        path = depths.get(entry.stem)
+        if path is None:
+            problems.append(
+                (str(entry.image_path), f"image without a depth map (expected {depth_dir / entry.stem}.png)")
+            )
+        else:
+            kept.append(dataclasses.replace(entry, depth_path=path))
+    return kept, problems
 
 
 def scan_image_label_dirs(image_dir: Path, label_dir: Path) -> tuple[list[Entry], list[Problem]]:
@@ -217,6 +242,14 @@ def read_instance_png(path: Path) -> np.ndarray:
             fix=f"instance ids are >= 0 (0 = no instance), {SKIP_BAD_FIX}",
         )
     return out
+
+
+def read_depth_png(path: Path) -> np.ndarray:
+    """A depth map (16- or 8-bit grey PNG, :mod:`engine.depth_image`) as H×W float32 in [0, 1]."""
+    try:
+        return read_depth_image(path)
+    except InputError as exc:
+        raise DatasetError(exc.problem, source=exc.source or path, fix=f"{exc.fix}; {SKIP_BAD_FIX}") from exc
 
 
 def image_size(path: Path) -> tuple[int, int]:
@@ -353,7 +386,11 @@ class SegmentationDataset(ABC):
         if entry.instance_path is not None:
             instances = self.convert_instances(read_instance_png(entry.instance_path))
             _check_size(entry, "instance map", entry.instance_path, hw, instances.shape[:2])
-        return Sample(entry.stem, image, labels, instances)
+        depth = None
+        if entry.depth_path is not None:
+            depth = read_depth_png(entry.depth_path)
+            _check_size(entry, "depth map", entry.depth_path, hw, depth.shape[:2])
+        return Sample(entry.stem, image, labels, instances, depth)
 
     def check(self, entry: Entry) -> None:
         """Validate one entry: the image decodes in full (a file cut after its header
@@ -376,6 +413,8 @@ class SegmentationDataset(ABC):
             )
         if entry.instance_path is not None:
             _check_size(entry, "instance map", entry.instance_path, hw, image_size(entry.instance_path))
+        if entry.depth_path is not None:
+            _check_size(entry, "depth map", entry.depth_path, hw, read_depth_png(entry.depth_path).shape[:2])
 
     def _drop_bad(self, entries: list[Entry]) -> list[Entry]:
         """Run :meth:`check` on every entry (threads: PNG decoding releases the GIL)."""

@@ -5,6 +5,8 @@ ROOT/dataset.json          {"format": "tessera-dataset", "version": 1, "label_se
 ROOT/<split>/images/*.png|jpg|jpeg
 ROOT/<split>/labels/*.png  id PNGs (8/16-bit grey or indexed) or colour PNGs of the label set
 ROOT/<split>/instances/*.png   optional, 8/16-bit instance ids (0 = no instance)
+ROOT/<split>/depth/*.png       optional, depth maps (engine.depth_image: 16-bit grey, 0 = near,
+                               65535 = far/sky); once there, every image needs one
 ```
 
 Files pair by stem. A folder with ``images/`` directly under ROOT (and no ``<split>/``) is a
@@ -22,6 +24,7 @@ from engine.data.base import (
     Entry,
     Problem,
     SegmentationDataset,
+    attach_depth,
     index_by_stem,
     list_files,
     pair_by_stem,
@@ -85,7 +88,7 @@ class FolderDataset(SegmentationDataset):
     kind: ClassVar[str] = "folder"
     layout: ClassVar[str] = (
         "ROOT/dataset.json + ROOT/<split>/images/*.png|jpg, ROOT/<split>/labels/*.png "
-        "(optional ROOT/<split>/instances/*.png), or images/ and labels/ directly in ROOT"
+        "(optional ROOT/<split>/instances/*.png and depth/*.png), or images/ and labels/ directly in ROOT"
     )
 
     @classmethod
@@ -131,7 +134,9 @@ class FolderDataset(SegmentationDataset):
             expected_label=lambda s: base / "labels" / f"{s}.png",
             expected_image=lambda s: base / "images" / f"{s}.png",
         )
-        return entries, p1 + p2 + p3 + p4
+        depths, p5 = index_by_stem(list_files(base / "depth", (".png",)))
+        entries, p6 = attach_depth(entries, depths, base / "depth")
+        return entries, p1 + p2 + p3 + p4 + p5 + p6
 
 
 def _subdirs(root: Path) -> list[Path]:

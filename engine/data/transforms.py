@@ -12,7 +12,7 @@ about pixel centres; the exact variant samples centres too, so the two stay alig
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 import cv2
 import numpy as np
@@ -59,7 +59,9 @@ def resize_sample(sample: Sample, hw: tuple[int, int]) -> Sample:
     instances = None
     if sample.instances is not None:
         instances = cv2.resize(sample.instances, (tw, th), interpolation=_NEAREST)
-    return Sample(sample.stem, image, labels, instances)
+    # Depth is a continuous quantity: resampled like the photo, so the two stay in step.
+    depth = None if sample.depth is None else cv2.resize(sample.depth, (tw, th), interpolation=interp)
+    return Sample(sample.stem, image, labels, instances, depth)
 
 
 def crop_sample(sample: Sample, top: int, left: int, hw: tuple[int, int], flip: bool = False) -> Sample:
@@ -73,7 +75,8 @@ def crop_sample(sample: Sample, top: int, left: int, hw: tuple[int, int], flip: 
         return np.ascontiguousarray(a[rows, cols][:, ::step])
 
     instances = cut(sample.instances) if sample.instances is not None else None
-    return Sample(sample.stem, cut(sample.image), cut(sample.labels), instances)
+    depth = cut(sample.depth) if sample.depth is not None else None
+    return Sample(sample.stem, cut(sample.image), cut(sample.labels), instances, depth)
 
 
 class TrainTransform:
@@ -119,13 +122,15 @@ class Batch(TypedDict):
     """What every trainer's ``step`` takes: one format for the loader, benchmarks and tests.
 
     image: float32 (B, 3, H, W) in [-1, 1]; labels, instances: int64 (B, H, W), the
-    instances all 0 where the dataset has none. One sample (from :func:`to_tensors`) has
+    instances all 0 where the dataset has none; depth: float32 (B, 1, H, W) in [0, 1]
+    (0 = near), only from datasets with depth maps. One sample (from :func:`to_tensors`) has
     the same keys without the batch dimension.
     """
 
     image: torch.Tensor
     labels: torch.Tensor
     instances: torch.Tensor
+    depth: NotRequired[torch.Tensor]
 
 
 def make_batch(samples: list[Sample]) -> Batch:
@@ -133,18 +138,22 @@ def make_batch(samples: list[Sample]) -> Batch:
     if not samples:
         raise ValueError("a batch needs at least one sample")
     items = [to_tensors(s) for s in samples]
-    return Batch(
+    batch = Batch(
         image=torch.stack([i["image"] for i in items]),
         labels=torch.stack([i["labels"] for i in items]),
         instances=torch.stack([i["instances"] for i in items]),
     )
+    if all("depth" in i for i in items):
+        batch["depth"] = torch.stack([i["depth"] for i in items])
+    return batch
 
 
 def to_tensors(sample: Sample) -> Batch:
     """Torch tensors as the networks take them.
 
     "image": float32 (3, H, W) in [-1, 1]; "labels" and "instances": int64 (H, W), the
-    instances all 0 when the dataset has none (so batches of any dataset collate alike).
+    instances all 0 when the dataset has none (so batches of any dataset collate alike);
+    "depth": float32 (1, H, W) in [0, 1] when the sample has a depth map.
     """
     # Decoded images can be read-only views; the float conversion makes the copy anyway.
     image = torch.from_numpy(sample.image.astype(np.float32)).permute(2, 0, 1)
@@ -154,7 +163,10 @@ def to_tensors(sample: Sample) -> Batch:
         instances = torch.zeros(labels.shape, dtype=torch.int64)
     else:
         instances = torch.from_numpy(sample.instances.astype(np.int64))
-    return Batch(image=image, labels=labels, instances=instances)
+    item = Batch(image=image, labels=labels, instances=instances)
+    if sample.depth is not None:
+        item["depth"] = torch.from_numpy(np.array(sample.depth, dtype=np.float32))[None]
+    return item
 
 
 Transform = TrainTransform | EvalTransform

@@ -5,6 +5,9 @@ style (time of day, season, weather) and the material noise each draw from their
 own child of the seed, so changing one part of the renderer does not reshuffle the
 others. ``write_dataset`` writes the generic folder format with train/val/test splits
 and a ``dataset.json`` that records the seed range, so a dataset can be rebuilt exactly.
+Beside the images, label and instance maps it writes the layout's depth map (``depth/``,
+16-bit PNGs, :mod:`engine.depth_image`): 0 at the viewer's feet, 1 at the horizon and in
+the sky — the renderer's own depth, which drives its haze, so the image shows it.
 """
 
 from __future__ import annotations
@@ -18,20 +21,29 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from engine.data.landscapes.canvas import Layout
 from engine.data.landscapes.layouts import make_layout
 from engine.data.landscapes.render import Style, render
+from engine.depth_image import write_depth_png
 
 SPLITS = (("train", 8), ("val", 1), ("test", 1))  # of every 10 consecutive seeds
+
+
+def render_layout(
+    seed: int, height: int, width: int, *, painted_fraction: float = 0.3
+) -> tuple[np.ndarray, Layout]:
+    """(RGB uint8 H×W×3, the layout it was rendered from) for ``seed``."""
+    layout_ss, style_ss, render_ss = np.random.SeedSequence(int(seed)).spawn(3)
+    layout = make_layout(np.random.default_rng(layout_ss), height, width, painted_fraction=painted_fraction)
+    style = Style.sample(np.random.default_rng(style_ss))
+    return render(layout, style, np.random.default_rng(render_ss)), layout
 
 
 def render_scene(
     seed: int, height: int, width: int, *, painted_fraction: float = 0.3
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(RGB uint8 H×W×3, labels uint16 H×W, instances int32 H×W) for ``seed``."""
-    layout_ss, style_ss, render_ss = np.random.SeedSequence(int(seed)).spawn(3)
-    layout = make_layout(np.random.default_rng(layout_ss), height, width, painted_fraction=painted_fraction)
-    style = Style.sample(np.random.default_rng(style_ss))
-    image = render(layout, style, np.random.default_rng(render_ss))
+    image, layout = render_layout(seed, height, width, painted_fraction=painted_fraction)
     return image, layout.labels, layout.instances
 
 
@@ -43,12 +55,13 @@ def split_of(index: int) -> str:
 
 def _write_one(args: tuple[Path, int, int, int, int]) -> None:
     out, index, seed, height, width = args
-    image, labels, instances = render_scene(seed, height, width)
+    image, layout = render_layout(seed, height, width)
     split = out / split_of(index)
     stem = f"land_{seed:08d}"
     Image.fromarray(image).save(split / "images" / f"{stem}.jpg", quality=95)
-    Image.fromarray(labels.astype(np.uint8), mode="L").save(split / "labels" / f"{stem}.png")
-    Image.fromarray(instances.astype(np.uint16)).save(split / "instances" / f"{stem}.png")
+    Image.fromarray(layout.labels.astype(np.uint8), mode="L").save(split / "labels" / f"{stem}.png")
+    Image.fromarray(layout.instances.astype(np.uint16)).save(split / "instances" / f"{stem}.png")
+    write_depth_png(split / "depth" / f"{stem}.png", layout.depth)
 
 
 def write_dataset(
@@ -64,7 +77,7 @@ def write_dataset(
     """Render ``count`` scenes with seeds seed … seed+count−1 into ``out``."""
     out = Path(out)
     for split, _ in SPLITS:
-        for sub in ("images", "labels", "instances"):
+        for sub in ("images", "labels", "instances", "depth"):
             (out / split / sub).mkdir(parents=True, exist_ok=True)
     manifest = {
         "format": "tessera-dataset",
@@ -75,6 +88,7 @@ def write_dataset(
             "seeds": [seed, seed + count - 1],
             "size": [height, width],
             "splits": "index % 10: 0-7 train, 8 val, 9 test",
+            "depth": "depth/*.png: 16-bit grey, 0 = nearest, 65535 = horizon and sky",
         },
     }
     (out / "dataset.json").write_text(json.dumps(manifest, indent=2) + "\n")
