@@ -18,6 +18,7 @@ from torch import nn
 
 from engine.encoding import LabelEncoder
 from engine.labels import LabelSet
+from engine.networks.depth import DepthNet, DepthNetConfig
 from engine.networks.inade import (
     InadeConfig,
     InadeDiscriminator,
@@ -264,6 +265,13 @@ FAMILIES: dict[str, Family] = {
         arch_to_dict=dataclasses.asdict,
         arch_from_dict=lambda d: _dc_from_dict(SegmenterConfig, d),
         builders={"segmenter": Segmenter},
+    ),
+    "depth": Family(
+        name="depth",
+        arch_to_dict=dataclasses.asdict,
+        arch_from_dict=lambda d: _dc_from_dict(DepthNetConfig, d),
+        builders={"depth": DepthNet},
+        default_parts=("depth",),
     ),
 }
 

@@ -45,7 +45,26 @@ def tiny_scene(seed: int, size: tuple[int, int] = (64, 64)) -> tuple[np.ndarray,
     return labels, image.clip(0, 255).astype(np.uint8)
 
 
-def make_folder_dataset(root: Path, count: int = 8, size: tuple[int, int] = (64, 64)) -> Path:
+def tiny_depth(labels: np.ndarray) -> np.ndarray:
+    """A depth map for a ``tiny_scene``: sky 1, the ground a plane in perspective from the
+    horizon (1) to the bottom row (near 0), as the landscapes renderer's; trees 0.9."""
+    h = labels.shape[0]
+    ground = labels[:, labels.shape[1] // 2] != 1
+    horizon = int(np.argmax(ground)) if ground.any() else h
+    t = np.clip((np.arange(h, dtype=np.float32) + 0.5 - horizon) / max(h - horizon, 1), 0, 1)
+    depth = np.repeat((1 - t**0.8)[:, None], labels.shape[1], axis=1)
+    depth[labels == 1] = 1.0
+    depth[labels == 4] = 0.9
+    return depth.astype(np.float32)
+
+
+def make_folder_dataset(
+    root: Path, count: int = 8, size: tuple[int, int] = (64, 64), *, depth: bool = False
+) -> Path:
+    """A tiny dataset of ``tiny_scene``s (train: ``count``, val: 2); with ``depth`` also
+    their depth maps (``tiny_depth``) in depth/, as app-train data landscapes writes them."""
+    from engine.depth_image import write_depth_png
+
     root.mkdir(parents=True, exist_ok=True)
     (root / "dataset.json").write_text(
         json.dumps({"format": "tessera-dataset", "version": 1, "label_set": TINY_SET})
@@ -57,6 +76,9 @@ def make_folder_dataset(root: Path, count: int = 8, size: tuple[int, int] = (64,
             labels, image = tiny_scene(i + (1000 if split == "val" else 0), size)
             Image.fromarray(image).save(root / split / "images" / f"s{i:03d}.png")
             Image.fromarray(labels.astype(np.uint8), mode="L").save(root / split / "labels" / f"s{i:03d}.png")
+            if depth:
+                (root / split / "depth").mkdir(exist_ok=True)
+                write_depth_png(root / split / "depth" / f"s{i:03d}.png", tiny_depth(labels))
     return root
 
 
@@ -246,6 +268,28 @@ def write_tiny_segmenter(folder: Path, label_set_name: str | dict = "landscapes"
     torch.manual_seed(seed)
     state = {"segmenter": spec.build("segmenter").state_dict()}
     return save_weights(folder, spec, state, "# tiny random segmenter\n")
+
+
+def write_tiny_depth_net(folder: Path, label_set_name: str | dict = "landscapes", seed: int = 0) -> Path:
+    """A random-weights depth estimator folder (U-Net widths 4, 8): images → depth for tests."""
+    import torch
+
+    from engine.checkpoints import save_weights
+    from engine.encoding import default_channel_ids
+    from engine.labels import LabelSet
+    from engine.networks.depth import DepthNetConfig
+    from engine.registry import ModelSpec
+
+    if isinstance(label_set_name, dict):
+        label_set = LabelSet.from_dict(label_set_name)
+    else:
+        label_set = LabelSet.builtin(label_set_name)
+    ids = default_channel_ids(label_set.ids, label_set.dontcare)
+    spec = ModelSpec("depth", label_set, ids, None, (64, 64), DepthNetConfig(widths=(4, 8)))
+    torch.manual_seed(seed)
+    return save_weights(
+        folder, spec, {"depth": spec.build("depth").state_dict()}, "# tiny random depth net\n"
+    )
 
 
 def write_random_vgg19(path: Path, seed: int = 0) -> Path:

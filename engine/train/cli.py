@@ -6,7 +6,7 @@
     app-train segment   photo → label map (OASIS discriminator as segmenter)
     app-train import    official checkpoint → a weights folder
     app-train data      render a procedural dataset (landscapes)
-    app-train eval      measure a generator (mIoU, FSD, diversity, colour, texture, FID)
+    app-train eval      measure a generator (mIoU, FSD, diversity, colour, texture, FID) or a depth net
     app-train retrieval build a RESAIL segment database, or show a map's guidance image
 
 Errors about user input print one clear message (file, value, fix) and exit with 2.
@@ -33,9 +33,10 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, logs, samples)")
     p.add_argument(
         "--family",
-        help="oasis (default), inade, msca, resail, segmenter, stylegan2 (unconditional: images "
-        "only; lr 0.002, β2 0.99, EMA 0.999 unless given), or ugen (a frozen --stylegan2 made "
-        "paintable: the rearranger, then the --condition mapper; lr 0.002, β2 0.99)",
+        help="oasis (default), inade, msca, resail, segmenter, depth (image → depth map, from data "
+        "with depth/ maps such as app-train data landscapes writes; ugen's depth mapper needs one), "
+        "stylegan2 (unconditional: images only; lr 0.002, β2 0.99, EMA 0.999 unless given), or ugen (a "
+        "frozen --stylegan2 made paintable: the rearranger, then the --condition mapper; lr 0.002, β2 0.99)",
     )
     p.add_argument("--size", type=parse_size, help="training size H or HxW (default 256)")
     p.add_argument("--load-size", type=int, help="resize shorter side to this, then random-crop --size")
@@ -77,7 +78,7 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--backbone",
         choices=["unet", "efficientnet-lite0"],
-        help="segmenter: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned",
+        help="segmenter, depth: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned",
     )
     p.add_argument(
         "--class-balance",
@@ -332,8 +333,14 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "eval", help="measure a generator: mIoU, FSD, diversity, colour, texture (FID with --inception)"
     )
-    p.add_argument("--weights", type=Path, required=True, help="generator weights folder")
-    p.add_argument("--data", required=True, help="dataset KIND:PATH (its test split is used)")
+    p.add_argument(
+        "--weights", type=Path, required=True, help="generator (or depth estimator) weights folder"
+    )
+    p.add_argument(
+        "--data",
+        required=True,
+        help="dataset KIND:PATH (its test split is used; a depth estimator needs its depth/ maps)",
+    )
     p.add_argument(
         "--segmenter",
         type=Path,
@@ -376,6 +383,8 @@ def _eval(args: argparse.Namespace) -> int:
     from engine.metrics.evaluate import EvalSettings, evaluate
 
     out = args.out if args.out is not None or not args.card else args.weights / "eval"
+    if (args.weights / "config.json").is_file() and read_spec(args.weights).family == "depth":
+        return _eval_depth(args, out)
     if (args.weights / "config.json").is_file() and read_spec(args.weights).family == "msca":
         # Example-guided models are measured on how well styles transfer.
         from engine.metrics.style_eval import evaluate_style
@@ -413,6 +422,30 @@ def _eval(args: argparse.Namespace) -> int:
 
         update_card(args.weights, report, out)
         print(f"updated {args.weights / 'CARD.md'}")
+    return 0
+
+
+def _eval_depth(args: argparse.Namespace, out: Path | None) -> int:
+    """A depth estimator: abs-rel and δ < 1.25 against the data's depth maps."""
+    import json
+
+    from engine.errors import InputError
+    from engine.metrics.depth_eval import depth_markdown, evaluate_depth
+
+    if args.baseline is not None or args.vgg is not None or args.inception is not None:
+        raise InputError(
+            "--baseline, --vgg and --inception measure generators, not a depth estimator",
+            source=str(args.weights),
+            fix="drop them",
+        )
+    report = evaluate_depth(
+        args.weights, args.data, split=args.split, limit=args.limit, size=args.size, out=out
+    )
+    print(json.dumps(report, indent=2))
+    if args.card:
+        from engine.cards import write_card_section
+
+        print(f"updated {write_card_section(args.weights, depth_markdown(report))}")
     return 0
 
 

@@ -67,6 +67,11 @@ OBJECTIVES = {
         " 0.002 β (0, 0.99), EMA of G (its w_avg re-estimated from 10 000 z's at export);"
         " **without** path-length regularisation"
     ),
+    "depth": (
+        "depth regression (beyond the five papers: the condition extractor of ugen's depth mapper)"
+        " against the data's depth maps (0 = near, 1 = horizon and sky): L1 + gradient matching ×0.5"
+        " at 4 scales (MegaDepth's, as MiDaS weighs it), sigmoid output, Adam at --lr"
+    ),
     "ugen": (
         "ugen (supplement A.2) on a frozen StyleGAN2: proxy masks = global K-means of its features;"
         " rearranger — L_self ×10 (same-noise targets, flipped with p ½), L_mask ×1 (cross-entropy of"

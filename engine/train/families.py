@@ -11,6 +11,7 @@ from torch import nn
 
 from engine.networks.ugen import MAPPER_PARTS
 from engine.registry import ModelSpec
+from engine.train.depth_step import DepthTraining
 from engine.train.inade_step import InadeTraining
 from engine.train.msca_step import MscaTraining
 from engine.train.oasis_step import OasisTraining
@@ -46,6 +47,7 @@ TRAINERS: dict[str, type] = {
     "msca": MscaTraining,
     "resail": ResailTraining,
     "segmenter": SegmenterTraining,
+    "depth": DepthTraining,
     "stylegan2": StyleGan2Training,
     "ugen": UgenTraining,
 }
@@ -56,6 +58,7 @@ INIT_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "msca": (("generator",), ("generator_live", "discriminator")),
     "resail": (("generator",), ("generator_live", "discriminator")),
     "segmenter": (("segmenter",), ()),
+    "depth": (("depth",), ()),
     "stylegan2": (("generator",), ("generator_live", "discriminator")),
     "ugen": (("rearranger", "proxy"), MAPPER_PARTS),
 }

@@ -31,7 +31,7 @@ FAMILY_DEFAULTS: dict[str, dict[str, float]] = {
     "ugen": {"lr_g": 0.002, "lr_d": 0.002, "beta2": 0.99},
 }
 
-FAMILIES = ("oasis", "inade", "msca", "resail", "segmenter", "stylegan2", "ugen")
+FAMILIES = ("oasis", "inade", "msca", "resail", "segmenter", "depth", "stylegan2", "ugen")
 CONDITIONS = ("labels", "edges", "sketch", "depth")
 
 
@@ -209,8 +209,12 @@ class FitOptions:
                 source="--class-balance",
                 fix="drop it",
             )
-        if self.backbone is not None and self.family != "segmenter":
-            raise InputError("only the segmenter has a backbone choice", source="--backbone", fix="drop it")
+        if self.backbone is not None and self.family not in ("segmenter", "depth"):
+            raise InputError(
+                "only the segmenter and the depth estimator have a backbone choice",
+                source="--backbone",
+                fix="drop it",
+            )
         if self.backbone not in (None, "unet", "efficientnet-lite0"):
             raise InputError(
                 f"{self.backbone!r} is not unet or efficientnet-lite0", source="--backbone", fix="pick one"
