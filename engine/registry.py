@@ -31,12 +31,12 @@ from engine.networks.inade import (
 from engine.networks.msca import MscaConfig, MscaGenerator, MscaModelConfig
 from engine.networks.oasis import (
     OasisConfig,
-    OasisDiscriminator,
     OasisDiscriminatorConfig,
     OasisGenerator,
     OasisGeneratorConfig,
     OasisStyleEncoder,
     OasisStyleEncoderConfig,
+    oasis_discriminator,
 )
 from engine.networks.patchgan import MultiScalePatchGan, PatchGanConfig
 from engine.networks.rearranger import RearrangerConfig
@@ -104,13 +104,13 @@ def _check_value(owner: str, name: str, annotation: str, value: Any) -> None:
     """Type and range of one architecture field, from its annotation: sizes are positive
     integers of sane size, flags are booleans, names are strings."""
     where = f"{owner}.{name}"
+    if value is None and "None" in annotation:  # an optional field left empty
+        return
     if annotation.startswith("bool"):
         if not isinstance(value, bool):
             raise ValueError(f"{where} must be true or false, got {value!r}")
     elif annotation.startswith(("int", "tuple[int")):
         items = value if isinstance(value, tuple) else (value,)
-        if "None" in annotation and value is None:
-            return
         for item in items:
             if isinstance(item, bool) or not isinstance(item, int):
                 raise ValueError(f"{where} must hold integers, got {value!r}")
@@ -195,7 +195,7 @@ FAMILIES: dict[str, Family] = {
         builders={
             "generator": lambda a: OasisGenerator(a.generator),
             "generator_live": lambda a: OasisGenerator(a.generator),
-            "discriminator": lambda a: OasisDiscriminator(a.discriminator),
+            "discriminator": lambda a: oasis_discriminator(a.discriminator),
             "encoder": _oasis_encoder,
         },
     ),

@@ -56,6 +56,11 @@ class OasisGeneratorConfig:
         return 2 ** (self.num_blocks - 1)
 
 
+D_BACKBONES = ("unet", "efficientnet-lite0")
+PROJECTED_D_WIDTHS = (32, 32, 64, 64, 128)  # decoder widths at strides 1 … 16 (DP-SIMS-style D)
+PROJECTED_D_LAST_WIDTH = 16  # its full-resolution branch
+
+
 @dataclass
 class OasisDiscriminatorConfig:
     semantic_nc: int  # one-hot channels; the output has semantic_nc + 1 (0 = fake)
@@ -63,10 +68,18 @@ class OasisDiscriminatorConfig:
     widths: tuple[int, ...] = (128, 128, 256, 256, 512, 512)
     last_width: int = 64  # width of the last decoder block (a literal 64 officially)
     spectral_norm: bool = True
+    # "unet": the paper's U-Net. "efficientnet-lite0": a frozen ImageNet trunk as the encoder
+    # (engine.networks.oasis_projected); widths are then the decoder's at strides 1 … 16 and
+    # last_width its full-resolution branch's.
+    backbone: str = "unet"
+
+    def __post_init__(self) -> None:
+        if self.backbone not in D_BACKBONES:
+            raise ValueError(f"discriminator backbone must be one of {D_BACKBONES}, got {self.backbone!r}")
 
     @property
     def size_multiple(self) -> int:
-        return 2 ** len(self.widths)
+        return 32 if self.backbone != "unet" else 2 ** len(self.widths)
 
 
 @dataclass
@@ -281,3 +294,12 @@ class OasisDiscriminator(nn.Module):
         for i in range(1, len(self.body_down)):
             x = self.body_up[i](torch.cat((skips[-i - 1], x), dim=1))
         return self.layer_up_last(x)
+
+
+def oasis_discriminator(config: OasisDiscriminatorConfig) -> nn.Module:
+    """The paper's U-Net discriminator, or the one on a frozen ImageNet trunk."""
+    if config.backbone == "unet":
+        return OasisDiscriminator(config)
+    from engine.networks.oasis_projected import ProjectedOasisDiscriminator
+
+    return ProjectedOasisDiscriminator(config)

@@ -78,7 +78,14 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--backbone",
         choices=["unet", "efficientnet-lite0"],
-        help="segmenter, depth: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned",
+        help="segmenter, depth: a U-Net from scratch (default) or ImageNet EfficientNet-Lite0, fine-tuned; "
+        "oasis: the discriminator's encoder — the paper's U-Net or a frozen ImageNet EfficientNet-Lite0 "
+        "trunk under a trained decoder (beyond the paper; --init-from then starts a new discriminator)",
+    )
+    p.add_argument(
+        "--d-warmup",
+        type=int,
+        help="oasis: discriminator-only steps first (for a new discriminator under a trained generator)",
     )
     p.add_argument(
         "--class-balance",

@@ -161,6 +161,14 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             " generated images' share of high-pass power on the frequency axes (where stripes live)"
             " to the real batch's (`--lambda-stripe`)"
         )
+    if spec.family == "oasis" and spec.arch.discriminator.backbone == "efficientnet-lite0":
+        warm = options.get("d_warmup") or 0
+        text += (
+            "; **plus, beyond the paper,** a discriminator whose encoder is the frozen ImageNet"
+            " EfficientNet-Lite0 trunk, under a trained decoder with a full-resolution branch"
+            " (`--backbone efficientnet-lite0`, as DP-SIMS / Projected GANs)"
+            + (f", trained alone for the first {warm} steps (`--d-warmup`)" if warm else "")
+        )
     if options.get("upsample") == "bilinear":
         text += "; bilinear instead of nearest ×2 upsampling in the generator (`--upsample bilinear`)"
     if options.get("lambda_pair_l1"):

@@ -26,12 +26,15 @@ from torch import nn
 from engine.encoding import LabelEncoder
 from engine.networks.blocks import init_official
 from engine.networks.oasis import (
+    PROJECTED_D_LAST_WIDTH,
+    PROJECTED_D_WIDTHS,
     OasisConfig,
-    OasisDiscriminator,
+    OasisDiscriminatorConfig,
     OasisGenerator,
     OasisStyleEncoder,
     OasisStyleEncoderConfig,
     expand_noise,
+    oasis_discriminator,
 )
 from engine.registry import ModelSpec
 from engine.train.ema import ema_decay_at, ema_update, refreshed_copy
@@ -78,6 +81,18 @@ class OasisTraining(GanTraining):
     def adapt_arch(arch: OasisConfig, options: FitOptions) -> None:
         if options.upsample is not None:
             arch.generator.upsample = options.upsample
+        backbone = options.backbone
+        if backbone is not None and backbone != arch.discriminator.backbone:
+            # Another discriminator (--init-from then keeps G and starts this one afresh).
+            projected = backbone != "unet"
+            arch.discriminator = OasisDiscriminatorConfig(
+                semantic_nc=arch.generator.semantic_nc,
+                widths=tuple(
+                    options.d_widths or (PROJECTED_D_WIDTHS if projected else (128, 128, 256, 256, 512, 512))
+                ),
+                last_width=options.d_last_width or (PROJECTED_D_LAST_WIDTH if projected else 64),
+                backbone=backbone,
+            )
         if options.style_encoder and arch.encoder is None:
             arch.encoder = OasisStyleEncoderConfig(z_dim=arch.generator.z_dim)
 
@@ -86,9 +101,13 @@ class OasisTraining(GanTraining):
         arch: OasisConfig = spec.arch
         torch.manual_seed(options.seed)  # initial weights only; steps use step_generator
         self.g = OasisGenerator(arch.generator).to(device)
-        self.d = OasisDiscriminator(arch.discriminator).to(device)
+        self.d = oasis_discriminator(arch.discriminator).to(device)
         init_official(self.g)
         init_official(self.d)
+        if arch.discriminator.backbone == "efficientnet-lite0":
+            from engine.networks.pretrained import load_efficientnet_lite0
+
+            self.d.load_backbone(load_efficientnet_lite0().to(device))
         self.ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         self.G: nn.Module = self.g
         self.D: nn.Module = self.d
@@ -104,14 +123,28 @@ class OasisTraining(GanTraining):
         betas = (options.beta1, options.beta2)
         g_params = list(self.g.parameters()) + (list(self.e.parameters()) if self.e is not None else [])
         self.opt_g = torch.optim.Adam(g_params, lr=options.lr_g, betas=betas)
-        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=options.lr_d, betas=betas)
+        trained_d = [p for p in self.d.parameters() if p.requires_grad]  # not a frozen trunk
+        self.opt_d = torch.optim.Adam(trained_d, lr=options.lr_d, betas=betas)
         self.encoder: LabelEncoder = spec.encoder
         self.z_dim = arch.generator.z_dim
         self.seg_loss = segmentation_loss(options, spec.label_set, device)
+        self._fresh_d = False  # set when --init-from could not bring the discriminator
 
     @property
     def notes(self) -> list[str]:
-        return [self.seg_loss.note] if self.seg_loss is not None else []
+        notes = [self.seg_loss.note] if self.seg_loss is not None else []
+        if self.spec.arch.discriminator.backbone == "efficientnet-lite0":
+            notes.append(
+                "discriminator: frozen ImageNet EfficientNet-Lite0 trunk + trained decoder and "
+                "full-resolution branch (beyond the paper)"
+            )
+        if self.options.d_warmup:
+            notes.append(f"the first {self.options.d_warmup} steps train the discriminator only")
+        if self._fresh_d:
+            notes.append(
+                "--init-from: the discriminator starts afresh (the folder's has another architecture)"
+            )
+        return notes
 
     def extra_modules(self) -> dict[str, nn.Module]:
         return {"E": self.e} if self.e is not None else {}
@@ -124,6 +157,11 @@ class OasisTraining(GanTraining):
             self.E = DDP(self.e, device_ids=[self.device.index] if self.device.type == "cuda" else None)
 
     def load_weights(self, parts: dict[str, nn.Module]) -> None:
+        theirs = parts.get("discriminator")
+        if theirs is not None and getattr(theirs, "config", None) != self.spec.arch.discriminator:
+            # --backbone chose another discriminator: keep G (and E), train this D from its start.
+            parts = {k: v for k, v in parts.items() if k != "discriminator"}
+            self._fresh_d = True
         super().load_weights(parts)
         if self.e is not None and "encoder" in parts:
             self.e.load_state_dict(parts["encoder"].state_dict())
@@ -163,6 +201,32 @@ class OasisTraining(GanTraining):
         kl = -0.5 * torch.mean(torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1))
         return expand_noise(z, h, w), paired, self.options.lambda_kl * kl
 
+    def _g_step(
+        self,
+        image: torch.Tensor,
+        onehot: torch.Tensor,
+        channels: torch.Tensor,
+        weights: torch.Tensor | None,
+        labels: torch.Tensor,
+        gen: torch.Generator,
+    ) -> dict[str, float]:
+        """Generator: fool the segmenter into the right class at every pixel (+ the paired losses)."""
+        self.d.requires_grad_(False)
+        with self._autocast():
+            noise, paired, loss_kl = self._g_noise(image, gen)
+            fake = self.G(onehot, noise)
+            loss_g = n1_loss(self.d(fake).float(), channels, weights)
+            loss_pair = self._pair_l1(fake[:paired].float(), image[:paired])
+            loss_perc = self._perceptual(fake[:paired], image[:paired])
+            loss_seg = self._seg(fake, labels)
+        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
+        self.opt_g.zero_grad(set_to_none=True)
+        (loss_g + loss_pair + loss_perc + loss_stripe + loss_seg + loss_kl).backward()
+        self.opt_g.step()
+        self.d.requires_grad_(True)
+        losses = (loss_g, loss_pair, loss_perc, loss_stripe, loss_seg, loss_kl)
+        return {name: value.item() for name, value in zip(self.loss_names[:6], losses, strict=True)}
+
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
         channels = self.encoder.channels(batch["labels"]).to(self.device)
@@ -171,20 +235,11 @@ class OasisTraining(GanTraining):
         gen = step_generator(self.options.seed, step, rank)
         weights = class_balance_weights(channels, self.encoder.num_channels, self.encoder.dontcare_channel)
 
-        # Generator: fool the segmenter into the right class at every pixel.
-        self.d.requires_grad_(False)
-        with self._autocast():
-            noise, paired, loss_kl = self._g_noise(image, gen)
-            fake = self.G(onehot, noise)
-            loss_g = n1_loss(self.d(fake).float(), channels, weights)
-            loss_pair = self._pair_l1(fake[:paired].float(), image[:paired])
-            loss_perc = self._perceptual(fake[:paired], image[:paired])
-            loss_seg = self._seg(fake, batch["labels"])
-        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
-        self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_pair + loss_perc + loss_stripe + loss_seg + loss_kl).backward()
-        self.opt_g.step()
-        self.d.requires_grad_(True)
+        g_losses = (
+            self._g_step(image, onehot, channels, weights, batch["labels"], gen)
+            if step >= self.options.d_warmup
+            else {}
+        )
 
         # Discriminator: real, fake and LabelMix in one forward (one DDP reduction).
         with torch.no_grad(), self._autocast():
@@ -201,14 +256,10 @@ class OasisTraining(GanTraining):
         (loss_real + loss_fake + loss_lm).backward()
         self.opt_d.step()
 
-        ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))
+        if g_losses:  # the EMA follows G's steps (none in the discriminator's warm-up)
+            ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))
         return {
-            "loss_g": loss_g.item(),
-            "loss_pair_l1": loss_pair.item(),
-            "loss_perceptual": loss_perc.item(),
-            "loss_stripe": loss_stripe.item(),
-            "loss_seg": loss_seg.item(),
-            "loss_kl": loss_kl.item(),
+            **{name: g_losses.get(name, 0.0) for name in self.loss_names[:6]},
             "loss_d_real": loss_real.item(),
             "loss_d_fake": loss_fake.item(),
             "loss_labelmix": loss_lm.item(),

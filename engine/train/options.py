@@ -65,7 +65,13 @@ class FitOptions:
     # power on the frequency axes (stripes) to the real batch's (engine/train/stripe_loss.py).
     lambda_stripe: float = 0.0
     upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
-    backbone: str | None = None  # segmenter: unet (default) | efficientnet-lite0 (ImageNet start)
+    # segmenter, depth: unet (default) | efficientnet-lite0 (ImageNet start). oasis: the
+    # discriminator's encoder — unet (the paper's) | efficientnet-lite0 (a frozen ImageNet
+    # trunk, engine.networks.oasis_projected)
+    backbone: str | None = None
+    # oasis: discriminator-only steps at the start of a run (a new discriminator catches up
+    # with a trained generator before that generator follows its gradients again)
+    d_warmup: int = 0
     # segmenter: weigh each class by its inverse pixel frequency in the batch (OASIS's
     # class balancing), so small classes (bush, rock) count for mIoU as much as sky.
     class_balance: bool = False
@@ -209,11 +215,15 @@ class FitOptions:
                 source="--class-balance",
                 fix="drop it",
             )
-        if self.backbone is not None and self.family not in ("segmenter", "depth"):
+        if self.backbone is not None and self.family not in ("segmenter", "depth", "oasis"):
             raise InputError(
-                "only the segmenter and the depth estimator have a backbone choice",
+                "only the segmenter, the depth estimator and OASIS's discriminator have a backbone choice",
                 source="--backbone",
                 fix="drop it",
+            )
+        if self.d_warmup < 0 or (self.d_warmup and self.family != "oasis"):
+            raise InputError(
+                "--d-warmup takes a step count ≥ 0, for OASIS only", source="--d-warmup", fix="drop it"
             )
         if self.backbone not in (None, "unet", "efficientnet-lite0"):
             raise InputError(
