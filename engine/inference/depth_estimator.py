@@ -51,11 +51,12 @@ class DepthEstimator:
 
     @torch.no_grad()
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, 3, H, W) RGB in [-1, 1] → (B, 1, H, W) float32 depth in [0, 1]; no gradient."""
+        """(B, 3, H, W) RGB in [-1, 1] → (B, 1, H, W) float32 depth in [0, 1]; no gradient.
+        Values beyond [-1, 1] (a generator's overshoot) are clipped: the net never saw them."""
         h, w = images.shape[-2:]
         m = self.size_multiple
         fit = (max(m, round(h / m) * m), max(m, round(w / m) * m))
-        x = images.detach().float().to(self.device)
+        x = images.detach().float().clamp(-1, 1).to(self.device)
         if fit != (h, w):
             x = F.interpolate(x, size=fit, mode="bilinear", align_corners=False, antialias=True)
         with torch.autocast(self.device.type, enabled=False):

@@ -2,7 +2,7 @@
 NeurIPS 2023): a condition → proxy mask → a frozen StyleGAN2's features rearranged to it.
 
 The flow of the paper's figure: the semantic mapper turns the user's condition (a label
-map; an edge or sketch image) into proxy-mask logits at the proxy resolution; their argmax
+map; an edge or sketch image; a depth map) into proxy-mask logits at the proxy resolution; their argmax
 is the proxy mask; the rearranger moves the features G₁ made from z so they follow it, and
 G₂ renders them. The style is z, one vector for the whole image (the noise field's oldest
 region's vector, as for SPADE's VAE models): a re-roll draws a new z and keeps the layout,
@@ -42,6 +42,7 @@ import torch
 from engine.checkpoints import LoadedWeights, load_weights
 from engine.errors import InputError, WeightsError
 from engine.inference.backends.torch_backends import bf16_sensible
+from engine.inference.depth_estimator import DepthEstimator
 from engine.inference.synthesizer import require_noise_fits, to_uint8_image
 from engine.inference.ugen_mapper_live import LiveLabelMapper
 from engine.inference.ugen_render import UgenRenderer
@@ -49,7 +50,14 @@ from engine.networks.blocks import fold_spectral_norm
 from engine.networks.proxy import ProxyClusters, cluster_palette, measure_swatches
 from engine.networks.rearranger import Rearranger
 from engine.networks.stylegan2 import StyleGan2Generator
-from engine.networks.ugen import IMAGE_CONDITIONS, MAPPER_PARTS, UgenConfig, stylegan2_folder
+from engine.networks.ugen import (
+    IMAGE_CONDITIONS,
+    LINE_CONDITIONS,
+    MAPPER_PARTS,
+    UgenConfig,
+    depth_net_folder,
+    stylegan2_folder,
+)
 from engine.noise import NoiseField
 
 BF16_CHOICES = ("bf16", "gather-bf16")
@@ -99,6 +107,7 @@ class UgenSynthesizer:
         self.last_proxy: np.ndarray | None = None  # (r, r) cluster ids of the latest image
         self._style_w: torch.Tensor | None = None  # (w_dim,) in place of the noise's z, if set
         self._swatches: np.ndarray | None = clusters.known_swatches
+        self._depth_net: DepthEstimator | None = None  # loaded on first use (depth_estimator)
         self._lock = threading.RLock()
 
     @classmethod
@@ -244,31 +253,65 @@ class UgenSynthesizer:
             return self._render(logits.argmax(dim=1)[0], ws)
 
     @torch.no_grad()
-    def generate_lines(
-        self, condition: str, lines: np.ndarray, noise: NoiseField, source: str = "line image"
+    def generate_condition(
+        self, condition: str, image: np.ndarray, noise: NoiseField, source: str = "condition image"
     ) -> np.ndarray:
-        """An H×W line image (bool or float in 0–1, 1 = line) of ``condition`` ("edges" or
-        "sketch") and a noise field → H×W×3 uint8."""
+        """An H×W one-channel condition image in 0–1 — a line image of "edges" or "sketch"
+        (bool or float, 1 = line) or a "depth" map (float, 0 = near, 1 = far) — and a noise
+        field → H×W×3 uint8, through that condition's ConditionMapper."""
         if condition not in IMAGE_CONDITIONS:
             raise InputError(
-                f"'{condition}' is not a line condition", source=source, fix=f"use one of {IMAGE_CONDITIONS}"
+                f"'{condition}' is not an image condition",
+                source=source,
+                fix=f"use one of {IMAGE_CONDITIONS}",
             )
         mapper = self.mapper_for(condition)
-        lines = np.asarray(lines)
-        if lines.ndim != 2:
+        what, meaning = (
+            ("a depth map", "0 = near, 1 = far") if condition == "depth" else ("a line image", "1 = line")
+        )
+        image = np.asarray(image)
+        if image.ndim != 2:
             raise InputError(
-                f"a line image must be H×W, got shape {lines.shape}", source=source, fix="pass one channel"
+                f"{what} must be H×W, got shape {image.shape}", source=source, fix="pass one channel"
             )
-        self.check_size(*lines.shape, source)
-        x = torch.from_numpy(lines.astype(np.float32))
+        self.check_size(*image.shape, source)
+        x = torch.from_numpy(image.astype(np.float32))
         if not bool(torch.isfinite(x).all()) or float(x.min()) < 0 or float(x.max()) > 1:
             raise InputError(
-                "line image values must lie in 0–1 (1 = line)", source=source, fix="scale it to 0–1"
+                f"{what}'s values must lie in 0–1 ({meaning})", source=source, fix="scale it to 0–1"
             )
         with self._lock:
             ws = self._style(noise, source)
             logits = mapper(x[None, None].to(self.device))
             return self._render(logits.argmax(dim=1)[0], ws)
+
+    def generate_lines(
+        self, condition: str, lines: np.ndarray, noise: NoiseField, source: str = "line image"
+    ) -> np.ndarray:
+        """An H×W line image (bool or float in 0–1, 1 = line) of ``condition`` ("edges" or
+        "sketch") and a noise field → H×W×3 uint8."""
+        if condition not in LINE_CONDITIONS:
+            raise InputError(
+                f"'{condition}' is not a line condition", source=source, fix=f"use one of {LINE_CONDITIONS}"
+            )
+        return self.generate_condition(condition, lines, noise, source)
+
+    def generate_depth(
+        self, depth_map: np.ndarray, noise: NoiseField, source: str = "depth map"
+    ) -> np.ndarray:
+        """An H×W depth map (float in 0–1, 0 = near, 1 = far and sky; :mod:`engine.depth_image`)
+        and a noise field → H×W×3 uint8."""
+        return self.generate_condition("depth", depth_map, noise, source)
+
+    def depth_estimator(self) -> DepthEstimator:
+        """The depth estimator the depth mapper was trained with (config.json's ``depth_net``),
+        loaded once: a photo's depth must come from it (``engine.conditions.photo_condition``).
+        A model without a depth mapper, or whose estimator is not there, says what to do."""
+        with self._lock:
+            if self._depth_net is None:
+                folder = depth_net_folder(self.weights.folder, self.arch)
+                self._depth_net = DepthEstimator.load(folder, self.device)
+            return self._depth_net
 
     def generate_edges(self, edges: np.ndarray, noise: NoiseField, source: str = "edge map") -> np.ndarray:
         return self.generate_lines("edges", edges, noise, source)

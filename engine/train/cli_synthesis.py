@@ -7,16 +7,19 @@ from pathlib import Path
 
 from engine.inference.backends.names import CHOICES
 from engine.train.cli_args import IMAGE_SUFFIXES, seed_value
-from engine.train.cli_ugen import LINE_FLAGS, add_ugen_flags
+from engine.train.cli_ugen import CONDITION_FLAGS, add_ugen_flags
 
 
 def add_generate(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("generate", help="synthesise an image from a label map (ugen: or edges, a sketch)")
+    p = sub.add_parser(
+        "generate", help="synthesise an image from a label map (ugen: or edges, a sketch, a depth map)"
+    )
     p.add_argument("--weights", type=Path, required=True, help="weights folder")
     p.add_argument(
         "--labels",
         type=Path,
-        help="label map: id PNG or colour PNG in the set's palette (required but for ugen --edges/--sketch)",
+        help="label map: id PNG or colour PNG in the set's palette (required but for ugen "
+        "--edges/--sketch/--depth)",
     )
     p.add_argument("--out", type=Path, required=True, help="image to write (PNG or JPEG)")
     p.add_argument("--seed", type=seed_value, default=0, help="noise seed of the whole scene")
@@ -57,6 +60,7 @@ def run_generate(args: argparse.Namespace) -> int:
         "label map": args.labels,
         "edge map": args.edges,
         "sketch": args.sketch,
+        "depth map": args.depth,
         "style photo": args.style_photo,
     }
     for out in (args.out, args.guidance_out, args.proxy_out):
@@ -112,7 +116,7 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def _refuse_ugen_flags(args: argparse.Namespace, family: str) -> None:
-    """--condition, --edges, --sketch, --proxy-out, --style-photo and --invert-steps are ugen's;
+    """--condition, --edges, --sketch, --depth, --proxy-out, --style-photo and --invert-steps are ugen's;
     the others draw from --labels."""
     from engine.errors import InputError
 
@@ -124,7 +128,7 @@ def _refuse_ugen_flags(args: argparse.Namespace, family: str) -> None:
                 fix=f"drop {flag}; for a photo's look use --exemplar with MSCA weights",
             )
     flags = {"--condition": args.condition, "--proxy-out": args.proxy_out}
-    flags.update({flag: getattr(args, kind) for kind, flag in LINE_FLAGS.items()})
+    flags.update({flag: getattr(args, kind) for kind, flag in CONDITION_FLAGS.items()})
     for flag, value in flags.items():
         if value is not None:
             raise InputError(

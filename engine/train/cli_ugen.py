@@ -1,5 +1,5 @@
-"""``app-train generate`` for ugen weights: a label map, an edge map or a sketch → image,
-and optionally the proxy mask it went through (``--proxy-out``). ``--style-photo`` takes the
+"""``app-train generate`` for ugen weights: a label map, an edge map, a sketch or a depth
+map → image, and optionally the proxy mask it went through (``--proxy-out``). ``--style-photo`` takes the
 style from a photo inverted into the StyleGAN2 (the paper's exemplar-guided generation)
 instead of from the seed's z."""
 
@@ -18,13 +18,15 @@ if TYPE_CHECKING:  # the module is imported for `app-train --help`, which must n
     from engine.inference.ugen_synth import UgenSynthesizer
 
 LINE_FLAGS = {"edges": "--edges", "sketch": "--sketch"}
+CONDITION_FLAGS = {**LINE_FLAGS, "depth": "--depth"}  # the image conditions and their files
 
 
 def add_ugen_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--condition",
-        choices=["labels", "edges", "sketch"],
-        help="ugen models: what the image is drawn from (default: labels, or the kind of --edges/--sketch)",
+        choices=["labels", *CONDITION_FLAGS],
+        help="ugen models: what the image is drawn from (default: labels, or the kind of "
+        "--edges/--sketch/--depth)",
     )
     for kind, flag in LINE_FLAGS.items():
         p.add_argument(
@@ -34,6 +36,13 @@ def add_ugen_flags(p: argparse.ArgumentParser) -> None:
             "image of the model's size, black lines on white or white lines on black (the rarer tone is "
             "taken as the lines)",
         )
+    p.add_argument(
+        "--depth",
+        type=Path,
+        help="ugen models with a depth mapper: the depth as a greyscale image of the model's size, "
+        "black = near, white = far (the sky); 16-bit like the depth/ maps of app-train data landscapes, "
+        "or 8-bit",
+    )
     p.add_argument("--proxy-out", type=Path, help="ugen models: also write the proxy mask as a colour image")
     p.add_argument(
         "--style-photo",
@@ -50,13 +59,15 @@ def add_ugen_flags(p: argparse.ArgumentParser) -> None:
 
 def condition_of(args: argparse.Namespace) -> str:
     """--condition, or the one the given file implies; the file that goes with it must be there."""
-    given = [kind for kind in LINE_FLAGS if getattr(args, kind) is not None]
+    given = [kind for kind in CONDITION_FLAGS if getattr(args, kind) is not None]
     if len(given) > 1:
-        raise InputError("pass one line image", source="--edges/--sketch", fix="drop one of them")
+        raise InputError(
+            "pass one condition image", source="--edges/--sketch/--depth", fix="drop all but one"
+        )
     condition = args.condition or (given[0] if given else "labels")
     if condition == "labels":
         if given:
-            flag = LINE_FLAGS[given[0]]
+            flag = CONDITION_FLAGS[given[0]]
             raise InputError(
                 f"--condition labels draws from --labels, not {flag}",
                 source=flag,
@@ -65,11 +76,10 @@ def condition_of(args: argparse.Namespace) -> str:
         if args.labels is None:
             raise InputError("no label map given", source="--labels", fix="pass --labels FILE")
         return condition
-    flag = LINE_FLAGS[condition]
+    flag = CONDITION_FLAGS[condition]
     if getattr(args, condition) is None:
-        raise InputError(
-            f"--condition {condition} needs the line image", source=flag, fix=f"pass {flag} FILE"
-        )
+        what = "depth image" if condition == "depth" else "line image"
+        raise InputError(f"--condition {condition} needs the {what}", source=flag, fix=f"pass {flag} FILE")
     if given != [condition] or args.labels is not None:
         raise InputError(
             f"--condition {condition} draws from {flag} alone", source=flag, fix="drop the other map"
@@ -104,6 +114,7 @@ def refuse_others(args: argparse.Namespace) -> None:
 def run_ugen_generate(args: argparse.Namespace, synth: UgenSynthesizer) -> int:
     from PIL import Image
 
+    from engine.depth_image import read_depth_image
     from engine.labels import read_label_png
     from engine.line_image import read_line_image
     from engine.noise import NoiseField
@@ -115,7 +126,10 @@ def run_ugen_generate(args: argparse.Namespace, synth: UgenSynthesizer) -> int:
     noise = NoiseField.uniform(side, side, seed=args.seed, z_dim=synth.z_dim)
     source: Path = args.labels if condition == "labels" else getattr(args, condition)
     # The map first: a bad file shows before a style photo's inversion, not after it.
-    drawn = read_label_png(source, synth.spec.label_set) if condition == "labels" else read_line_image(source)
+    if condition == "labels":
+        drawn = read_label_png(source, synth.spec.label_set)
+    else:
+        drawn = read_depth_image(source) if condition == "depth" else read_line_image(source)
     synth.check_size(*drawn.shape, str(source))
     if args.style_photo is not None:
         _use_style_photo(args, synth)
@@ -123,7 +137,7 @@ def run_ugen_generate(args: argparse.Namespace, synth: UgenSynthesizer) -> int:
     if condition == "labels":
         image = synth.generate(drawn, noise, source=str(source))
     else:
-        image = synth.generate_lines(condition, drawn, noise, source=str(source))
+        image = synth.generate_condition(condition, drawn, noise, source=str(source))
     synth_ms = (time.perf_counter() - start) * 1000
     style = f"style of {args.style_photo}" if args.style_photo is not None else f"seed {args.seed}"
     args.out.parent.mkdir(parents=True, exist_ok=True)

