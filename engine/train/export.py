@@ -135,6 +135,17 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f"; {beyond}segmentation loss ×{options['lambda_seg']} through the frozen `{options['seg_net']}`"
             " (class-balanced cross-entropy on the generated image; not the evaluation segmenter)"
         )
+    if spec.family == "depth":
+        trunk = spec.arch.backbone == "efficientnet-lite0"
+        text = text.replace(
+            "Adam at --lr",
+            f"Adam lr {options.get('lr')}"
+            + (
+                "; the ImageNet EfficientNet-Lite0 trunk starts from its weights at a tenth of it"
+                if trunk
+                else ""
+            ),
+        )
     if spec.family == "ugen":
         condition = options.get("condition", "labels")
         source = {

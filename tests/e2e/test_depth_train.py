@@ -40,7 +40,8 @@ def test_depth_fit_export_load_eval(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["export", "--run", str(run), "--out", str(weights)]) == 0
     config = json.loads((weights / "config.json").read_text())
     assert config["family"] == "depth" and (weights / "depth.safetensors").is_file()
-    assert "gradient matching" in (weights / "CARD.md").read_text()
+    card = (weights / "CARD.md").read_text()
+    assert "gradient matching" in card and "Adam lr 0.01" in card
     estimator = DepthEstimator.load(weights)
     depth = estimator(torch.zeros(2, 3, 64, 64))
     assert depth.shape == (2, 1, 64, 64) and 0 <= float(depth.min()) and float(depth.max()) <= 1
@@ -82,3 +83,20 @@ def test_the_measures_on_known_errors() -> None:
     report = off.report()
     assert report["abs_rel"] == pytest.approx(0.5, abs=1e-3) and report["delta_1_25"] == 0.0
     assert np.allclose(distance(pred[0, :2]) / distance(true[0, :2]), 1.5, atol=1e-4)
+
+
+def test_efficientnet_depth_net_starts_from_imagenet(tmp_path: Path) -> None:
+    from engine.networks.pretrained import load_efficientnet_lite0
+
+    data = make_folder_dataset(tmp_path / "data", count=4, depth=True)
+    run, weights = tmp_path / "run", tmp_path / "depth"
+    args = ["--backbone", "efficientnet-lite0", "--steps", "1", "--sample-every", "100"]
+    assert main(_fit(data, run, *args)) == 0
+    assert main(["export", "--run", str(run), "--out", str(weights)]) == 0
+    assert "starts from its weights" in (weights / "CARD.md").read_text()
+    estimator = DepthEstimator.load(weights)
+    assert estimator.net.config.backbone == "efficientnet-lite0" and estimator.size_multiple == 32
+    stem = estimator.net.net.backbone.state_dict()["_conv_stem.weight"]
+    imagenet = load_efficientnet_lite0().state_dict()["_conv_stem.weight"]
+    assert 0 < float((stem - imagenet).abs().max()) < 0.01  # one step at a tenth of the rate
+    assert estimator(torch.zeros(1, 3, 64, 64)).shape == (1, 1, 64, 64)
