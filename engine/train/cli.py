@@ -345,7 +345,9 @@ def _import(args: argparse.Namespace) -> int:
 
 def _add_eval(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "eval", help="measure a generator: mIoU, FSD, diversity, colour, texture (FID with --inception)"
+        "eval",
+        help="measure a generator: mIoU, FSD, diversity, colour, texture (FID with --inception); "
+        "or a depth estimator: abs-rel, δ < 1.25",
     )
     p.add_argument(
         "--weights", type=Path, required=True, help="generator (or depth estimator) weights folder"
