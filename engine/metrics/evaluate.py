@@ -269,6 +269,7 @@ def markdown_report(report: dict, picture: str | None) -> str:
         ("LBP texture χ²", report["texture_chi2"], "↓"),
         ("FID (Inception)", report["fid"] if report["fid"] is not None else "skipped", "↓"),
         ("FED: Fréchet distance, EfficientNet-Lite0 (ImageNet) features", _shown(report.get("fed")), "↓"),
+        ("FHD: Fréchet distance, HED's VGG16 features (no model trains against it)", report.get("fhd"), "↓"),
         (
             "stripe ratio (axis share of high-pass energy / real's; 1 = as real)",
             report.get("stripe_ratio"),
@@ -297,6 +298,7 @@ def markdown_report(report: dict, picture: str | None) -> str:
         "",
         f"FID: {report['fid_note']}.",
         *([f"FED: {report['fed_note']}."] if report.get("fed_note") else []),
+        *([f"FHD: {report['fhd_note']}."] if report.get("fhd_note") else []),
         *_per_class_table(report.get("iou_per_class") or {}),
     ]
     if picture:

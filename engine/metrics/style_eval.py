@@ -34,10 +34,11 @@ MEASURES = {  # key: (what the card calls it, which way is better)
     "class_colour": ("per-class mean colour distance to the exemplar (RGB)", "↓"),
     "miou_to_target": ("mIoU of the output against the target layout", "↑"),
     "fed": ("FED: Fréchet distance to the real test images, EfficientNet-Lite0 features", "↓"),
+    "fhd": ("FHD: the same in HED's VGG16 features (no model trains against it)", "↓"),
     "stripe_ratio": ("stripe ratio (axis share of high-pass energy / the real images')", "↓"),
     "colour_delta_e": ("colour ΔE to the renderer's nearest look of the target map", "↓"),
 }
-REALISM = ("fed", "stripe_ratio", "colour_delta_e")
+REALISM = ("fed", "fhd", "stripe_ratio", "colour_delta_e")
 
 
 def _measure(
