@@ -43,7 +43,8 @@ def _with_guidance(batch: Batch, seed: int) -> dict:
 
 
 def _batch(label_ids: list[int], seed: int, size: tuple[int, int], batch: int) -> Batch:
-    """Blocky random layouts with noise images, through the trainers' own batch builder."""
+    """Blocky random layouts with noise images and a ground-plane depth (near at the bottom,
+    far at the top: what the depth family regresses), through the trainers' own batch builder."""
     rng = np.random.default_rng(seed)
     h, w = size
     samples = []
@@ -52,7 +53,8 @@ def _batch(label_ids: list[int], seed: int, size: tuple[int, int], batch: int) -
         labels = np.asarray(label_ids, np.uint16)[cells].repeat(16, 0).repeat(16, 1)
         image = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         instances = (cells * 16 + (np.arange(w // 16) % 3)).repeat(16, 0).repeat(16, 1).astype(np.int32)
-        samples.append(Sample(f"bench{seed}_{i}", image, labels, instances))
+        depth = np.repeat(np.linspace(1.0, 0.0, h, dtype=np.float32)[:, None], w, axis=1)
+        samples.append(Sample(f"bench{seed}_{i}", image, labels, instances, depth=depth))
     return make_batch(samples)
 
 

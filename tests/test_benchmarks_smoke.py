@@ -11,7 +11,7 @@ from benchmarks.training import bench_training
 def test_every_family_trains_one_step_on_the_benchmark_batches() -> None:
     rows = bench_training(Settings("quick"), size=(64, 64), batch=2, arch="small", steps=1)
     families = {row["family"] for row in rows}
-    assert families == {"oasis", "inade", "msca", "resail", "segmenter", "stylegan2"}
+    assert families == {"oasis", "inade", "msca", "resail", "segmenter", "depth", "stylegan2"}
     assert all(row["p50_ms"] > 0 and row["images_per_s"] > 0 for row in rows)
 
 

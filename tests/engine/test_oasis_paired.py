@@ -103,7 +103,8 @@ def test_init_from_weights_gains_the_encoder_and_bilinear(tmp_path: Path) -> Non
         ({"family": "msca", "lambda_perceptual": 1.0}, "--lambda-perceptual"),
         ({"upsample": "cubic"}, "--upsample"),
         ({"lambda_kl": -1.0}, "--lambda-kl"),
-        ({"backbone": "efficientnet-lite0"}, "--backbone"),
+        ({"family": "inade", "backbone": "efficientnet-lite0"}, "--backbone"),
+        ({"family": "inade", "d_warmup": 10}, "--d-warmup"),
         ({"class_balance": True}, "--class-balance"),
     ],
 )
