@@ -10,6 +10,8 @@ is far. On disk the value is stored as ``round(depth · 65535)`` in a 16-bit gre
 A colour image whose three channels are equal everywhere is grey saved as RGB (editors do
 that) and is read as grey; any other colour image is refused, since no channel of it is
 the depth.
+
+:func:`fit_depth` brings a map of the canvas' shape to the canvas' size.
 """
 
 from __future__ import annotations
@@ -78,3 +80,26 @@ def read_depth_image(path: Path | str) -> np.ndarray:
             return _grey_values(im, path)
     except (OSError, UnidentifiedImageError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise InputError(f"cannot read the depth image ({exc})", source=path, fix=_FIX) from exc
+
+
+def fit_depth(depth: np.ndarray, size: tuple[int, int], source: Path | str) -> np.ndarray:
+    """A depth map (H×W in [0, 1]) at the canvas ``size`` (h, w): a map of the canvas' shape
+    but another size is resampled (area average when shrinking, linear when growing); another
+    shape is refused, since stretching it would distort the scene's perspective."""
+    import cv2
+
+    h, w = size
+    dh, dw = depth.shape
+    if (dh, dw) == (h, w):
+        return depth.astype(np.float32)
+    if abs(dh * w - dw * h) > 0.02 * dw * h:
+        raise InputError(
+            f"the depth map is {dw}×{dh}, the canvas {w}×{h}: another shape",
+            source=source,
+            fix=f"crop the depth map to the canvas' shape ({w}:{h}), then import it again",
+        )
+    shrink = dh > h
+    resized = cv2.resize(
+        depth.astype(np.float32), (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    )
+    return np.clip(resized, 0.0, 1.0)

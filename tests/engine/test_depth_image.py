@@ -1,5 +1,5 @@
 """Depth maps as files (engine.depth_image): 16-bit round trip, 8-bit and grey-as-RGB read,
-colour and broken files refused naming the file and the fix."""
+colour and broken files refused naming the file and the fix; a map fitted to the canvas."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.depth_image import read_depth_image, write_depth_png
+from engine.depth_image import fit_depth, read_depth_image, write_depth_png
 from engine.errors import InputError
 
 
@@ -44,3 +44,17 @@ def test_bad_depth_images_name_the_file_and_the_fix(tmp_path: Path, case: str, m
     assert str(path) in str(info.value) and "Fix:" in str(info.value)
     if case != "missing":
         assert "black = near" in str(info.value)
+
+
+def test_fit_depth_resamples_the_canvas_shape_and_refuses_another() -> None:
+    ramp = np.repeat(np.linspace(0, 1, 128, dtype=np.float32)[:, None], 128, axis=1)
+    small = fit_depth(ramp, (64, 64), "ramp.png")  # area average: pairs of rows
+    assert small.shape == (64, 64) and small.dtype == np.float32
+    assert np.allclose(small[:, 0], (ramp[0::2, 0] + ramp[1::2, 0]) / 2, atol=1e-6)
+    big = fit_depth(ramp[::4, ::4], (64, 64), "ramp.png")  # linear when growing, still in [0, 1]
+    assert big.shape == (64, 64) and big.min() >= 0 and big.max() <= 1
+    assert (np.diff(big[:, 0]) >= 0).all() and big[-1, 0] > 0.95
+    assert fit_depth(ramp, (128, 128), "ramp.png") is not ramp  # same size: a copy as float32
+    with pytest.raises(InputError, match="another shape") as info:
+        fit_depth(ramp[:, :64], (64, 64), "tall.png")
+    assert "tall.png" in str(info.value) and "crop" in str(info.value)
