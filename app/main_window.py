@@ -503,6 +503,7 @@ class MainWindow(QMainWindow):
     def _cancel_tool(self) -> None:
         if self.canvas.tool is not None:
             self.canvas.tool.cancel()
+        self.ugen.cancel_strokes()  # a pen, depth or proxy stroke on ugen's tabs
         self.canvas.update()
 
     def _class_chosen(self, class_id: int) -> None:

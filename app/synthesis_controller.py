@@ -11,7 +11,7 @@ A retrieval-guided model (RESAIL) gets the document's guidance choices with each
 the worker hands back, with the image, what the retriever held for it (segments, matches,
 the rows used and the guidance image), so the guidance view never reads the retriever
 while the worker updates it. A ugen model gets the document's condition (label map, line
-drawing or edited proxy mask) the same way and hands back the proxy mask of its image.
+drawing, depth map or edited proxy mask) the same way and hands back the proxy mask of its image.
 
 A model that paints at one size only (ugen: its StyleGAN2's) gets the painting resized to
 that size when it is loaded, so the first stroke already makes an image.
@@ -29,6 +29,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
 from app.document.document import Document
+from app.document.modes import DEPTH_LAYER, LINES_LAYER
 from app.document.remap import remap_by_name
 from app.workers.synthesis import Generate, SynthesisWorker
 from app.workers.ugen_request import UgenRequest, ugen_generate
@@ -192,8 +193,9 @@ class SynthesisController(QObject):
         doc.noise_changed.connect(lambda _: self.schedule(0))
         doc.lock_changed.connect(lambda: self.schedule(0))
         doc.undo_stack.indexChanged.connect(lambda _: self.schedule(0))
-        layers = doc.conditions  # ugen's drawing and mask: the image follows the pen too
-        layers.lines_changed.connect(lambda _: self._condition_changed(layers.drives_lines))
+        layers = doc.conditions  # ugen's drawing, depth and mask: the image follows the pen too
+        layers.lines_changed.connect(lambda _: self._condition_changed(layers.driving_layer == LINES_LAYER))
+        layers.depth_changed.connect(lambda _: self._condition_changed(layers.driving_layer == DEPTH_LAYER))
         layers.proxy_changed.connect(lambda: self._condition_changed(True))
         layers.mode_changed.connect(lambda _: self._condition_changed(True))
         layers.style_changed.connect(lambda: self._condition_changed(True))
@@ -303,9 +305,10 @@ class SynthesisController(QObject):
     def ugen_request(self) -> UgenRequest:
         """The document's condition for a ugen model (copies: the worker reads them later)."""
         layers = self.doc.conditions
-        lines = layers.lines.copy() if layers.drives_lines else None
+        read = {LINES_LAYER: layers.lines.copy, DEPTH_LAYER: layers.depth_map}.get(layers.driving_layer)
+        image = None if read is None else read()
         w = None if layers.style_w is None else layers.style_w.copy()
-        request = UgenRequest(layers.mode, lines, layers.request_proxy(self.doc.editing), w)
+        request = UgenRequest(layers.mode, image, layers.request_proxy(self.doc.editing), w)
         request.want_swatches = self.want_swatches
         return request
 

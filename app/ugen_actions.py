@@ -1,13 +1,15 @@
-"""ugen in the studio: the condition switch, the line drawing and the proxy mask.
+"""ugen in the studio: the condition switch, the line drawing, the depth map and the proxy mask.
 
-A ugen model (Chae et al. 2023) turns a condition — the label map, or a line drawing read
-by its edges or sketch mapper — into a proxy mask, and renders the mask with z's look.
-The centre of the window holds three tabs: the label map, the line drawing (pen, eraser,
-import, edges or sketch from a photo) and the proxy mask of the image on screen, which the
-painter can edit cluster by cluster. The toolbar's Condition box says which condition
-drives the image; it lists only the modes the model has mappers for. Every edit is one
-undo step on the document's stack (:mod:`app.document.conditions`). For other families
-the ugen tabs and the switch are off and say why.
+A ugen model (Chae et al. 2023) turns a condition — the label map, a line drawing read by
+its edges or sketch mapper, or a depth map read by its depth mapper — into a proxy mask,
+and renders the mask with z's look. The centre of the window holds three tabs: the label
+map; the condition drawn on a layer of its own — the line drawing (pen, eraser, import,
+edges or sketch from a photo) or the depth map (:mod:`app.ugen_depth`), whichever the mode
+reads; and the proxy mask of the image on screen, which the painter can edit cluster by
+cluster. The toolbar's Condition box says which condition drives the image; it lists only
+the modes the model has mappers for. Every edit is one undo step on the document's stack
+(:mod:`app.document.conditions`). For other families the ugen tabs and the switch are off
+and say why.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMessageBox,
+    QStackedWidget,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -31,11 +34,12 @@ from PySide6.QtWidgets import (
 from app.canvas.line_canvas import LineCanvas
 from app.canvas.proxy_view import ProxyView
 from app.document.io import open_photo
-from app.document.modes import LABELS, LINE_MODES, MODES
+from app.document.modes import DEPTH, IMAGE_MODES, LABELS, LINE_MODES, MODES
 from app.panels.line_tools import LineToolsBar
 from app.panels.proxy_palette import ProxyPalette
 from app.tools.line_pen import LinePen
 from app.tools.proxy_brush import ProxyBrush
+from app.ugen_depth import DepthPage
 from app.workers.background import Cancelled, run_in_background
 from engine.conditions import photo_condition
 from engine.errors import TesseraError
@@ -46,17 +50,17 @@ if TYPE_CHECKING:
     from app.main_window import MainWindow
     from app.synthesis_controller import AnySynthesizer
 
-LABEL_TAB, LINES_TAB, PROXY_TAB = 0, 1, 2
-TITLES = {"labels": "Labels", "edges": "Edges", "sketch": "Sketch"}
-DRIVER = {"labels": "label map", "edges": "edge drawing", "sketch": "sketch"}
+LABEL_TAB, LINES_TAB, PROXY_TAB = 0, 1, 2  # LINES_TAB holds the line drawing or the depth map
+TITLES = {"labels": "Labels", "edges": "Edges", "sketch": "Sketch", "depth": "Depth"}
+DRIVER = {"labels": "label map", "edges": "edge drawing", "sketch": "sketch", "depth": "depth map"}
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp)"
 NOT_UGEN = (
-    "Line drawings and proxy masks belong to ugen models (semantic image synthesis with an "
-    "unconditional generator): pick one in the Model panel"
+    "Line drawings, depth maps and proxy masks belong to ugen models (semantic image synthesis "
+    "with an unconditional generator): pick one in the Model panel"
 )
 NO_LINES = (
-    "This ugen model has no edges or sketch mapper: train one into it "
-    "(app-train fit --family ugen --condition edges --init-from …) to draw lines"
+    "This ugen model has no edges, sketch or depth mapper: train one into it "
+    "(app-train fit --family ugen --condition edges|depth --init-from …) to draw lines or depth"
 )
 
 
@@ -88,6 +92,14 @@ class UgenActions(QObject):
         self.line_tools.clear_requested.connect(self.clear_lines)
         self.line_tools.import_requested.connect(lambda: self.import_lines())
         self.line_tools.photo_requested.connect(lambda: self.lines_from_photo())
+        self.depth = DepthPage(window)
+
+        # The second tab shows the layer the mode reads: the line drawing or the depth map.
+        self.drawing = QStackedWidget()
+        self.line_page = _page(self.line_tools, self.line_canvas)
+        self.depth_page = _page(self.depth.tools, self.depth.canvas)
+        self.drawing.addWidget(self.line_page)
+        self.drawing.addWidget(self.depth_page)
 
         self.proxy_view = ProxyView(window.view_state)
         self.proxy_view.handler = self.brush
@@ -99,7 +111,7 @@ class UgenActions(QObject):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(window.canvas, "Label map")
-        self.tabs.addTab(_page(self.line_tools, self.line_canvas), "Lines")
+        self.tabs.addTab(self.drawing, "Lines")
         self.tabs.addTab(_page(self.palette, self.proxy_view), "Proxy mask")
         self.tabs.currentChanged.connect(self._tab_changed)
 
@@ -134,26 +146,26 @@ class UgenActions(QObject):
 
     @property
     def modes(self) -> tuple[str, ...]:
-        """The conditions the model reads that the studio can paint, in the switch's order (a
-        depth mapper is driven from app-train for now: the studio has no depth canvas yet)."""
+        """The conditions the model reads that the studio can paint, in the switch's order."""
         return tuple(m for m in self.synth.conditions if m in MODES) if self.synth is not None else ()
 
     def model_changed(self, synth: AnySynthesizer | None) -> None:
         """The switch lists the model's modes; the ugen tabs work for ugen only, else say why."""
         self.synth = synth if isinstance(synth, UgenSynthesizer) else None
+        self.depth.set_model(self.synth)
         modes, on = self.modes, self.synth is not None
-        lines = any(m in LINE_MODES for m in modes)
+        drawn = any(m in IMAGE_MODES for m in modes)
         self.mode.blockSignals(True)
         self.mode.clear()
         for mode in modes or (LABELS,):
             self.mode.addItem(TITLES[mode], mode)
         self.mode.blockSignals(False)
         self.mode.setEnabled(len(modes) > 1)
-        tip = "What drives the image: the label map or a line drawing (the model's mappers)"
+        tip = "What drives the image: the label map, a line drawing or a depth map (the model's mappers)"
         self.mode.setToolTip(tip if len(modes) > 1 else NO_LINES if on else NOT_UGEN)
         self.mode_label.setToolTip(self.mode.toolTip())
-        self.tabs.setTabEnabled(LINES_TAB, lines)
-        self.tabs.setTabToolTip(LINES_TAB, "" if lines else NO_LINES if on else NOT_UGEN)
+        self.tabs.setTabEnabled(LINES_TAB, drawn)
+        self.tabs.setTabToolTip(LINES_TAB, "" if drawn else NO_LINES if on else NOT_UGEN)
         self.tabs.setTabEnabled(PROXY_TAB, on)
         self.tabs.setTabToolTip(
             PROXY_TAB, "The proxy mask of the image: see and edit the layout ugen renders" if on else NOT_UGEN
@@ -171,6 +183,11 @@ class UgenActions(QObject):
         self._show_mode(self.w.doc.conditions.mode)
         self.show_proxy()
 
+    def cancel_strokes(self) -> None:
+        """Escape: drop a pen, depth or proxy-mask stroke in progress (no undo step)."""
+        for handler in (self.pen, self.depth.brush, self.brush):
+            handler.cancel()
+
     # ------------------------------------------------------------------ the condition
     def set_mode(self, mode: str) -> bool:
         """Let ``mode`` drive the image (one undo step); its page comes to the front."""
@@ -184,8 +201,12 @@ class UgenActions(QObject):
         index = self.mode.findData(mode)
         if index >= 0:
             self.mode.setCurrentIndex(index)
-        drawing = mode in LINE_MODES
-        self.tabs.setTabText(LINES_TAB, TITLES[mode] if drawing else "Lines")
+        drawing = mode in IMAGE_MODES
+        # In labels mode the tab keeps a page the model can use: lines first, else depth.
+        lines = mode in LINE_MODES or (not drawing and any(m in LINE_MODES for m in self.modes))
+        depth = mode == DEPTH or (not drawing and not lines and DEPTH in self.modes)
+        self.drawing.setCurrentWidget(self.depth_page if depth else self.line_page)
+        self.tabs.setTabText(LINES_TAB, TITLES[mode] if drawing else "Depth" if depth else "Lines")
         self.line_tools.set_mode(mode)
         if self.synth is not None and self.tabs.currentIndex() != PROXY_TAB:
             self.tabs.setCurrentIndex(LINES_TAB if drawing else LABEL_TAB)

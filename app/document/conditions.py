@@ -1,16 +1,23 @@
-"""ugen's inputs beside the label map: the condition mode, the line drawing, an edited
-proxy mask, and a style w taken from a photo.
+"""ugen's inputs beside the label map: the condition mode, the line drawing, the depth map,
+an edited proxy mask, and a style w taken from a photo.
 
-A ugen model (Chae et al. 2023) turns one condition into a proxy mask — the label map, or
-a line drawing through its edges or sketch mapper — and a painter may also edit that mask
-directly (the paper's free-form manipulation). The three live here, beside the Document,
-and every change is one step on the document's own undo stack, so Ctrl+Z walks back
-through label strokes, pen strokes and mask edits in the order they were made.
+A ugen model (Chae et al. 2023) turns one condition into a proxy mask — the label map, a
+line drawing through its edges or sketch mapper, or a depth map through its depth mapper —
+and a painter may also edit that mask directly (the paper's free-form manipulation). They
+live here, beside the Document, and every change is one step on the document's own undo
+stack, so Ctrl+Z walks back through label strokes, pen and depth strokes and mask edits in
+the order they were made.
+
+The line drawing and the depth map are two *layers* (``lines``: H×W bool, True = line;
+``depth``: H×W uint16, 0 = nearest, 65535 = far and sky, the 16-bit file convention of
+:mod:`engine.depth_image`, so a project stores it exactly). Both share one stroke,
+undo and replace machinery; only what a stroke does to a pixel differs.
 
 An edited proxy mask overrides the condition until the painter returns to the map: a
 stroke on the layer that drives the image (the label map in labels mode, the drawing in
-edges or sketch mode), a mode switch or "Back to the map" drops it, in the same undo step.
-While such a stroke is live, the stroke drives the image (:meth:`ConditionLayers.request_proxy`).
+edges or sketch mode, the depth map in depth mode), a mode switch or "Back to the map"
+drops it, in the same undo step. While such a stroke is live, the stroke drives the image
+(:meth:`ConditionLayers.request_proxy`).
 
 A style w (a photo inverted into the generator) stands in for the noise field's z until
 the painter re-rolls: a new z asks for a new look, so any change of the noise drops the w
@@ -23,31 +30,51 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.document.modes import LABELS, LINE_MODES, MODES
+from app.document.depth_map import as_float, blank_depth, mixed
+from app.document.modes import DEPTH_LAYER, LABELS, LINE_MODES, LINES_LAYER, MODES, layer_of
 from app.document.patches import BBox, MapPatch, union
+from engine.depth_image import depth_to_uint16
 from engine.errors import InputError
 
+LAYERS = (LINES_LAYER, DEPTH_LAYER)
+LAYER_TITLES = {LINES_LAYER: "drawing", DEPTH_LAYER: "depth map"}
 
-class _LinesCommand(QUndoCommand):
-    def __init__(self, layers: ConditionLayers, text: str, patch: MapPatch, applied: bool) -> None:
+
+@dataclass
+class _Stroke:
+    """A live pen or depth stroke: the layer it paints and what it looked like before."""
+
+    layer: str
+    before: np.ndarray
+    box: BBox | None = None  # what it changed so far
+    # Depth only: the strongest cover the brush gave each pixel in this stroke, so a soft
+    # edge stays soft however often the stroke passes over it (no build-up).
+    cover: np.ndarray | None = None
+
+
+class _LayerCommand(QUndoCommand):
+    def __init__(
+        self, layers: ConditionLayers, layer: str, text: str, patch: MapPatch, applied: bool
+    ) -> None:
         super().__init__(text)
-        self.layers, self.patch = layers, patch
+        self.layers, self.layer, self.patch = layers, layer, patch
         self._skip_redo = applied  # a stroke already happened live
 
     def redo(self) -> None:
         if self._skip_redo:
             self._skip_redo = False
             return
-        self.layers._patch_lines(self.patch, forward=True)
+        self.layers._patch_layer(self.layer, self.patch, forward=True)
 
     def undo(self) -> None:
-        self.layers._patch_lines(self.patch, forward=False)
+        self.layers._patch_layer(self.layer, self.patch, forward=False)
 
 
 class _SwapCommand(QUndoCommand):
@@ -67,6 +94,7 @@ class _SwapCommand(QUndoCommand):
 
 class ConditionLayers(QObject):
     lines_changed = Signal(object)  # BBox of changed line pixels
+    depth_changed = Signal(object)  # BBox of changed depth pixels
     proxy_changed = Signal()  # the edited proxy mask changed, appeared or was dropped
     mode_changed = Signal(str)
     style_changed = Signal()  # a style w was set or dropped
@@ -76,10 +104,10 @@ class ConditionLayers(QObject):
         self.stack = stack
         self.mode = LABELS
         self.lines = np.zeros(size, bool)  # True = line
+        self.depth = blank_depth(size)  # uint16, 0 = nearest, 65535 = far and sky
         self.proxy: np.ndarray | None = None  # r×r cluster ids the painter edited, else None
         self.style_w: np.ndarray | None = None  # (w_dim,) float32 in place of z, else None
-        self._lines_before: np.ndarray | None = None  # a live pen stroke's starting drawing
-        self._lines_box: BBox | None = None
+        self._stroke: _Stroke | None = None  # a live pen or depth stroke
         # A live mask stroke's start: the edited mask before it (or None) and the mask it began from.
         self._proxy_before: tuple[np.ndarray | None, np.ndarray] | None = None
 
@@ -89,40 +117,62 @@ class ConditionLayers(QObject):
         *,
         mode: str = LABELS,
         lines: np.ndarray | None = None,
+        depth: np.ndarray | None = None,
         proxy: np.ndarray | None = None,
         style_w: np.ndarray | None = None,
     ) -> None:
-        """New content (open, new, resize); the caller clears the undo stack."""
-        self._lines_before = self._lines_box = self._proxy_before = None
+        """New content (open, new, resize); the caller clears the undo stack. ``depth`` is
+        uint16 (None: the blank ground plane)."""
+        self._stroke = self._proxy_before = None
         self.mode = mode if mode in MODES else LABELS
         self.lines = np.zeros(size, bool) if lines is None else lines.astype(bool)
+        self.depth = blank_depth(size) if depth is None else depth.astype(np.uint16)
         self.proxy = None if proxy is None else proxy.astype(np.int32)
         self.style_w = None if style_w is None else np.asarray(style_w, np.float32).copy()
 
     @property
     def editing(self) -> bool:
-        """A pen stroke or a mask stroke is in progress."""
-        return self._lines_before is not None or self._proxy_before is not None
+        """A pen, depth or mask stroke is in progress."""
+        return self._stroke is not None or self._proxy_before is not None
+
+    @property
+    def driving_layer(self) -> str:
+        """What the mode reads: "labels" (the Document's map), "lines" or "depth"."""
+        return layer_of(self.mode)
 
     @property
     def drives_lines(self) -> bool:
         return self.mode in LINE_MODES
 
+    def layer(self, name: str) -> np.ndarray:
+        """The "lines" or "depth" layer itself (edited in place by strokes)."""
+        if name not in LAYERS:
+            raise ValueError(f"no condition layer {name!r}; the layers are {LAYERS}")
+        return self.lines if name == LINES_LAYER else self.depth
+
+    @property
+    def depth_is_blank(self) -> bool:
+        """The depth map is the blank ground plane (a project need not store it)."""
+        return np.array_equal(self.depth, blank_depth(self.depth.shape))
+
+    def depth_map(self) -> np.ndarray:
+        """The depth map as a depth mapper reads it: H×W float32 in [0, 1], 0 = nearest."""
+        return as_float(self.depth)
+
     def request_proxy(self, labels_editing: bool) -> np.ndarray | None:
         """The edited mask a new image should follow (a copy), or None when the condition
         should: also while a stroke on the driving layer is live, which will drop the mask."""
-        live_map = (labels_editing and not self.drives_lines) or (
-            self._lines_before is not None and self.drives_lines
-        )
+        driving = self.driving_layer
+        live = self._stroke is not None and self._stroke.layer == driving
+        live_map = (labels_editing and driving == LABELS) or live
         return None if self.proxy is None or live_map else self.proxy.copy()
 
     # ------------------------------------------------------------------ undo steps
     @contextmanager
     def returning_to_map(self, text: str, layer: str) -> Iterator[None]:
-        """Push the commands made inside as one undo step ``text``; when ``layer`` ("labels"
-        or "lines") drives the image, an edited proxy mask is dropped in the same step."""
-        drives = (layer == LABELS) != self.drives_lines
-        if self.proxy is None or not drives:
+        """Push the commands made inside as one undo step ``text``; when ``layer`` ("labels",
+        "lines" or "depth") drives the image, an edited proxy mask is dropped in the same step."""
+        if self.proxy is None or layer != self.driving_layer:
             yield
             return
         self.stack.beginMacro(text)
@@ -149,7 +199,7 @@ class ConditionLayers(QObject):
     def forget_model_inputs(self) -> None:
         """Another model: an edited mask and a style w were the last model's cluster ids and
         latent, meaningless to this one. Dropped without an undo step (the model changed,
-        not the painting); the condition mode and the drawing stay."""
+        not the painting); the condition mode, the drawing and the depth map stay."""
         self.cancel_proxy()
         if self.proxy is not None:
             self._put_proxy(None)
@@ -162,59 +212,95 @@ class ConditionLayers(QObject):
         if mode in MODES and mode != self.mode:
             self._put_mode(mode)
 
-    # ------------------------------------------------------------------ the line drawing
-    def begin_lines(self) -> None:
-        if self._lines_before is None:
-            self._lines_before, self._lines_box = self.lines.copy(), None
+    # ------------------------------------------------------------------ the drawing and the depth map
+    def begin_stroke(self, layer: str) -> None:
+        """Start a stroke on ``layer``: the paint calls until :meth:`end_stroke` are one step."""
+        self.layer(layer)  # an unknown layer is refused before anything starts
+        if self._stroke is not None and self._stroke.layer != layer:
+            self.cancel_stroke()  # one stroke at a time; a pointer never paints two layers
+        if self._stroke is None:
+            self._stroke = _Stroke(layer, self.layer(layer).copy())
+
+    def _painted(self, box: BBox) -> None:
+        stroke = self._stroke
+        assert stroke is not None
+        stroke.box = union(stroke.box, box)
+        self._emit(stroke.layer, box)
 
     def draw(self, box: BBox, mask: np.ndarray, on: bool) -> None:
         """Set (pen) or clear (eraser) the lines where the local ``mask`` of ``box`` is true."""
-        self.begin_lines()
+        self.begin_stroke(LINES_LAYER)
         y0, x0, y1, x1 = box
         self.lines[y0:y1, x0:x1][mask] = on
-        self._lines_box = union(self._lines_box, box)
-        self.lines_changed.emit(box)
+        self._painted(box)
 
-    def end_lines(self, text: str) -> bool:
-        """Close a pen stroke as one undo step; False when it changed nothing."""
-        before, box = self._lines_before, self._lines_box
-        self._lines_before = self._lines_box = None
-        if before is None or box is None:
+    def paint_depth(self, box: BBox, cover: np.ndarray, value: int) -> None:
+        """Move the depth inside ``box`` toward ``value`` (uint16, 0 = nearest) by ``cover``
+        (float32 in [0, 1], shaped like ``box``; 1 = all the way, as a hard brush does)."""
+        self.begin_stroke(DEPTH_LAYER)
+        stroke = self._stroke
+        assert stroke is not None
+        if stroke.cover is None:
+            stroke.cover = np.zeros(self.depth.shape, np.float32)
+        y0, x0, y1, x1 = box
+        held = stroke.cover[y0:y1, x0:x1]
+        np.maximum(held, cover, out=held)
+        self.depth[y0:y1, x0:x1] = mixed(stroke.before[y0:y1, x0:x1], held, value)
+        self._painted(box)
+
+    def end_stroke(self, text: str) -> bool:
+        """Close a pen or depth stroke as one undo step; False when it changed nothing."""
+        stroke, self._stroke = self._stroke, None
+        if stroke is None or stroke.box is None:
             return False
-        patch = MapPatch.between(before, self.lines, box)
+        patch = MapPatch.between(stroke.before, self.layer(stroke.layer), stroke.box)
         if patch is None:
             return False
-        with self.returning_to_map(text, "lines"):
-            self.stack.push(_LinesCommand(self, text, patch, applied=True))
+        with self.returning_to_map(text, stroke.layer):
+            self.stack.push(_LayerCommand(self, stroke.layer, text, patch, applied=True))
         return True
 
-    def cancel_lines(self) -> None:
-        before, box = self._lines_before, self._lines_box
-        self._lines_before = self._lines_box = None
-        if before is not None and box is not None:
-            self.lines[...] = before
-            self.lines_changed.emit(box)
+    def cancel_stroke(self) -> None:
+        stroke, self._stroke = self._stroke, None
+        if stroke is not None and stroke.box is not None:
+            self.layer(stroke.layer)[...] = stroke.before
+            self._emit(stroke.layer, stroke.box)
+
+    def set_layer(self, layer: str, values: np.ndarray, text: str) -> bool:
+        """Replace the whole drawing or depth map (import, from a photo, clear) as one undo
+        step; ``values`` in the layer's own type (bool lines, uint16 depth)."""
+        current = self.layer(layer)
+        if values.shape != current.shape:
+            h, w = current.shape
+            what = LAYER_TITLES[layer]
+            raise InputError(
+                f"the {what} is {values.shape[1]}×{values.shape[0]}, the canvas {w}×{h}",
+                fix=f"make the {what} the canvas' size",
+            )
+        if layer == DEPTH_LAYER and values.dtype != np.uint16:
+            raise ValueError(f"a depth map is stored as uint16 (0 = nearest), got {values.dtype}")
+        self.cancel_stroke()
+        patch = MapPatch.between(current, values.astype(current.dtype, copy=False))
+        if patch is None:
+            return False
+        with self.returning_to_map(text, layer):
+            self.stack.push(_LayerCommand(self, layer, text, patch, applied=False))
+        return True
 
     def set_lines(self, lines: np.ndarray, text: str) -> bool:
-        """Replace the whole drawing (import, from a photo, clear) as one undo step."""
-        if lines.shape != self.lines.shape:
-            h, w = self.lines.shape
-            raise InputError(
-                f"the drawing is {lines.shape[1]}×{lines.shape[0]}, the canvas {w}×{h}",
-                fix="make the drawing the canvas' size",
-            )
-        self.cancel_lines()
-        patch = MapPatch.between(self.lines, lines.astype(bool))
-        if patch is None:
-            return False
-        with self.returning_to_map(text, "lines"):
-            self.stack.push(_LinesCommand(self, text, patch, applied=False))
-        return True
+        return self.set_layer(LINES_LAYER, lines.astype(bool), text)
 
-    def _patch_lines(self, patch: MapPatch, forward: bool) -> None:
-        self.cancel_lines()
-        patch.apply(self.lines, forward)
-        self.lines_changed.emit(patch.bbox)
+    def set_depth(self, depth: np.ndarray, text: str) -> bool:
+        """The whole depth map from float [0, 1] (0 = nearest), one undo step."""
+        return self.set_layer(DEPTH_LAYER, depth_to_uint16(depth), text)
+
+    def _patch_layer(self, layer: str, patch: MapPatch, forward: bool) -> None:
+        self.cancel_stroke()
+        patch.apply(self.layer(layer), forward)
+        self._emit(layer, patch.bbox)
+
+    def _emit(self, layer: str, box: BBox) -> None:
+        (self.lines_changed if layer == LINES_LAYER else self.depth_changed).emit(box)
 
     # ------------------------------------------------------------------ the proxy mask
     def begin_proxy(self, base: np.ndarray) -> None:

@@ -1,6 +1,6 @@
 """The painting document: scene, noise, locks, guidance choices and model, with an undo history.
 
-ugen's condition (mode, line drawing, edited proxy mask) lives beside it in ``conditions``
+ugen's condition (mode, line drawing, depth map, edited proxy mask) lives beside it in ``conditions``
 (:mod:`app.document.conditions`), on the same undo stack.
 
 Everything a user can change goes through here, so that every change is one undo step,
@@ -319,11 +319,12 @@ class Document(QObject):
         guidance: Choices = (),
         condition: str = LABELS,
         lines: np.ndarray | None = None,
+        depth: np.ndarray | None = None,
         proxy: np.ndarray | None = None,
         style_w: np.ndarray | None = None,
     ) -> None:
         """Load new content (open, new, resize): clears history and rebuilds views.
-        ``condition``, ``lines``, ``proxy`` and ``style_w``: ugen's (see ConditionLayers)."""
+        ``condition``, ``lines``, ``depth``, ``proxy`` and ``style_w``: ugen's (see ConditionLayers)."""
         if noise.size != scene.size:
             raise InputError("noise and scene sizes differ", fix="the project file is damaged")
         self.cancel_edit()
@@ -335,7 +336,9 @@ class Document(QObject):
         self.model_name = model if model is not None else self.model_name
         self.underlay = underlay
         self.undo_stack.clear()
-        self.conditions.reset(scene.size, mode=condition, lines=lines, proxy=proxy, style_w=style_w)
+        self.conditions.reset(
+            scene.size, mode=condition, lines=lines, depth=depth, proxy=proxy, style_w=style_w
+        )
         self.path = path
         self.reset.emit()
         self.path_changed.emit(path)

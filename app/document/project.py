@@ -6,7 +6,7 @@ Layout (version 1)::
                       description (NoiseField.to_state), exemplar references, settings,
                       optional "guidance": the retrieved segment chosen per region (RESAIL;
                       engine.retrieval.choices_to_json: class, box, packed mask, row, pinned),
-                      optional "condition": what drives a ugen model ("edges" or "sketch";
+                      optional "condition": what drives a ugen model ("edges", "sketch" or "depth";
                       absent: the label map), optional "style_w": the w a ugen model paints
                       with instead of the noise's z (a photo's style; a list of floats)
     labels.png        16-bit grey class ids
@@ -20,6 +20,8 @@ Layout (version 1)::
     render.png        optional: the last output image (RGB)
     underlay.png      optional: the photo a painting was segmented from, shown under it (RGB)
     lines.png         optional: ugen's line drawing (1-bit, white = line), absent when empty
+    depth.png         optional: ugen's depth map (16-bit grey, 0 = nearest, 65535 = far and
+                      sky, as engine.depth_image writes), absent when blank (the ground plane)
     proxy.png         optional: a proxy mask the painter edited (16-bit grey cluster ids, r×r)
     exemplars/…       optional: exemplar images that references point to with "file"
 
@@ -69,6 +71,7 @@ RENDER_PNG = "render.png"
 EXEMPLARS_DIR = "exemplars/"
 UNDERLAY_PNG = "underlay.png"
 LINES_PNG = "lines.png"
+DEPTH_PNG = "depth.png"
 PROXY_PNG = "proxy.png"
 
 _DAMAGED = "the file is damaged; open its autosave (if offered) or an earlier copy"
@@ -92,6 +95,7 @@ class ProjectState:
     guidance: Choices = ()  # RESAIL: retrieved segments chosen per region
     condition: str = LABELS  # ugen: which condition drives the image
     lines: np.ndarray | None = None  # ugen: H×W bool line drawing (None: empty)
+    depth: np.ndarray | None = None  # ugen: H×W uint16 depth map, 0 = nearest (None: blank)
     proxy: np.ndarray | None = None  # ugen: r×r cluster ids edited by hand (None: not edited)
     style_w: np.ndarray | None = None  # ugen: (w_dim,) float32 in place of z (None: z rules)
 
@@ -129,6 +133,7 @@ def state_of(
         guidance=doc.guidance,  # immutable
         condition=doc.conditions.mode,
         lines=doc.conditions.lines.copy() if doc.conditions.lines.any() else None,
+        depth=None if doc.conditions.depth_is_blank else doc.conditions.depth.copy(),
         proxy=None if doc.conditions.proxy is None else doc.conditions.proxy.copy(),
         style_w=None if doc.conditions.style_w is None else doc.conditions.style_w.copy(),
     )
@@ -153,6 +158,7 @@ def apply_to(doc: Document, state: ProjectState, path: Path | str | None) -> Non
         guidance=state.guidance,
         condition=state.condition,
         lines=None if state.lines is None else state.lines.copy(),
+        depth=None if state.depth is None else state.depth.copy(),
         proxy=None if state.proxy is None else state.proxy.copy(),
         style_w=None if state.style_w is None else state.style_w.copy(),
     )
@@ -235,6 +241,10 @@ def _encode(state: ProjectState, render: np.ndarray | None, p: Path) -> dict[str
         if state.lines.shape != (h, w):
             raise ValueError(f"line drawing is {state.lines.shape}, scene is {(h, w)}")
         members[LINES_PNG] = (pngmaps.encode_mask(state.lines), False)
+    if state.depth is not None:
+        if state.depth.shape != (h, w):
+            raise ValueError(f"depth map is {state.depth.shape}, scene is {(h, w)}")
+        members[DEPTH_PNG] = (pngmaps.encode_ids16(state.depth, "depth map"), False)
     if state.proxy is not None:
         members[PROXY_PNG] = (pngmaps.encode_ids16(state.proxy, "proxy mask"), False)
     for name, data in files.items():
@@ -311,6 +321,10 @@ def load_project(path: Path | str) -> ProjectState:
         if LINES_PNG in zf.namelist():
             drawing = pngmaps.decode_mask(_member(zf, LINES_PNG, p), LINES_PNG, p)
             lines = _sized(drawing, LINES_PNG, h, w, p).astype(bool)
+        depth = None
+        if DEPTH_PNG in zf.namelist():
+            values = pngmaps.decode_ids(_member(zf, DEPTH_PNG, p), DEPTH_PNG, p)
+            depth = _sized(values, DEPTH_PNG, h, w, p).astype(np.uint16)  # checks 0..65535
         proxy = None
         if PROXY_PNG in zf.namelist():
             proxy = pngmaps.decode_ids(_member(zf, PROXY_PNG, p), PROXY_PNG, p).astype(np.int32)
@@ -342,6 +356,7 @@ def load_project(path: Path | str) -> ProjectState:
         guidance=guidance,
         condition=meta["condition"],
         lines=lines,
+        depth=depth,
         proxy=proxy,
         style_w=meta.get("style_w"),
     )

@@ -83,15 +83,12 @@ class Tool:
         return (iy, ix) if 0 <= iy < h and 0 <= ix < w else None
 
 
-def stamp_segment(
-    size: tuple[int, int], p0: tuple[float, float], p1: tuple[float, float], diameter: int
+def segment_dist2(
+    size: tuple[int, int], p0: tuple[float, float], p1: tuple[float, float], diameter: float
 ) -> tuple[BBox, np.ndarray] | None:
-    """A hard-edged round brush dragged from p0 to p1 (both (y, x)): (box, local mask) or None.
-
-    Label maps must stay crisp (one class per pixel), so no antialiasing: a pixel is in
-    when its centre lies within diameter/2 of the segment — a capsule, exact at any size
-    (OpenCV's thick lines round their width differently for short segments).
-    """
+    """The box of pixels a round brush of ``diameter`` dragged from p0 to p1 (both (y, x))
+    can reach, and the squared distance of each pixel centre in it to the segment (local,
+    float32); None when the box lies off the canvas."""
     h, w = size
     r = max(diameter, 1) / 2
     (ya, xa), (yb, xb) = p0, p1
@@ -120,9 +117,27 @@ def stamp_segment(
         else np.clip(((ys - ya) * dy + (xs - xa) * dx) / length2, 0, 1)
     )
     dist2 = (ys - (ya + t * dy)) ** 2 + (xs - (xa + t * dx)) ** 2
+    return box, dist2.astype(np.float32, copy=False)
+
+
+def stamp_segment(
+    size: tuple[int, int], p0: tuple[float, float], p1: tuple[float, float], diameter: int
+) -> tuple[BBox, np.ndarray] | None:
+    """A hard-edged round brush dragged from p0 to p1 (both (y, x)): (box, local mask) or None.
+
+    Label maps must stay crisp (one class per pixel), so no antialiasing: a pixel is in
+    when its centre lies within diameter/2 of the segment — a capsule, exact at any size
+    (OpenCV's thick lines round their width differently for short segments).
+    """
+    reach = segment_dist2(size, p0, p1, diameter)
+    if reach is None:
+        return None
+    box, dist2 = reach
+    y0, x0, y1, x1 = box
+    r = max(diameter, 1) / 2
     mask = dist2 <= r * r
     if diameter <= 1 and not mask.any():  # a 1-px brush always marks the pixel it is on
-        iy, ix = int(np.floor(yb)), int(np.floor(xb))
+        iy, ix = int(np.floor(p1[0])), int(np.floor(p1[1]))
         if y0 <= iy < y1 and x0 <= ix < x1:
             mask[iy - y0, ix - x0] = True
     return box, mask

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPainter
 
 from app.document.conditions import ConditionLayers
+from app.document.modes import LINES_LAYER
 from app.tools.base import StrokePointer, stamp_segment
 from app.tools.brushes import draw_brush_outline
 
@@ -26,14 +27,14 @@ class LinePen(StrokePointer):
 
     def begin(self, modifiers: Qt.KeyboardModifier) -> bool:
         self._erasing = self.erase or bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
-        self.layers().begin_lines()
+        self.layers().begin_stroke(LINES_LAYER)
         return True
 
     def end(self) -> None:
-        self.layers().end_lines("Erase lines" if self._erasing else "Draw lines")
+        self.layers().end_stroke("Erase lines" if self._erasing else "Draw lines")
 
     def abort(self) -> None:
-        self.layers().cancel_lines()
+        self.layers().cancel_stroke()
 
     def cursor_radius(self) -> float:
         return self.size / 2

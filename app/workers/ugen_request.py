@@ -1,14 +1,15 @@
 """What a ugen image is made from, beyond the label map and the noise: the condition.
 
-A ugen model reads one of three things (Chae et al. 2023): the label map, a line drawing
-through its edges or sketch mapper, or a proxy mask the painter edited directly (the
-paper's free-form manipulation). A request carries copies of the document's choice, so
-the worker never reads the document while the GUI edits it, and hands back the proxy mask
-of the image it made (``shown_proxy``): the proxy view shows the mask of the image on
-screen, never one of a later request still running. It also hands back the clusters'
-swatch colours: stored in the model's folder, or, for a folder without them, measured
-once (a few generator passes, on this thread rather than the GUI's) — only when the
-request asks for them (the Proxy mask tab is open), so they never hold back an image.
+A ugen model reads one of four things (Chae et al. 2023): the label map, a line drawing
+through its edges or sketch mapper, a depth map through its depth mapper, or a proxy mask
+the painter edited directly (the paper's free-form manipulation). A request carries copies
+of the document's choice, so the worker never reads the document while the GUI edits it,
+and hands back the proxy mask of the image it made (``shown_proxy``): the proxy view shows
+the mask of the image on screen, never one of a later request still running. It also
+hands back the clusters' swatch colours: stored in the model's folder, or, for a folder
+without them, measured once (a few generator passes, on this thread rather than the
+GUI's) — only when the request asks for them (the Proxy mask tab is open), so they never
+hold back an image.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from engine.inference.ugen_synth import UgenSynthesizer
 from engine.noise import NoiseField
 
 LABELS = "labels"
+TITLES = {"edges": "edge drawing", "sketch": "sketch", "depth": "depth map"}
 
 
 @dataclass
 class UgenRequest:
-    mode: str = LABELS  # "labels", "edges" or "sketch": which mapper makes the proxy mask
-    lines: np.ndarray | None = None  # H×W bool, 1 = line (edges and sketch modes)
+    mode: str = LABELS  # "labels", "edges", "sketch" or "depth": which mapper makes the proxy mask
+    # The condition image of the image modes: H×W bool lines (1 = line) for edges and sketch,
+    # H×W float32 depth in [0, 1] (0 = nearest) for depth.
+    image: np.ndarray | None = None
     proxy: np.ndarray | None = None  # r×r cluster ids edited by the painter: overrides the mode
     style_w: np.ndarray | None = None  # (w_dim,) a photo's style in place of the noise's z
     shown_proxy: np.ndarray | None = None  # filled by the worker: the mask of the image it made
@@ -39,7 +43,7 @@ class UgenRequest:
         """How error messages name the input that failed."""
         if self.proxy is not None:
             return "edited proxy mask"
-        return "canvas" if self.mode == LABELS else f"{self.mode} drawing"
+        return "canvas" if self.mode == LABELS else TITLES.get(self.mode, self.mode)
 
 
 def ugen_generate(synth: UgenSynthesizer) -> Generate:
@@ -52,8 +56,8 @@ def ugen_generate(synth: UgenSynthesizer) -> Generate:
         synth.set_style_w(ask.style_w, "the photo's style")
         if ask.proxy is not None:
             image = synth.generate_proxy(ask.proxy, noise, ask.source)
-        elif ask.mode != LABELS and ask.lines is not None:
-            image = synth.generate_lines(ask.mode, ask.lines, noise, ask.source)
+        elif ask.mode != LABELS and ask.image is not None:
+            image = synth.generate_condition(ask.mode, ask.image, noise, ask.source)
         else:
             image = synth.generate(labels, noise, ask.source)
         last = synth.last_proxy

@@ -295,3 +295,18 @@ def test_the_photo_underlay_travels_in_the_project(tmp_path: Path, label_set: La
     assert back.underlay is not None and np.array_equal(back.underlay, state.underlay)
     state.underlay = None
     assert load_project(save_project(tmp_path / "n.tessera", state)).underlay is None
+
+
+def test_a_depth_map_travels_exactly_and_a_damaged_one_is_named(tmp_path: Path, label_set: LabelSet) -> None:
+    state = make_state(label_set)
+    h, w = state.size
+    state.condition = "depth"
+    state.depth = np.random.default_rng(1).integers(0, 65536, (h, w)).astype(np.uint16)
+    saved = save_project(tmp_path / "d.tessera", state)
+    back = load_project(saved)
+    assert back.condition == "depth" and back.depth.dtype == np.uint16
+    assert np.array_equal(back.depth, state.depth)  # 16 bits: the depth the brush painted, exactly
+    small = _png(np.zeros((h, w - 1), np.uint16))
+    _expect_error(_rewrite(saved, tmp_path / "bad.tessera", replace={"depth.png": small}), "depth.png is")
+    state.depth = None
+    assert load_project(save_project(tmp_path / "n.tessera", state)).depth is None

@@ -367,16 +367,3 @@ def test_cancelling_the_inversion_keeps_the_look(qtbot, w, tmp_path: Path) -> No
     assert not w.styles.ugen_from_photo(_photo(tmp_path / "photo.png"), steps=5000)
     assert seen and w.doc.conditions.style_w is None and w.doc.undo_stack.count() == steps
     assert "cancelled" in w.statusBar().currentMessage()
-
-
-def test_a_model_with_a_depth_mapper_opens_with_the_modes_the_studio_paints(
-    qtbot, make_window, tmp_path: Path
-) -> None:
-    write_tiny_ugen(tmp_path, conditions=("labels", "edges", "depth"))
-    window = make_window(weights_folders=[tmp_path], model=tmp_path / "ugen")
-    assert window.synth.conditions == ("labels", "edges", "depth")
-    # No depth canvas yet: depth is painted from app-train, the switch lists what the studio draws.
-    assert window.ugen.modes == ("labels", "edges")
-    assert [window.ugen.mode.itemData(i) for i in range(window.ugen.mode.count())] == ["labels", "edges"]
-    assert settled_output(qtbot, window).shape == (SIDE, SIDE, 3)
-    window.close()
