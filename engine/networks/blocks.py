@@ -56,8 +56,15 @@ def resize_nearest(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
     ``nearest-exact`` is a different operation and changes the outputs noticeably.
     """
-    if tuple(x.shape[-2:]) == tuple(size):
+    h, w = x.shape[-2:]
+    if (h, w) == tuple(size):
         return x
+    if h % size[0] == 0 and w % size[1] == 0:
+        # An integer shrink picks every f-th pixel from the first (floor(dst · f) = dst · f):
+        # the same values as F.interpolate, which on CPU spends ~20 ms on a 4×77×128² label
+        # map whatever the output size — about a third of an OASIS training step at 128²,
+        # where every SPADE layer shrinks the full-size map.
+        return x[..., :: h // size[0], :: w // size[1]]
     return F.interpolate(x, size=size, mode="nearest")
 
 
