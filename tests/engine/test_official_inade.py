@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file
 
 from engine.checkpoints import load_weights
@@ -261,3 +262,25 @@ def test_import_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert load_weights(tmp_path / "w", family="inade", parts=("generator", "encoder")).spec.family == "inade"
     assert main([*args, "--out", str(tmp_path / "w2")]) == 2  # 256×256 does not fit this fc
     assert "latent grid" in capsys.readouterr().err
+
+
+def test_the_encoders_pooled_heads_equal_pooling_their_full_maps() -> None:
+    """The heads are pooled per instance before their weights apply (linearity); the same
+    numbers and gradients as pooling the full-resolution maps, an empty instance included."""
+    from engine.networks.inade import _instance_aware_conv, _instance_pooled_conv
+
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, 3, 12, 10, generator=gen, requires_grad=True)
+    weight = torch.randn(5, 3, 3, 3, generator=gen, requires_grad=True)
+    bias = torch.randn(5, generator=gen, requires_grad=True)
+    ids = torch.randint(0, 3, (2, 1, 12, 10), generator=gen)
+    instances = F.one_hot(ids[:, 0], 4).permute(0, 3, 1, 2).float()  # instance 3 is empty
+    ids = ids.float()
+    full = torch.einsum("bchw,bkhw->bkc", _instance_aware_conv(x, ids, weight, bias, 1), instances)
+    pooled = _instance_pooled_conv(x, ids, weight, bias, instances)
+    torch.testing.assert_close(pooled, full, atol=1e-4, rtol=1e-5)
+    assert torch.equal(pooled[:, 3], torch.zeros(2, 5))
+    grads_full = torch.autograd.grad(full.square().sum(), (x, weight, bias))
+    grads_pooled = torch.autograd.grad(pooled.square().sum(), (x, weight, bias))
+    for a, b in zip(grads_pooled, grads_full, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-4)
