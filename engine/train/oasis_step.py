@@ -105,9 +105,9 @@ class OasisTraining(GanTraining):
         init_official(self.g)
         init_official(self.d)
         if arch.discriminator.backbone == "efficientnet-lite0":
-            from engine.networks.pretrained import load_efficientnet_lite0
+            from engine.networks.pretrained import load_imagenet_trunk
 
-            self.d.load_backbone(load_efficientnet_lite0().to(device))
+            load_imagenet_trunk(self.d.backbone)
         self.ema = copy.deepcopy(self.g).eval().requires_grad_(False)
         self.G: nn.Module = self.g
         self.D: nn.Module = self.d

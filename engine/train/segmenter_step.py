@@ -18,10 +18,12 @@ from engine.networks.segmenter import Segmenter, SegmenterConfig
 from engine.registry import ModelSpec
 from engine.train.losses import class_balance_weights
 from engine.train.options import FitOptions
+from engine.train.single_net import SingleNetTraining
 from engine.train.visuals import grid_rows, to_uint8
 
 
-class SegmenterTraining:
+class SegmenterTraining(SingleNetTraining):
+    part = "segmenter"
     loss_names: ClassVar[list[str]] = ["loss_ce", "pixel_accuracy"]
 
     @staticmethod
@@ -49,40 +51,12 @@ class SegmenterTraining:
         torch.manual_seed(options.seed)
         self.net = Segmenter(spec.arch).to(device)
         self.model: nn.Module = self.net
-        groups: list[dict] = [{"params": list(self.net.parameters()), "lr": options.lr}]
-        if spec.arch.backbone == "efficientnet-lite0":
-            # Start from ImageNet (resume and --init-from overwrite it afterwards) and move
-            # the pretrained trunk ten times slower than the new decoder.
-            from engine.networks.pretrained import load_efficientnet_lite0
-
-            imagenet = load_efficientnet_lite0().state_dict()
-            trunk_keys = self.net.backbone.state_dict().keys()  # the classifier head is not in it
-            self.net.backbone.load_state_dict({k: imagenet[k] for k in trunk_keys})
-            trunk = {id(p) for p in self.net.backbone.parameters()}
-            groups = [
-                {"params": list(self.net.backbone.parameters()), "lr": options.lr / 10},
-                {"params": [p for p in self.net.parameters() if id(p) not in trunk], "lr": options.lr},
-            ]
-        self.opt = torch.optim.Adam(groups)
+        self._make_optimiser(
+            options.lr, self.net.backbone if spec.arch.backbone == "efficientnet-lite0" else None
+        )
         self.encoder = spec.encoder
         dc = self.encoder.dontcare_channel
         self.ignore = dc if dc is not None else -100
-
-    def wrap_ddp(self) -> None:
-        from torch.nn.parallel import DistributedDataParallel as DDP
-
-        ids = [self.device.index] if self.device.type == "cuda" else None
-        self.model = DDP(self.net, device_ids=ids)
-
-    def state_dict(self) -> dict:
-        return {"net": self.net.state_dict(), "opt": self.opt.state_dict()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.net.load_state_dict(state["net"])
-        self.opt.load_state_dict(state["opt"])
-
-    def load_weights(self, parts: dict[str, nn.Module]) -> None:
-        self.net.load_state_dict(parts["segmenter"].state_dict())
 
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)

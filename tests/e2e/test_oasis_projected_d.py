@@ -13,7 +13,7 @@ import torch
 from engine.checkpoints import load_weights
 from engine.networks.oasis import OasisDiscriminatorConfig, oasis_discriminator
 from engine.networks.oasis_projected import ProjectedOasisDiscriminator
-from engine.networks.pretrained import load_efficientnet_lite0
+from engine.networks.pretrained import load_efficientnet_lite0, load_imagenet_trunk
 from engine.train.cli import main
 from tests.helpers import make_folder_dataset
 
@@ -29,7 +29,7 @@ def _tiny() -> ProjectedOasisDiscriminator:
 
 def test_segments_at_full_resolution_with_a_frozen_trunk() -> None:
     d = _tiny()
-    d.load_backbone(load_efficientnet_lite0())
+    load_imagenet_trunk(d.backbone)
     imagenet = load_efficientnet_lite0().state_dict()
     assert torch.equal(d.backbone.state_dict()["_conv_stem.weight"], imagenet["_conv_stem.weight"])
     d.train().requires_grad_(False).requires_grad_(True)  # the G step's freeze and thaw
