@@ -9,7 +9,7 @@ Images enter at their own size (256² in the studio), scaled to [-1, 1].
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -27,10 +27,23 @@ class EffNetFeatures:
         self.batch = batch
 
     def __call__(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(images), self.batch):
-                chunk = np.stack(images[start : start + self.batch]).astype(np.float32)
-                x = torch.from_numpy(chunk).permute(0, 3, 1, 2) / 127.5 - 1.0
-                out.append(self.net.features(x, taps=False)["pooled"].double().numpy())
-        return np.concatenate(out) if out else np.zeros((0, POOLED_DIM))
+        return batched_features(
+            images, self.batch, POOLED_DIM, lambda x: self.net.features(x, taps=False)["pooled"]
+        )
+
+
+def batched_features(
+    images: Sequence[np.ndarray] | np.ndarray,
+    batch: int,
+    dim: int,
+    embed: Callable[[torch.Tensor], torch.Tensor],
+) -> np.ndarray:
+    """N uint8 RGB images → N×``dim`` float64 rows of ``embed`` ((B, 3, H, W) in [-1, 1] → (B, dim)),
+    ``batch`` images at a time, without gradients."""
+    out = []
+    with torch.no_grad():
+        for start in range(0, len(images), batch):
+            chunk = np.stack(images[start : start + batch]).astype(np.float32)
+            x = torch.from_numpy(chunk).permute(0, 3, 1, 2) / 127.5 - 1.0
+            out.append(embed(x).double().numpy())
+    return np.concatenate(out) if out else np.zeros((0, dim))

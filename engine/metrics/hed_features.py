@@ -22,6 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.metrics.effnet import batched_features
 from engine.networks.hed import Hed, load_hed
 
 SIDE = 128  # the images are measured at this size
@@ -52,12 +53,9 @@ class HedFeatures:
         self.batch = batch
 
     def __call__(self, images: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
-        out = []
-        with torch.no_grad():
-            for start in range(0, len(images), self.batch):
-                chunk = np.stack(images[start : start + self.batch]).astype(np.float32)
-                x = torch.from_numpy(chunk).permute(0, 3, 1, 2) / 127.5 - 1.0
-                if x.shape[-2:] != (SIDE, SIDE):
-                    x = F.interpolate(x, size=(SIDE, SIDE), mode="area")
-                out.append(vgg_pooled(self.net, x).double().numpy())
-        return np.concatenate(out) if out else np.zeros((0, DIM))
+        return batched_features(images, self.batch, DIM, self._embed)
+
+    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-2:] != (SIDE, SIDE):
+            x = F.interpolate(x, size=(SIDE, SIDE), mode="area")
+        return vgg_pooled(self.net, x)
