@@ -173,6 +173,12 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             " generated images' share of high-pass power on the frequency axes (where stripes live)"
             " to the real batch's (`--lambda-stripe`)"
         )
+    if options.get("lambda_spectrum"):
+        text += (
+            f"; **plus, beyond the papers,** a spectral loss ×{options['lambda_spectrum']} holding the"
+            " generated batch's high-pass power in eight frequency bands, on and off the frequency"
+            " axes, to the real batch's (`--lambda-spectrum`)"
+        )
     if spec.family == "oasis" and spec.arch.discriminator.backbone == "efficientnet-lite0":
         warm = options.get("d_warmup") or 0
         text += (

@@ -49,6 +49,7 @@ from engine.train.gan_losses import (
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
 from engine.train.seg_loss import segmentation_loss
+from engine.train.spectrum_loss import spectrum_loss
 from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
@@ -65,6 +66,7 @@ class InadeTraining(GanTraining):
         "loss_vgg",
         "loss_pair_l1",
         "loss_stripe",
+        "loss_spectrum",
         "loss_seg",
         "loss_d",
     ]
@@ -190,9 +192,12 @@ class InadeTraining(GanTraining):
                 loss_vgg = torch.zeros((), device=image.device)
             zero = torch.zeros((), device=image.device)
             loss_seg = self.seg_loss(fake, batch["labels"]) if self.seg_loss is not None else zero
-        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
+        # float32 FFTs, outside autocast
+        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)
+        loss_spectrum = spectrum_loss(fake, image, self.options.lambda_spectrum)
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_feat + loss_kld + loss_vgg + loss_pair + loss_stripe + loss_seg).backward()
+        total = loss_g + loss_feat + loss_kld + loss_vgg + loss_pair + loss_stripe + loss_spectrum + loss_seg
+        total.backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -213,6 +218,7 @@ class InadeTraining(GanTraining):
             "loss_vgg": loss_vgg.item(),
             "loss_pair_l1": loss_pair.item(),
             "loss_stripe": loss_stripe.item(),
+            "loss_spectrum": loss_spectrum.item(),
             "loss_seg": loss_seg.item(),
             "loss_d": loss_d.item(),
         }

@@ -44,6 +44,7 @@ from engine.train.losses import class_balance_weights, labelmix_loss, labelmix_m
 from engine.train.options import FitOptions
 from engine.train.sampling import step_generator
 from engine.train.seg_loss import segmentation_loss
+from engine.train.spectrum_loss import spectrum_loss
 from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
@@ -56,12 +57,14 @@ class OasisTraining(GanTraining):
         "loss_pair_l1",
         "loss_perceptual",
         "loss_stripe",
+        "loss_spectrum",
         "loss_seg",
         "loss_kl",
         "loss_d_real",
         "loss_d_fake",
         "loss_labelmix",
     ]
+    g_loss_names: ClassVar[list[str]] = loss_names[:-3]  # the rest are the discriminator's
 
     @staticmethod
     def build_arch(options: FitOptions, semantic_nc: int) -> OasisConfig:
@@ -219,13 +222,15 @@ class OasisTraining(GanTraining):
             loss_pair = self._pair_l1(fake[:paired].float(), image[:paired])
             loss_perc = self._perceptual(fake[:paired], image[:paired])
             loss_seg = self._seg(fake, labels)
-        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)  # float32 FFT, outside autocast
+        # float32 FFTs, outside autocast
+        loss_stripe = stripe_loss(fake, image, self.options.lambda_stripe)
+        loss_spectrum = spectrum_loss(fake, image, self.options.lambda_spectrum)
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_pair + loss_perc + loss_stripe + loss_seg + loss_kl).backward()
+        (loss_g + loss_pair + loss_perc + loss_stripe + loss_spectrum + loss_seg + loss_kl).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
-        losses = (loss_g, loss_pair, loss_perc, loss_stripe, loss_seg, loss_kl)
-        return {name: value.item() for name, value in zip(self.loss_names[:6], losses, strict=True)}
+        losses = (loss_g, loss_pair, loss_perc, loss_stripe, loss_spectrum, loss_seg, loss_kl)
+        return {name: value.item() for name, value in zip(self.g_loss_names, losses, strict=True)}
 
     def step(self, batch: dict[str, torch.Tensor], step: int, rank: int) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
@@ -259,7 +264,7 @@ class OasisTraining(GanTraining):
         if g_losses:  # the EMA follows G's steps (none in the discriminator's warm-up)
             ema_update(self.ema, self.g, ema_decay_at(step, self.options.ema_decay))
         return {
-            **{name: g_losses.get(name, 0.0) for name in self.loss_names[:6]},
+            **{name: g_losses.get(name, 0.0) for name in self.g_loss_names},
             "loss_d_real": loss_real.item(),
             "loss_d_fake": loss_fake.item(),
             "loss_labelmix": loss_lm.item(),

@@ -64,6 +64,9 @@ class FitOptions:
     # OASIS and INADE, beyond the papers: hold the generated images' share of high-pass
     # power on the frequency axes (stripes) to the real batch's (engine/train/stripe_loss.py).
     lambda_stripe: float = 0.0
+    # OASIS and INADE, beyond the papers: hold the generated batch's high-pass power, band by
+    # band, on and off the frequency axes, to the real batch's (engine/train/spectrum_loss.py).
+    lambda_spectrum: float = 0.0
     upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
     # segmenter, depth: unet (default) | efficientnet-lite0 (ImageNet start). oasis: the
     # discriminator's encoder — unet (the paper's) | efficientnet-lite0 (a frozen ImageNet
@@ -165,6 +168,8 @@ class FitOptions:
             raise InputError("must not be negative", source="--lambda-perceptual/--lambda-kl")
         if not 0 <= self.lambda_stripe < float("inf"):
             raise InputError("must be a finite number ≥ 0", source="--lambda-stripe")
+        if not 0 <= self.lambda_spectrum < float("inf"):
+            raise InputError("must be a finite number ≥ 0", source="--lambda-spectrum")
         if self.lambda_seg < 0:
             raise InputError("must not be negative", source="--lambda-seg", fix="use 0 (off) or e.g. 5")
         if not 0 <= self.retrieval_threshold < float("inf"):
@@ -189,6 +194,12 @@ class FitOptions:
         if self.lambda_stripe and self.family not in ("oasis", "inade"):
             raise InputError(
                 "only OASIS and INADE training have the stripe loss", source="--lambda-stripe", fix="drop it"
+            )
+        if self.lambda_spectrum and self.family not in ("oasis", "inade"):
+            raise InputError(
+                "only OASIS and INADE training have the spectrum loss",
+                source="--lambda-spectrum",
+                fix="drop it",
             )
         if self.style_encoder and self.family != "oasis":
             raise InputError(

@@ -59,20 +59,26 @@ def _blur(grey: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(x, k.view(1, 1, 1, -1))
 
 
-def axis_power(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B,) high-pass power on the frequency axes (|k| ≥ 3) and (B,) total high-pass power,
-    for (B, 3, H, W) images in [-1, 1]."""
+def highpass_power(images: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) FFT power of the metric's high-pass grey image (grey − its σ = 2 blur), for
+    (B, 3, H, W) images in [-1, 1]; in FFT order (index 0 = zero frequency)."""
     least = max(2 * MIN_FREQUENCY + 1, _kernel_size(SIGMA) // 2 + 1)  # the reflected border fits
     if min(images.shape[-2:]) < least:
-        raise ValueError(f"the stripe loss needs at least {least} pixels a side")
+        raise ValueError(f"the spectral losses need at least {least} pixels a side")
     x = images.float()
     luma = torch.tensor(_LUMA, device=x.device).view(1, 3, 1, 1)
     grey = (x * luma).sum(1, keepdim=True)
     high = (grey - _blur(grey, SIGMA))[:, 0]
-    power = torch.fft.fft2(high).abs().square()
-    h, w = high.shape[-2:]
-    ky = torch.fft.fftfreq(h, device=x.device).abs() * h
-    kx = torch.fft.fftfreq(w, device=x.device).abs() * w
+    return torch.fft.fft2(high).abs().square()
+
+
+def axis_power(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B,) high-pass power on the frequency axes (|k| ≥ 3) and (B,) total high-pass power,
+    for (B, 3, H, W) images in [-1, 1]."""
+    power = highpass_power(images)
+    h, w = power.shape[-2:]
+    ky = torch.fft.fftfreq(h, device=power.device).abs() * h
+    kx = torch.fft.fftfreq(w, device=power.device).abs() * w
     on_axes = power[:, ky >= MIN_FREQUENCY, 0].sum(-1) + power[:, 0, kx >= MIN_FREQUENCY].sum(-1)
     return on_axes, power.sum((-2, -1))
 

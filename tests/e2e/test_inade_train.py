@@ -59,7 +59,7 @@ def test_inade_fit_resume_export_init_from(tmp_path: Path) -> None:
     args += ["--log-every", "1", "--sample-every", "3", "--ckpt-every", "3", "--ema-bn-batches", "1"]
     assert main(args) == 0
     header, *rows = (run / "log.csv").read_text().splitlines()
-    losses = "loss_g,loss_feat,loss_kld,loss_vgg,loss_pair_l1,loss_stripe,loss_seg,loss_d"
+    losses = "loss_g,loss_feat,loss_kld,loss_vgg,loss_pair_l1,loss_stripe,loss_spectrum,loss_seg,loss_d"
     assert header == "step,elapsed_s,images_per_s," + losses
     assert len(rows) == 3 and all(np.isfinite(float(v)) for v in rows[-1].split(",")[3:])
     assert list((run / "samples").glob("*.png"))
