@@ -276,6 +276,16 @@ def markdown_report(report: dict, picture: str | None) -> str:
             "↓",
         ),
         (
+            "axis power ratio (high-pass power on the frequency axes / real's: stripes; 1 = as real)",
+            report.get("axis_power_ratio"),
+            "→ 1",
+        ),
+        (
+            "detail ratio (high-pass power off the axes / real's: fine texture; 1 = as real)",
+            report.get("detail_ratio"),
+            "→ 1",
+        ),
+        (
             f"colour ΔE to the nearest rendered style (real images: {report.get('colour_delta_e_real')})",
             report.get("colour_delta_e"),
             "↓",

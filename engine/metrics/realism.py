@@ -4,7 +4,9 @@ Collected alongside ``app-train eval``'s other measures, one (real, generated) p
 time:
 
 * **stripe ratio**: mean axis share of the generated images over the real ones'
-  (:mod:`engine.metrics.stripes`); 1 is as axis-aligned as the real images;
+  (:mod:`engine.metrics.stripes`); 1 is as axis-aligned as the real images; split into
+  the **axis power ratio** (stripes: high-pass power on the frequency axes, generated over
+  real) and the **detail ratio** (fine texture: the same off the axes);
 * **FED**: Fréchet distance between EfficientNet-Lite0 pooled features (ImageNet-trained,
   installed offline) of real and generated images — the realism number closest to FID;
 * **FHD**: the same in HED's VGG16 features (:mod:`engine.metrics.hed_features`), a judge
@@ -30,7 +32,7 @@ import numpy as np
 from engine.errors import TesseraError
 from engine.metrics.colour import ColourReferences
 from engine.metrics.distributions import frechet_distance
-from engine.metrics.stripes import axis_share, share_ratio
+from engine.metrics.stripes import axis_powers, axis_share, power_ratio, share_ratio
 
 _SEED = re.compile(r"land_(\d+)$")
 
@@ -67,6 +69,8 @@ class RealismStats:
         self.colour_maps = colour_maps
         self.share_real: list[float] = []
         self.share_fake: list[float] = []
+        self.powers_real: list[tuple[float, float]] = []  # (on the axes, off them) per image
+        self.powers_fake: list[tuple[float, float]] = []
         self.de_real: list[float] = []
         self.de_fake: list[float] = []
         self.feat_real: list[np.ndarray] = []
@@ -104,6 +108,8 @@ class RealismStats:
     ) -> None:
         self.share_real.append(axis_share(real))
         self.share_fake.append(axis_share(fake))
+        self.powers_real.append(axis_powers(real))
+        self.powers_fake.append(axis_powers(fake))
         if self.effnet is not None:
             f = self.effnet([real, fake])
             self.feat_real.append(f[0])
@@ -134,6 +140,7 @@ class RealismStats:
             "stripe_ratio": _ratio(self.share_fake, self.share_real),
             "stripe_share_real": _mean(self.share_real, 5),
             "stripe_share_generated": _mean(self.share_fake, 5),
+            **_power_ratios(self.powers_fake, self.powers_real),
             "fed": fed,
             "fed_note": note,
             "fhd": fhd,
@@ -169,6 +176,15 @@ def painted_scenes(
         "painted_maps": len(scenes),
         "painted_stripe_ratio": _ratio(share_fake, share_real),
         "painted_colour_delta_e": _mean(de, 2),
+    }
+
+
+def _power_ratios(fake: list[tuple[float, float]], real: list[tuple[float, float]]) -> dict:
+    if not fake or not real:
+        return {"axis_power_ratio": None, "detail_ratio": None}
+    return {
+        "axis_power_ratio": round(power_ratio([f[0] for f in fake], [r[0] for r in real]), 3),
+        "detail_ratio": round(power_ratio([f[1] for f in fake], [r[1] for r in real]), 3),
     }
 
 

@@ -12,6 +12,12 @@ No window: the high-pass image has no large jump where the FFT wraps around, and
 window would smear a stripe's energy off its axis (a Hann window keeps only 2/3 of it
 there). The *stripe ratio* of a generator is its mean share over the mean
 share of the real images of the same maps: 1 means as axis-aligned as the real images.
+
+The share is a ratio, so it rises both with stripes and with missing fine texture off the
+axes. :func:`axis_powers` splits it: the *axis power ratio* (generated over real high-pass
+power on the axes: 1 = as much as the real images, above 1 = stripes) and the *detail
+ratio* (the same off the axes: below 1 = smoother than the real images). The stripe ratio
+is roughly the first over the second.
 """
 
 from __future__ import annotations
@@ -31,17 +37,36 @@ def grey(image: np.ndarray) -> np.ndarray:
     return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
 
 
-def axis_share(image: np.ndarray) -> float:
-    """The share of the high-pass spectral power on the two frequency axes (|k| ≥ 3)."""
+def _highpass_power(image: np.ndarray) -> np.ndarray:
     g = grey(image)
     h, w = g.shape
     if min(h, w) < 2 * MIN_FREQUENCY + 1:
         raise ValueError(f"the stripe measure needs at least {2 * MIN_FREQUENCY + 1} pixels a side")
     high = g - cv2.GaussianBlur(g, (0, 0), SIGMA, borderType=cv2.BORDER_REFLECT)
-    power = np.abs(np.fft.fft2(high)) ** 2
+    return np.abs(np.fft.fft2(high)) ** 2
+
+
+def axis_powers(image: np.ndarray) -> tuple[float, float]:
+    """High-pass power on the two frequency axes (|k| ≥ 3) and off them, per pixel (so images
+    of different sizes compare), for grey levels in 0..255."""
+    power = _highpass_power(image)
+    h, w = power.shape
+    ky = np.abs(np.fft.fftfreq(h) * h)
+    kx = np.abs(np.fft.fftfreq(w) * w)
+    on_axes = power[ky >= MIN_FREQUENCY, 0].sum() + power[0, kx >= MIN_FREQUENCY].sum()
+    off_axes = power[1:, 1:].sum()
+    # Parseval: Σ|FFT|² = N·Σx², so divide by N² for the mean square per pixel.
+    n2 = float(h * w) ** 2
+    return float(on_axes) / n2, float(off_axes) / n2
+
+
+def axis_share(image: np.ndarray) -> float:
+    """The share of the high-pass spectral power on the two frequency axes (|k| ≥ 3)."""
+    power = _highpass_power(image)
     total = power.sum()
     if total <= 0:
         return 0.0
+    h, w = power.shape
     ky = np.abs(np.fft.fftfreq(h) * h)
     kx = np.abs(np.fft.fftfreq(w) * w)
     on_axes = power[ky >= MIN_FREQUENCY, 0].sum() + power[0, kx >= MIN_FREQUENCY].sum()
@@ -52,6 +77,13 @@ def share_ratio(generated: list[float], real: list[float]) -> float:
     """Mean axis share of generated images over that of real ones, from their shares."""
     if not generated or not real:
         raise ValueError("the stripe ratio needs at least one generated and one real image")
+    return float(np.mean(generated)) / max(float(np.mean(real)), 1e-12)
+
+
+def power_ratio(generated: list[float], real: list[float]) -> float:
+    """Mean power of the generated images over that of the real ones (one value per image)."""
+    if not generated or not real:
+        raise ValueError("a power ratio needs at least one generated and one real image")
     return float(np.mean(generated)) / max(float(np.mean(real)), 1e-12)
 
 

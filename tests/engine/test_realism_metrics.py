@@ -10,7 +10,7 @@ from engine.data.landscapes.generate import render_scene
 from engine.data.landscapes.restyle import REFERENCE_SEEDS, STYLES, layout_for_seed, layout_from_labels
 from engine.metrics.colour import delta_e, nearest_delta_e
 from engine.metrics.realism import reference_renders
-from engine.metrics.stripes import axis_share, stripe_ratio
+from engine.metrics.stripes import axis_powers, axis_share, power_ratio, stripe_ratio
 
 
 def _grey(values: np.ndarray) -> np.ndarray:
@@ -45,6 +45,31 @@ def test_stripes_added_to_noise_raise_the_share_and_the_ratio() -> None:
     assert stripe_ratio(real, real) == pytest.approx(1.0)
     assert stripe_ratio(fake, real) > 3
     assert all(axis_share(f) > axis_share(r) for f, r in zip(fake, real))
+
+
+def test_axis_and_detail_powers_by_hand() -> None:
+    # A vertical cosine of amplitude 100 at 16 cycles per 64 px: mean square 100²/2, all on
+    # the axes, times the high-pass gain (1 − G)², G the blur's response at that frequency:
+    # OpenCV's 17-tap Gaussian (σ = 2), G = Σ kᵢ cos(2π·i·16/64).
+    # Phase shifted by half a pixel, the cosine is mirror-symmetric about both borders, so
+    # the blur's reflected borders continue it exactly.
+    x = np.arange(64) + 0.5
+    vertical = _grey(np.tile(128 + 100 * np.cos(2 * np.pi * 16 * x / 64), (64, 1)))
+    on, off = axis_powers(vertical)
+    taps = np.exp(-((np.arange(17) - 8) ** 2) / (2 * 2.0**2))
+    response = float((taps / taps.sum() * np.cos(2 * np.pi * (np.arange(17) - 8) * 16 / 64)).sum())
+    gain = (1 - response) ** 2
+    assert on == pytest.approx(100**2 / 2 * gain, rel=1e-3) and off < 1e-6 * on
+    # Half the contrast is a quarter of the power, on and off the axes alike.
+    rng = np.random.default_rng(2)
+    real = [rng.uniform(0, 255, (64, 64, 3)) for _ in range(3)]
+    smooth = [128 + 0.5 * (r - 128) for r in real]
+    ratios = [
+        power_ratio([axis_powers(f)[i] for f in smooth], [axis_powers(r)[i] for r in real]) for i in (0, 1)
+    ]
+    assert ratios == pytest.approx([0.25, 0.25], rel=1e-6)
+    # The stripe ratio of smooth images is 1 (no stripes, just less of everything).
+    assert stripe_ratio(smooth, real) == pytest.approx(1.0)
 
 
 def test_colour_distance_is_the_area_weighted_lab_distance() -> None:
