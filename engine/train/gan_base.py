@@ -10,6 +10,7 @@ through :meth:`GanTraining.extra_modules`.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, nullcontext
+from typing import ClassVar
 
 import torch
 from torch import nn
@@ -27,6 +28,19 @@ class GanTraining:
     D: nn.Module
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
+    # Families whose nets are plain convolutions (no views of weights or maps that assume
+    # the NCHW layout) train faster with channels-last tensors on CPU: oneDNN's own layout,
+    # so it reorders nothing around each convolution (OASIS step at 128², batch 4, bf16, one
+    # thread: −12 %). Families opt in once measured: INADE's step is slower with it (+8 %).
+    channels_last_on_cpu: ClassVar[bool] = False
+
+    def use_channels_last(self) -> None:
+        """Every net of this trainer (G, D, the EMA, encoders, frozen loss networks) in the
+        channels-last layout, in place: the optimisers keep their parameters. Numbers are
+        the same up to float rounding; checkpoints and exports do not depend on it."""
+        for value in vars(self).values():
+            if isinstance(value, nn.Module):
+                value.to(memory_format=torch.channels_last)
 
     @staticmethod
     def adapt_arch(arch: object, options: FitOptions) -> None:

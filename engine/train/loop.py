@@ -263,6 +263,8 @@ def fit(
             },
         )
         run.write_json(run.model, spec.to_dict())
+    if ctx.device.type == "cpu" and getattr(training, "channels_last_on_cpu", False):
+        training.use_channels_last()
     if ctx.world > 1:
         training.wrap_ddp()
     wrap: DatasetWrap | None = getattr(training, "wrap_dataset", None)

@@ -52,6 +52,8 @@ from engine.train.visuals import grid_rows, to_uint8
 class OasisTraining(GanTraining):
     """Nets, optimisers and the step. ``G``/``D`` may be DDP wrappers; ``g``/``d`` never are."""
 
+    channels_last_on_cpu: ClassVar[bool] = True
+
     loss_names: ClassVar[list[str]] = [
         "loss_g",
         "loss_pair_l1",
