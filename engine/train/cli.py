@@ -100,7 +100,11 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="segmenter: weigh classes by inverse pixel frequency (small classes count as much as sky)",
     )
-    p.add_argument("--lambda-kl", type=float, help="oasis --style-encoder: KL weight (default 0.05)")
+    p.add_argument(
+        "--lambda-kl",
+        type=float,
+        help="oasis --style-encoder, inade: the encoder's KL weight (default 0.05, INADE's paper value)",
+    )
     p.add_argument(
         "--upsample",
         choices=["nearest", "bilinear"],

@@ -105,6 +105,8 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f" segmenter we trained): auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)}"
             f" steps and an L1 feature loss ×{options.get('lambda_feature', 0)}",
         )
+    if spec.family == "inade" and options.get("lambda_kl", 0.05) != 0.05:
+        text = text.replace(" KL ×0.05 ", f" KL ×{options['lambda_kl']} (the paper: 0.05) ")
     if spec.family == "inade" and not options.get("vgg") and options.get("lambda_perceptual"):
         text = text.replace(
             "**without** the paper's VGG-19 perceptual loss (×10) — its weights cannot be downloaded here",

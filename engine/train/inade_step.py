@@ -53,7 +53,7 @@ from engine.train.spectrum_loss import spectrum_loss
 from engine.train.stripe_loss import stripe_loss
 from engine.train.visuals import grid_rows, to_uint8
 
-LAMBDA_FEAT, LAMBDA_KLD, LAMBDA_VGG = 10.0, 0.05, 10.0
+LAMBDA_FEAT, LAMBDA_VGG = 10.0, 10.0  # the paper's; its KL ×0.05 is --lambda-kl's default
 
 
 class InadeTraining(GanTraining):
@@ -182,7 +182,9 @@ class InadeTraining(GanTraining):
             out_fake, out_real = split_fake_real(both)
             loss_g = hinge_g(out_fake)
             loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_fake)
-            loss_kld = LAMBDA_KLD * kl_divergence(InadeTraining._float(style), present) / image.shape[0]
+            loss_kld = (
+                self.options.lambda_kl * kl_divergence(InadeTraining._float(style), present) / image.shape[0]
+            )
             loss_pair = self._pair_l1(fake.float(), image)
             if self.vgg is not None:
                 loss_vgg = self.lambda_vgg * perceptual_loss(self.vgg, fake.float(), image)

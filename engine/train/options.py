@@ -201,6 +201,12 @@ class FitOptions:
                 source="--lambda-spectrum",
                 fix="drop it",
             )
+        if self.lambda_kl != 0.05 and not (self.family == "inade" or self.style_encoder):
+            raise InputError(
+                "only OASIS with --style-encoder and INADE have an encoder with a KL term",
+                source="--lambda-kl",
+                fix="drop --lambda-kl, or add --style-encoder (OASIS)",
+            )
         if self.style_encoder and self.family != "oasis":
             raise InputError(
                 "only OASIS training has --style-encoder (INADE has its own encoder)",

@@ -135,3 +135,32 @@ def test_efficientnet_features_stand_in_for_vgg(tmp_path: Path, capsys: pytest.C
         json.loads((weights / "config.json").read_text())["architecture"]["generator"]["upsample"]
         == "bilinear"
     )
+
+
+def test_lambda_kl_weighs_the_encoders_kl(tmp_path: Path) -> None:
+    """--lambda-kl reaches INADE's KL term (the paper's 0.05 by default) and the card says so."""
+    data = _with_instances(make_folder_dataset(tmp_path / "data", count=4))
+    kld = {}
+    for weight in ("0.05", "0.5"):
+        run = tmp_path / f"run{weight}"
+        assert main(_two_step_fit(data, run, "--lambda-kl", weight, "--seed", "3")) == 0
+        kld[weight] = [float(r["loss_kld"]) for r in csv.DictReader((run / "log.csv").open())]
+    # The same seed gives the same first step: only the weight differs (the second step
+    # follows different gradients).
+    assert kld["0.5"][0] == pytest.approx(10 * kld["0.05"][0], rel=1e-4) and kld["0.05"][0] > 0
+    weights = tmp_path / "weights"
+    assert (
+        main(["export", "--run", str(tmp_path / "run0.5"), "--out", str(weights), "--bn-batches", "1"]) == 0
+    )
+    assert "KL ×0.5 (the paper: 0.05) on the encoder's" in (weights / "CARD.md").read_text()
+
+
+def test_lambda_kl_is_refused_where_there_is_no_kl(tmp_path: Path) -> None:
+    from engine.errors import InputError
+    from engine.train.options import FitOptions
+
+    FitOptions(data="folder:x", out=tmp_path, family="inade", lambda_kl=0.01).validate()
+    FitOptions(data="folder:x", out=tmp_path, style_encoder=True, lambda_kl=0.01).validate()
+    for family in ("oasis", "msca"):
+        with pytest.raises(InputError, match="KL term"):
+            FitOptions(data="folder:x", out=tmp_path, family=family, lambda_kl=0.01).validate()
