@@ -19,6 +19,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox
 
 from app.actions import make_action
+from app.document.condition_images import condition_pictures
 from app.document.io import export_image, export_label_map, export_ora, import_label_map, open_photo
 from app.document.project import ProjectState, apply_to, load_project, save_project, state_of
 from app.document.recovery import Autosaver, restore
@@ -343,8 +344,10 @@ class FileActions(QObject):
         return True
 
     # ------------------------------------------------------------------ export
-    def _export_path(self, title: str, default: str, filters: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self.w, title, str(self._folder() / default), filters)
+    def export_path(self, title: str, ending: str, filters: str) -> Path | None:
+        """Ask where to export; the dialog proposes the painting's name + ``ending`` beside it."""
+        default = self._folder() / f"{self._stem()}{ending}"
+        name, _ = QFileDialog.getSaveFileName(self.w, title, str(default), filters)
         return Path(name) if name else None
 
     def _stem(self) -> str:
@@ -354,14 +357,14 @@ class FileActions(QObject):
         if self.w.output is None:
             self.w.statusBar().showMessage("Nothing to export yet: no image has been generated.", 5000)
             return False
-        path = path or self._export_path("Export image", f"{self._stem()}.png", IMAGE_FILTER)
+        path = path or self.export_path("Export image", ".png", IMAGE_FILTER)
         return path is not None and self._try(
             "Cannot export image", lambda: export_image(path, self.w.output)
         )
 
     def export_labels(self, path: Path | None = None) -> bool:
         doc = self.w.doc
-        path = path or self._export_path("Export label map", f"{self._stem()}-labels.png", LABEL_FILTER)
+        path = path or self.export_path("Export label map", "-labels.png", LABEL_FILTER)
         return path is not None and self._try(
             "Cannot export label map", lambda: export_label_map(path, doc.labels, doc.label_set)
         )
@@ -371,10 +374,14 @@ class FileActions(QObject):
         if self.w.output is None:
             self.w.statusBar().showMessage("Nothing to export yet: no image has been generated.", 5000)
             return False
-        path = path or self._export_path("Export layers", f"{self._stem()}.ora", "OpenRaster (*.ora)")
+        path = path or self.export_path("Export layers", ".ora", "OpenRaster (*.ora)")
+        # ugen's drawing and depth map ride along as hidden layers when they hold something.
+        hidden = condition_pictures(doc.conditions.lines, doc.conditions.depth)
         return path is not None and self._try(
             "Cannot export layers",
-            lambda: export_ora(path, doc.label_set.colorize(doc.labels), self.w.output, self._stem()),
+            lambda: export_ora(
+                path, doc.label_set.colorize(doc.labels), self.w.output, self._stem(), hidden_layers=hidden
+            ),
         )
 
     def _try(self, title: str, job) -> bool:  # noqa: ANN001

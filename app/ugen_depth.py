@@ -1,5 +1,6 @@
-"""ugen's depth map in the studio: the depth canvas, its brush and tool row, and the
-three ways to fill it — Clear (flat ground under the sky), a depth image, a photo's depth.
+"""ugen's depth map in the studio: the depth canvas, its brush and tool row, the three ways
+to fill it — Clear (flat ground under the sky), a depth image, a photo's depth — and the
+export of the map as the same kind of depth image.
 
 A ugen model with a depth mapper (trained with ``app-train fit --family ugen --condition
 depth``) turns a depth map (0 = nearest, 1 = far and sky) into a proxy mask; the map lives
@@ -25,7 +26,7 @@ from app.panels.depth_tools import DepthToolsBar
 from app.tools.depth_brush import DEFAULT_DEPTH, DepthBrush
 from app.workers.background import Cancelled, run_in_background
 from engine.conditions import photo_condition
-from engine.depth_image import DEPTH_SCALE, fit_depth, read_depth_image
+from engine.depth_image import DEPTH_SCALE, fit_depth, read_depth_image, write_depth_image
 from engine.errors import TesseraError
 from engine.inference.ugen_synth import UgenSynthesizer
 
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from app.main_window import MainWindow
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.webp)"
+DEPTH_FILTER = "16-bit PNG (*.png)"
 NO_DEPTH = (
     "This model has no depth mapper: train one into it (app-train fit --family ugen "
     "--condition depth --depth-net FOLDER --init-from …) to paint depth"
@@ -53,6 +55,7 @@ class DepthPage(QObject):
         self.tools.soft_toggled.connect(lambda on: setattr(self.brush, "soft", 0.5 if on else 0.0))
         self.tools.clear_requested.connect(self.clear)
         self.tools.import_requested.connect(lambda: self.import_depth())
+        self.tools.export_requested.connect(lambda: self.export_depth())
         self.tools.photo_requested.connect(lambda: self.depth_from_photo())
 
         self.canvas = DepthCanvas(window.view_state)
@@ -134,3 +137,28 @@ class DepthPage(QObject):
         if self.synth is not synth:  # the model changed while the photo was read
             return False
         return self._set_depth(depth, f"Depth of {path.name}")
+
+    # ------------------------------------------------------------------ exporting the map
+    def export_depth(self, path: Path | None = None) -> bool:
+        """The depth map as a 16-bit greyscale PNG (black = near), value for value what Import
+        depth image… reads back. A write that fails says why in a dialog naming the file;
+        the map and the undo history are never touched either way."""
+        if path is None:
+            path = self.w.files.export_path("Export depth image", "-depth.png", DEPTH_FILTER)
+            if path is None:
+                return False
+        try:
+            written = write_depth_image(path, self.w.doc.conditions.depth)
+        except TesseraError as error:
+            QMessageBox.warning(self.w, "Cannot export depth image", str(error))
+            return False
+        except OSError as error:  # an unwritable folder, a full disk, a folder of that name …
+            QMessageBox.warning(
+                self.w,
+                "Cannot export depth image",
+                f"{path}: could not write the depth image ({error})\n"
+                "Fix: choose a folder you can write to; the depth map is as it was",
+            )
+            return False
+        self._status(f"Wrote {written}", 4000)
+        return True

@@ -6,6 +6,8 @@ a depth map is H×W float32 in [0, 1], **0 = nearest** (the viewer's feet), grow
 distance and **1 = farthest** (the horizon and the sky). As an image: black is near, white
 is far. On disk the value is stored as ``round(depth · 65535)`` in a 16-bit grey PNG;
 8-bit grey images are read as ``value / 255``, so a depth painted in any editor works too.
+The studio keeps its map as those uint16 values and exports them as they are
+(:func:`write_depth_image`), so export then import gives the same map back.
 
 A colour image whose three channels are equal everywhere is grey saved as RGB (editors do
 that) and is read as grey; any other colour image is refused, since no channel of it is
@@ -22,6 +24,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from engine.errors import InputError
+from engine.fileio import atomic_write_bytes
 from engine.limits import check_pixels
 
 DEPTH_SCALE = 65535  # 16-bit PNG value of depth 1.0 (the sky)
@@ -41,6 +44,32 @@ def write_depth_png(path: Path | str, depth: np.ndarray) -> None:
 
     if not cv2.imwrite(str(path), depth_to_uint16(depth)):
         raise OSError(f"could not write the depth map {path}")
+
+
+def write_depth_image(path: Path | str, depth: np.ndarray) -> Path:
+    """Write an H×W uint16 depth map (0 = nearest, 65535 = far and sky) as the 16-bit grey
+    PNG :func:`read_depth_image` reads back value for value. Atomic: a write that fails
+    half-way leaves an older file of that name as it was."""
+    import cv2
+
+    path = Path(path)
+    if depth.dtype != np.uint16 or depth.ndim != 2 or depth.size == 0:
+        # A float map here would be a caller's slip (depth_to_uint16 converts it): refuse it
+        # rather than guess its scale.
+        raise ValueError(
+            f"a depth image is written from an H×W uint16 map (0 = nearest, {DEPTH_SCALE} = far), "
+            f"got {depth.dtype} of shape {depth.shape}"
+        )
+    if path.suffix.lower() != ".png":
+        raise InputError(
+            f"depth images are exported as 16-bit PNG, not '{path.suffix or 'no suffix'}'",
+            source=path,
+            fix="name the file *.png (JPEG has 8 bits and changes the depth between pixels)",
+        )
+    ok, png = cv2.imencode(".png", np.ascontiguousarray(depth))
+    if not ok:
+        raise OSError(f"could not encode the depth map {path}")
+    return atomic_write_bytes(path, png.tobytes())
 
 
 def _grey_values(im: Image.Image, path: Path) -> np.ndarray:

@@ -343,3 +343,20 @@ def settled_output(qtbot, window, timeout: int = 20000) -> np.ndarray:
     """The studio's image once every requested synthesis has landed (a copy)."""
     qtbot.waitUntil(lambda: window.settled and window.output is not None, timeout=timeout)
     return window.output.copy()
+
+
+def read_ora(path: Path) -> list[tuple[str, str, np.ndarray]]:
+    """An OpenRaster file's layers as stack.xml lists them, top first: (name, visibility,
+    the layer's pixels as PIL opens them)."""
+    import io
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        stack = ET.fromstring(zf.read("stack.xml")).find("stack")
+        assert stack is not None
+        layers = []
+        for layer in stack.findall("layer"):
+            with Image.open(io.BytesIO(zf.read(layer.get("src", "")))) as im:
+                layers.append((layer.get("name", ""), layer.get("visibility", ""), np.asarray(im).copy()))
+    return layers

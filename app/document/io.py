@@ -8,8 +8,10 @@ Every write is atomic: an export that fails half-way never clobbers an older fil
 from __future__ import annotations
 
 import io
+import re
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -134,6 +136,7 @@ def export_ora(
     name: str = "Tessera",
     *,
     labels_visible: bool = False,
+    hidden_layers: Sequence[tuple[str, np.ndarray]] = (),
 ) -> Path:
     """A layered OpenRaster file (GIMP, Krita, MyPaint): "Labels" above "Image".
 
@@ -141,17 +144,21 @@ def export_ora(
     preview) shows the render; one click in the layer panel shows the labels. A label
     layer of another size than the render is scaled to it with nearest neighbour, so
     its colours stay exact palette colours.
+
+    ``hidden_layers`` are more pictures, (name, H×W×3 uint8 RGB), stacked hidden between
+    the labels and the image, top first, and scaled like the labels; the merged image and
+    the thumbnail never show them.
     """
     image = pngmaps.check_rgb(image_rgb, "image")
-    labels = pngmaps.check_rgb(labels_rgb, "labels")
     h, w = image.shape[:2]
-    if labels.shape[:2] != (h, w):
-        labels = np.asarray(Image.fromarray(labels).resize((w, h), Image.Resampling.NEAREST))
+    layers = [("Labels", _at_size(labels_rgb, "labels", h, w), labels_visible)]
+    layers += [(title, _at_size(rgb, title, h, w), False) for title, rgb in hidden_layers]
+    layers.append(("Image", image, True))
+    srcs = _layer_files([title for title, _, _ in layers])
 
-    layers = [("Labels", "data/labels.png", labels, labels_visible), ("Image", "data/image.png", image, True)]
     root = ET.Element("image", {"version": "0.0.5", "w": str(w), "h": str(h), "xres": "72", "yres": "72"})
     stack = ET.SubElement(root, "stack", {"name": name})
-    for layer_name, src, _, visible in layers:  # the first listed layer is the top one
+    for (layer_name, _, visible), src in zip(layers, srcs, strict=True):  # the first listed is the top one
         ET.SubElement(
             stack,
             "layer",
@@ -166,10 +173,10 @@ def export_ora(
             },
         )
     stack_xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    merged = labels if labels_visible else image  # both layers are opaque: the top visible one wins
+    merged = layers[0][1] if labels_visible else image  # every layer is opaque: the top visible one wins
     thumb = Image.fromarray(merged)
     thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
-    pngs = {src: pngmaps.encode_rgb(arr) for _, src, arr, _ in layers}
+    pngs = {src: pngmaps.encode_rgb(arr) for (_, arr, _), src in zip(layers, srcs, strict=True)}
     pngs["mergedimage.png"] = pngmaps.encode_rgb(merged)
     pngs["Thumbnails/thumbnail.png"] = _png_bytes(thumb)
 
@@ -182,6 +189,22 @@ def export_ora(
                 zf.writestr(src, data, zipfile.ZIP_STORED)
 
     return atomic_write(Path(path), write)
+
+
+def _at_size(rgb: np.ndarray, what: str, h: int, w: int) -> np.ndarray:
+    """An RGB layer at the render's size; nearest neighbour keeps its colours exact."""
+    layer = pngmaps.check_rgb(rgb, what)
+    if layer.shape[:2] != (h, w):
+        layer = np.asarray(Image.fromarray(layer).resize((w, h), Image.Resampling.NEAREST))
+    return layer
+
+
+def _layer_files(titles: list[str]) -> list[str]:
+    """Each layer's file in the zip, from its title ("Labels" → data/labels.png)."""
+    srcs = [f"data/{re.sub(r'[^a-z0-9]+', '-', title.lower()).strip('-') or 'layer'}.png" for title in titles]
+    if len(set(srcs)) != len(srcs):
+        raise ValueError(f"OpenRaster layers need distinct names, got {titles}")
+    return srcs
 
 
 def _png_bytes(im: Image.Image) -> bytes:

@@ -1,5 +1,5 @@
 """The depth map's tool row: the brush's depth between near and far, its size and soft rim,
-clear, import a depth image, take a photo's depth; and the depth under the pointer."""
+clear, import or export a depth image, take a photo's depth; and the depth under the pointer."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ class DepthToolsBar(QWidget):
     soft_toggled = Signal(bool)
     clear_requested = Signal()
     import_requested = Signal()
+    export_requested = Signal()
     photo_requested = Signal()
 
     def __init__(self, depth: float, size: int, parent: QWidget | None = None) -> None:
@@ -58,6 +59,12 @@ class DepthToolsBar(QWidget):
         self.import_button = QPushButton("Import depth image…")
         self.import_button.setToolTip(f"A greyscale PNG of the canvas' shape, 16- or 8-bit: {NEAR_FAR}")
         self.import_button.clicked.connect(self.import_requested)
+        self.export_button = QPushButton("Export depth image…")
+        self.export_button.setToolTip(
+            f"Save the depth map as a 16-bit greyscale PNG, {NEAR_FAR}: Import depth image… "
+            "reads it back exactly"
+        )
+        self.export_button.clicked.connect(self.export_requested)
         self.photo = QPushButton("Depth from photo…")
         self.photo.setToolTip(
             "The depth of a photo (its centred square, at the model's size) seen by the depth "
@@ -73,7 +80,7 @@ class DepthToolsBar(QWidget):
         row.setContentsMargins(4, 2, 4, 2)
         for widget in (self.near, self.slider, self.far, self.value, self.swatch, self.size, self.soft):
             row.addWidget(widget)
-        for widget in (self.clear, self.import_button, self.photo, self.under):
+        for widget in (self.clear, self.import_button, self.export_button, self.photo, self.under):
             row.addWidget(widget)
         row.addStretch(1)
 

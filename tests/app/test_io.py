@@ -1,4 +1,5 @@
-"""Label-map import/export, image export, OpenRaster structure and photo opening."""
+"""Label-map import/export, image export, OpenRaster structure (with and without extra
+hidden layers) and photo opening."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from PIL import Image
 from app.document.io import export_image, export_label_map, export_ora, import_label_map, open_photo
 from engine.errors import InputError
 from engine.labels import LabelSet
-from tests.helpers import TINY_SET, tiny_scene
+from tests.helpers import TINY_SET, read_ora, tiny_scene
 
 H, W = 40, 56
 
@@ -167,3 +168,40 @@ def test_ora_structure(tmp_path: Path, label_set: LabelSet) -> None:
             assert merged.size == (w, h) and np.array_equal(np.asarray(merged), image)
         with Image.open(BytesIO(zf.read("Thumbnails/thumbnail.png"))) as thumb:
             assert max(thumb.size) == 256 and thumb.size[0] > thumb.size[1]
+
+
+def test_ora_hidden_layers_sit_between_the_labels_and_the_image(tmp_path: Path, label_set: LabelSet) -> None:
+    labels, image = tiny_scene(7, (H, W))
+    lines = np.full((H, W, 3), 255, np.uint8)
+    lines[10, :] = 0
+    grey = np.repeat(np.linspace(0, 255, H).round().astype(np.uint8)[:, None, None], 3, axis=2)
+    depth = np.ascontiguousarray(np.broadcast_to(grey, (H, W, 3)))
+    small = depth[::2, ::2]  # another size: scaled to the render like the labels
+    path = export_ora(
+        tmp_path / "c.ora",
+        label_set.colorize(labels),
+        image,
+        hidden_layers=[("Lines", lines), ("Depth", small)],
+    )
+    layers = read_ora(path)
+    assert [(name, shown) for name, shown, _ in layers] == [
+        ("Labels", "hidden"),
+        ("Lines", "hidden"),
+        ("Depth", "hidden"),
+        ("Image", "visible"),
+    ]
+    pixels = {name: values for name, _, values in layers}
+    assert np.array_equal(pixels["Lines"], lines) and np.array_equal(pixels["Image"], image)
+    assert pixels["Depth"].shape == (H, W, 3) and np.array_equal(pixels["Depth"][::2, ::2], small)
+    with zipfile.ZipFile(path) as zf:
+        srcs = [layer.get("src") for layer in ET.fromstring(zf.read("stack.xml")).iter("layer")]
+        assert srcs == ["data/labels.png", "data/lines.png", "data/depth.png", "data/image.png"]
+        with Image.open(BytesIO(zf.read("mergedimage.png"))) as merged:  # still the render
+            assert np.array_equal(np.asarray(merged), image)
+    with pytest.raises(ValueError, match="distinct names"):
+        export_ora(tmp_path / "d.ora", label_set.colorize(labels), image, hidden_layers=[("Image", lines)])
+    with pytest.raises(ValueError, match="Lines must be"):
+        export_ora(
+            tmp_path / "d.ora", label_set.colorize(labels), image, hidden_layers=[("Lines", lines[..., 0])]
+        )
+    assert not (tmp_path / "d.ora").exists()

@@ -1,8 +1,9 @@
 """The studio's depth mode for a ugen model with a depth mapper (tiny, random, 64²): the
 Condition box offers Depth only for such models, the depth brush drives the image one undo
-step per stroke, depth images (16- and 8-bit) import and colour ones are refused, a
-photo's depth comes from the model's own estimator, projects keep the map, and switching
-models keeps what still makes sense."""
+step per stroke, depth images (16- and 8-bit) import and colour ones are refused, the map
+exports as a 16-bit PNG that imports back exactly, a photo's depth comes from the model's
+own estimator, projects and .ora exports keep the map, and switching models keeps what
+still makes sense."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer
 from app.document.depth_map import blank_depth
 from app.ugen_actions import LABEL_TAB, LINES_TAB, PROXY_TAB
 from engine.depth_image import write_depth_png
-from tests.helpers import settled_output, write_tiny_oasis
+from tests.helpers import read_ora, settled_output, write_tiny_oasis
 from tests.ugen_helpers import SIDE, write_tiny_ugen
 
 FAR = 65535
@@ -222,6 +223,102 @@ def test_a_colour_image_or_another_shape_is_refused_with_a_warning(qtbot, w, dia
     assert not w.ugen.depth.import_depth(tmp_path / "wide.png")
     assert "wide.png" in dialogs.shown[-1][1] and "another shape" in dialogs.shown[-1][1]
     assert np.array_equal(w.doc.conditions.depth, kept) and w.doc.undo_stack.count() == steps
+
+
+def _save_dialog(monkeypatch, answer: Path | None) -> list[str]:
+    """Stand in for the save dialog: answers ``answer`` (None: cancelled); returns the
+    default paths it was opened with."""
+    from PySide6.QtWidgets import QFileDialog
+
+    proposed: list[str] = []
+
+    def ask(parent, title: str, default: str, filters: str) -> tuple[str, str]:
+        proposed.append(default)
+        return ("" if answer is None else str(answer), filters)
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", ask)
+    return proposed
+
+
+def test_export_depth_image_writes_what_import_reads_back(qtbot, w, monkeypatch, tmp_path: Path) -> None:
+    _depth_mode(qtbot, w)
+    tools, layers = w.ugen.depth.tools, w.doc.conditions
+    tools.value.setValue(23)
+    tools.soft.setChecked(True)  # a soft rim: many depths between the stroke's and the sky's
+    _drag(qtbot, w.ugen.depth.canvas, [(18.0, float(x)) for x in range(4, 60, 6)])
+    painted, steps = layers.depth.copy(), w.doc.undo_stack.count()
+    assert len(np.unique(painted)) > 20
+    out = tmp_path / "out"
+    proposed = _save_dialog(monkeypatch, out / "mine.png")
+    qtbot.mouseClick(tools.export_button, Qt.MouseButton.LeftButton)
+    assert proposed and proposed[0].endswith("painting-depth.png")
+    assert w.statusBar().currentMessage() == f"Wrote {out / 'mine.png'}"
+    with Image.open(out / "mine.png") as im:  # 16-bit grey, black = near
+        assert im.mode.startswith("I") and np.array_equal(np.asarray(im).astype(np.uint16), painted)
+    assert np.array_equal(layers.depth, painted) and w.doc.undo_stack.count() == steps
+    # Import it over a cleared map: the very same values come back.
+    assert w.ugen.depth.clear() and not np.array_equal(layers.depth, painted)
+    assert w.ugen.depth.import_depth(out / "mine.png")
+    assert layers.depth.dtype == np.uint16 and np.array_equal(layers.depth, painted)
+    # A cancelled dialog writes nothing.
+    _save_dialog(monkeypatch, None)
+    qtbot.mouseClick(tools.export_button, Qt.MouseButton.LeftButton)
+    assert [p.name for p in out.iterdir()] == ["mine.png"]
+
+
+def test_a_depth_export_that_cannot_be_written_says_so(qtbot, w, dialogs, tmp_path: Path) -> None:
+    _depth_mode(qtbot, w)
+    kept, steps = w.doc.conditions.depth.copy(), w.doc.undo_stack.count()
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    target = tmp_path / "notes.txt" / "depth.png"
+    assert not w.ugen.depth.export_depth(target)
+    title, text = dialogs.shown[-1]
+    assert title == "Cannot export depth image" and str(target) in text and "Fix:" in text
+    assert not w.ugen.depth.export_depth(tmp_path / "depth.jpg")  # 8 bits would lose the depth
+    assert "depth.jpg" in dialogs.shown[-1][1] and "16-bit PNG" in dialogs.shown[-1][1]
+    assert np.array_equal(w.doc.conditions.depth, kept) and w.doc.undo_stack.count() == steps
+    assert not (tmp_path / "depth.jpg").exists()
+
+
+def _ramp(path: Path) -> Path:
+    """A 16-bit depth PNG of the canvas: far (white) at the top to near (black) at the bottom."""
+    write_depth_png(path, np.repeat(np.linspace(1, 0, SIDE, dtype=np.float32)[:, None], SIDE, axis=1))
+    return path
+
+
+def test_the_ora_export_carries_the_drawing_and_the_depth_map(qtbot, w, tmp_path: Path) -> None:
+    image = _settle(qtbot, w)
+    assert w.files.export_ora(tmp_path / "plain.ora")  # nothing drawn, the blank depth: as ever
+    assert [(name, shown) for name, shown, _ in read_ora(tmp_path / "plain.ora")] == [
+        ("Labels", "hidden"),
+        ("Image", "visible"),
+    ]
+    lines = np.zeros((SIDE, SIDE), bool)
+    lines[20, 5:50] = lines[5:40, 30] = True
+    assert w.doc.conditions.set_lines(lines, "Draw")
+    assert w.ugen.depth.import_depth(_ramp(tmp_path / "ramp.png"))
+    depth = w.doc.conditions.depth.copy()
+    image = _settle(qtbot, w)
+    assert w.files.export_ora(tmp_path / "layers.ora")
+    layers = read_ora(tmp_path / "layers.ora")
+    assert [(name, shown) for name, shown, _ in layers] == [
+        ("Labels", "hidden"),
+        ("Lines", "hidden"),
+        ("Depth", "hidden"),
+        ("Image", "visible"),
+    ]
+    pixels = {name: values for name, _, values in layers}
+    assert pixels["Lines"].shape == (SIDE, SIDE, 3) and (pixels["Lines"][lines] == 0).all()
+    assert (pixels["Lines"][~lines] == 255).all()  # black lines on white
+    assert np.array_equal(pixels["Depth"][..., 1], np.rint(depth / 257).astype(np.uint8))
+    assert pixels["Depth"][0, 0, 0] > 240 and pixels["Depth"][-1, 0, 0] < 15  # white far, black near
+    assert np.array_equal(pixels["Image"], image)
+    with zipfile.ZipFile(tmp_path / "layers.ora") as zf, Image.open(zf.open("mergedimage.png")) as merged:
+        assert np.array_equal(np.asarray(merged), image)  # the merged image stays the render
+    # Depth alone (the drawing erased): a Depth layer and no Lines.
+    assert w.doc.conditions.set_lines(np.zeros((SIDE, SIDE), bool), "Erase")
+    assert w.files.export_ora(tmp_path / "depth.ora")
+    assert [name for name, _, _ in read_ora(tmp_path / "depth.ora")] == ["Labels", "Depth", "Image"]
 
 
 def _photo(path: Path) -> Path:

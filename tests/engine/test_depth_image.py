@@ -1,5 +1,6 @@
 """Depth maps as files (engine.depth_image): 16-bit round trip, 8-bit and grey-as-RGB read,
-colour and broken files refused naming the file and the fix; a map fitted to the canvas."""
+colour and broken files refused naming the file and the fix; a map fitted to the canvas;
+the studio's uint16 map written and read back value for value."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.depth_image import fit_depth, read_depth_image, write_depth_png
+from engine.depth_image import (
+    depth_to_uint16,
+    fit_depth,
+    read_depth_image,
+    write_depth_image,
+    write_depth_png,
+)
 from engine.errors import InputError
 
 
@@ -58,3 +65,45 @@ def test_fit_depth_resamples_the_canvas_shape_and_refuses_another() -> None:
     with pytest.raises(InputError, match="another shape") as info:
         fit_depth(ramp[:, :64], (64, 64), "tall.png")
     assert "tall.png" in str(info.value) and "crop" in str(info.value)
+
+
+def test_a_uint16_map_round_trips_exactly(tmp_path: Path) -> None:
+    # Every 16-bit value once (256² = 65536), scrambled so neighbours differ.
+    depth = np.random.default_rng(0).permutation(65536).astype(np.uint16).reshape(256, 256)
+    path = write_depth_image(tmp_path / "map.png", depth)
+    assert path == tmp_path / "map.png" and [p.name for p in tmp_path.iterdir()] == ["map.png"]
+    with Image.open(path) as im:
+        assert im.mode.startswith("I") and im.size == (256, 256)  # 16-bit grey on disk
+        assert np.array_equal(np.asarray(im).astype(np.uint16), depth)
+    # What the studio's import does with it: read, fit to the canvas, back to uint16.
+    back = depth_to_uint16(fit_depth(read_depth_image(path), (256, 256), path))
+    assert back.dtype == np.uint16 and np.array_equal(back, depth)
+    # Writing again replaces the file (atomically: no temp file is left beside it).
+    write_depth_image(path, np.zeros((256, 256), np.uint16))
+    assert read_depth_image(path).max() == 0 and [p.name for p in tmp_path.iterdir()] == ["map.png"]
+
+
+@pytest.mark.parametrize(
+    "depth",
+    [
+        np.zeros((8, 8), np.float32),  # a float map: its scale would be a guess
+        np.zeros((8, 8), np.uint8),
+        np.zeros((8, 8, 3), np.uint16),  # not one channel
+        np.zeros((0, 8), np.uint16),
+    ],
+)
+def test_write_depth_image_refuses_anything_but_a_uint16_map(tmp_path: Path, depth: np.ndarray) -> None:
+    with pytest.raises(ValueError, match="H×W uint16") as info:
+        write_depth_image(tmp_path / "d.png", depth)
+    assert str(depth.dtype) in str(info.value) and str(depth.shape) in str(info.value)
+    assert not any(tmp_path.iterdir())
+
+
+def test_write_depth_image_refuses_a_lossy_name_and_an_unwritable_path(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="16-bit PNG") as info:
+        write_depth_image(tmp_path / "d.jpg", np.zeros((8, 8), np.uint16))
+    assert "d.jpg" in str(info.value) and "Fix:" in str(info.value)
+    old = write_depth_image(tmp_path / "d.png", np.full((8, 8), 7, np.uint16))
+    with pytest.raises(OSError):  # a file where the folder should be: nothing is written
+        write_depth_image(tmp_path / "d.png" / "inner.png", np.zeros((8, 8), np.uint16))
+    assert np.array_equal(depth_to_uint16(read_depth_image(old)), np.full((8, 8), 7, np.uint16))
