@@ -18,6 +18,10 @@ Standard FID needs Inception weights, which cannot be fetched here: with ``incep
 (the pytorch-fid file ``pt_inception-2015-12-05-6726825d.pth``) it is computed on the
 same real/generated pairs; without it the report says how to enable it instead of
 substituting another network under FID's name.
+
+A ugen model can be measured on what it draws from edges, a sketch or depth instead of
+label maps (``EvalSettings.condition``; :mod:`engine.metrics.eval_conditions`): the same
+measures against the same real images and label maps.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ from engine.inference.open import open_synthesizer
 from engine.inference.synthesizer import Synthesizer
 from engine.labels import LabelSet
 from engine.metrics.distributions import ColourTextureStats, frechet_distance
+from engine.metrics.eval_conditions import (
+    LABELS,
+    ConditionPainter,
+    condition_lines,
+    condition_picture,
+)
 from engine.metrics.inception import FID_WEIGHTS_NAME, FidFeatures
 from engine.metrics.msssim import ms_ssim
 from engine.metrics.realism import RealismStats, painted_scenes
@@ -59,6 +69,7 @@ class EvalSettings:
     size: tuple[int, int] | None = None  # evaluation size; default: the model's training size
     colour_maps: int = 50  # maps whose 36 reference renders are made for the colour measure
     painted: bool = True  # also measure the hand-painted sample scenes (landscapes models)
+    condition: str = LABELS  # what the model draws from: ugen also reads "edges", "sketch", "depth"
 
 
 def _to_tensor(images: list[np.ndarray]) -> torch.Tensor:
@@ -79,6 +90,7 @@ def evaluate(
     # Loaded first, so a bad weights file fails before minutes of synthesis.
     fid_net = FidFeatures(inception) if inception is not None else None
     synth = open_synthesizer(weights)
+    painter = ConditionPainter(synth, settings.condition, weights)  # a missing mapper is refused now
     seg_weights = load_weights(segmenter, family="segmenter", parts=("segmenter",))
     seg_net = seg_weights.nets["segmenter"].eval()
     if seg_weights.spec.label_set != synth.spec.label_set:
@@ -112,7 +124,8 @@ def evaluate(
         h, w = labels.shape
         inst = sample.instances
         noise = NoiseField.uniform(h, w, seed=settings.seed + i, z_dim=synth.z_dim)
-        fake = synth.generate(labels, noise, instances=inst)
+        paint, condition = painter.prepare(sample)
+        fake = paint(noise)
         (pred_real, pred_fake), (f_real, f_fake) = segment([sample.image, fake])
         target = seg_encoder.channels(labels).numpy()
         cm_real.update(target, pred_real)
@@ -128,24 +141,22 @@ def evaluate(
         realism.add(sample.image, fake, labels, inst, sample.stem)
         if i < settings.diversity_maps:
             samples = [fake] + [
-                synth.generate(
-                    labels,
-                    NoiseField.uniform(h, w, seed=10_000 * (k + 1) + i, z_dim=synth.z_dim),
-                    instances=inst,
-                )
+                paint(NoiseField.uniform(h, w, seed=10_000 * (k + 1) + i, z_dim=synth.z_dim))
                 for k in range(settings.diversity_samples - 1)
             ]
             pairs = list(itertools.combinations(range(len(samples)), 2))
             x = _to_tensor([samples[a] for a, _ in pairs])
             y = _to_tensor([samples[b] for _, b in pairs])
             diversity.append(float(ms_ssim(x, y).mean()))
-            if not getattr(synth, "global_style", False):  # ugen: one z per image, nothing local
+            # ugen: one z per image, nothing local (and only ugen draws from other conditions)
+            if not getattr(synth, "global_style", False):
                 inside, outside = _local_reroll(synth, labels, inst, noise, fake, seed=20_000 + i)
                 isd += inside
                 oid += outside
             if i < 4:
-                colour = synth.spec.label_set.colorize(labels)
-                picture.append(np.concatenate([colour, sample.image, *samples[:3]], axis=1))
+                shown = [synth.spec.label_set.colorize(labels)]
+                shown += [] if condition is None else [condition_picture(condition)]
+                picture.append(np.concatenate([*shown, sample.image, *samples[:3]], axis=1))
         if (i + 1) % 50 == 0:
             log(f"evaluated {i + 1}/{count}")
 
@@ -157,6 +168,7 @@ def evaluate(
         "split": settings.split,
         "images": count,
         "size": list(size),
+        **painter.report(),
         "miou_generated": round(cm_fake.miou(), 4),
         "miou_real": round(cm_real.miou(), 4),
         "pixel_accuracy_generated": round(cm_fake.pixel_accuracy(), 4),
@@ -170,7 +182,8 @@ def evaluate(
         "texture_chi2": round(stats_real.texture_chi2(stats_fake), 4),
         **_fid(fid_net, incep_real, incep_fake),
         **realism.report(),
-        **(_painted(synth) if landscapes and settings.painted else {}),
+        # The hand-painted scenes are label maps: nothing else to draw them from.
+        **(_painted(synth) if landscapes and settings.painted and settings.condition == LABELS else {}),
     }
     if out is not None:
         out = Path(out)
@@ -299,6 +312,7 @@ def markdown_report(report: dict, picture: str | None) -> str:
     ]
     rows = [row for row in rows if row[1] is not None or row[0].startswith(("FID", "FED"))]
     lines = [
+        *condition_lines(report),
         f"Evaluation on `{report['data']}` ({report['split']}, {report['images']} maps, "
         f"{report['size'][0]}×{report['size'][1]}):",
         "",
@@ -312,7 +326,9 @@ def markdown_report(report: dict, picture: str | None) -> str:
         *_per_class_table(report.get("iou_per_class") or {}),
     ]
     if picture:
-        lines += ["", f"![label map, real, three noise samples]({picture})", ""]
+        drawn = report.get("condition", LABELS)
+        shown = "label map, real" if drawn == LABELS else f"label map, {drawn} of the real image, real"
+        lines += ["", f"![{shown}, three noise samples]({picture})", ""]
     return "\n".join(lines)
 
 
@@ -360,7 +376,8 @@ def _shown(value: object) -> object:
 
 
 def update_card(weights: Path | str, report: dict, out: Path | str | None) -> Path:
-    """Put the report between the eval markers of WEIGHTS/CARD.md (appending them if absent)."""
+    """Put the report between the eval markers of WEIGHTS/CARD.md (appending them if absent);
+    a report drawn from another condition than label maps goes between that condition's."""
     picture = None
     if out is not None and (Path(out) / "eval.png").is_file():
         image = (Path(out) / "eval.png").resolve()
@@ -368,4 +385,5 @@ def update_card(weights: Path | str, report: dict, out: Path | str | None) -> Pa
             picture = image.relative_to(Path(weights).resolve()).as_posix()
         except ValueError:
             picture = image.as_posix()
-    return write_card_section(weights, markdown_report(report, picture))
+    drawn = report.get("condition", LABELS)
+    return write_card_section(weights, markdown_report(report, picture), None if drawn == LABELS else drawn)

@@ -24,6 +24,7 @@ from engine.paths import WEIGHTS as WEIGHTS_DIR
 from engine.train.cli_args import seed_value
 from engine.train.cli_retrieval import add_retrieval, run_retrieval
 from engine.train.cli_synthesis import add_generate, add_segment, run_generate, run_segment
+from engine.train.cli_ugen import CONDITION_FLAGS
 from engine.train.options import FAMILY_DEFAULTS, FitOptions, parse_size
 
 
@@ -380,6 +381,12 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=seed_value, default=0)
     p.add_argument("--out", type=Path, help="folder for eval.json, eval.md and eval.png")
     p.add_argument(
+        "--condition",
+        choices=["labels", *CONDITION_FLAGS],
+        help="ugen models: what the images are drawn from (default labels): edges, sketch or depth "
+        "are taken from each real test image (depth from the data's depth/ maps when it has them)",
+    )
+    p.add_argument(
         "--inception",
         type=Path,
         help="FID Inception-v3 weights (pytorch-fid's pt_inception-2015-12-05-6726825d.pth): "
@@ -388,7 +395,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--card",
         action="store_true",
-        help="write the report into the weights folder's CARD.md (and eval files into WEIGHTS/eval)",
+        help="write the report into the weights folder's CARD.md (and eval files into WEIGHTS/eval; "
+        "another --condition than labels: its own card section and WEIGHTS/eval-CONDITION)",
     )
     p.add_argument(
         "--baseline",
@@ -407,9 +415,11 @@ def _eval(args: argparse.Namespace) -> int:
 
     from engine.checkpoints import read_spec
     from engine.errors import InputError
+    from engine.metrics.eval_conditions import card_folder, refuse_condition_for
     from engine.metrics.evaluate import EvalSettings, evaluate
 
-    out = args.out if args.out is not None or not args.card else args.weights / "eval"
+    refuse_condition_for(args.weights, args.condition)  # before the depth and MSCA branches
+    out = args.out if args.out is not None or not args.card else args.weights / card_folder(args.condition)
     if (args.weights / "config.json").is_file() and read_spec(args.weights).family == "depth":
         return _eval_depth(args, out)
     if (args.weights / "config.json").is_file() and read_spec(args.weights).family == "msca":
@@ -442,6 +452,7 @@ def _eval(args: argparse.Namespace) -> int:
             fix="drop them, or pass MSCA weights",
         )
     settings = EvalSettings(split=args.split, limit=args.limit, seed=args.seed, size=args.size)
+    settings.condition = args.condition or settings.condition
     report = evaluate(args.weights, args.data, args.segmenter, settings, out=out, inception=args.inception)
     print(json.dumps(report, indent=2))
     if args.card:
