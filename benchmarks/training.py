@@ -72,6 +72,7 @@ def bench_training(
     from engine.labels import LabelSet
     from engine.registry import ModelSpec
     from engine.train.families import TRAINERS
+    from engine.train.loop import use_fast_layout
     from engine.train.options import FitOptions
 
     label_set = LabelSet.builtin("landscapes")
@@ -106,6 +107,7 @@ def bench_training(
         spec = ModelSpec(family=family, label_set=label_set, channel_ids=ids, dontcare_channel=dontcare,
                          image_size=f_size, arch=arch_config)  # fmt: skip
         training = trainer(spec, options, device)
+        channels_last = use_fast_layout(training, device)  # as app-train fit trains it
         training.step(data_for(0), 0, 0)  # warm-up: lazy init, allocator
         times = []
         for step in range(1, steps + 1):
@@ -118,7 +120,8 @@ def bench_training(
         row = percentiles(times)
         cases.append({
             "name": f"train_step:{family}", "family": family, "size": f"{f_size[0]}x{f_size[1]}",
-            "backend": f"{device.type} batch {f_batch}, {torch.get_num_threads()} threads", **row,
+            "backend": f"{device.type} batch {f_batch}, {torch.get_num_threads()} threads"
+            + (", channels-last" if channels_last else ""), **row,
             "images_per_s": round(f_batch * 1000 / row["p50_ms"], 2),
         })  # fmt: skip
     return cases
