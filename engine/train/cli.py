@@ -77,6 +77,13 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
         "blurred OASIS within 500 steps)",
     )
     p.add_argument(
+        "--free-half",
+        action="store_true",
+        default=None,
+        help="inade, beyond the paper: half of each batch keeps its prior instance noise (the noise "
+        "a re-roll draws) and meets only the discriminator; the paired losses apply to the encoded half",
+    )
+    p.add_argument(
         "--lambda-spectrum",
         type=float,
         help="oasis/inade, beyond the papers: weight of a loss holding the generated batch's fine-detail "

@@ -105,6 +105,12 @@ def _objective(spec: ModelSpec, options: dict) -> list[str]:
             f" segmenter we trained): auxiliary-decoder pretraining for {options.get('pretrain_steps', 0)}"
             f" steps and an L1 feature loss ×{options.get('lambda_feature', 0)}",
         )
+    if spec.family == "inade" and options.get("free_half"):
+        text = text.replace(
+            "(training noise = the encoder's remapping)",
+            "(training noise = the encoder's remapping for half of each batch; **beyond the paper,** the"
+            " other half keeps its prior draw and meets only the discriminator, `--free-half`)",
+        )
     if spec.family == "inade" and options.get("lambda_kl", 0.05) != 0.05:
         text = text.replace(" KL ×0.05 ", f" KL ×{options['lambda_kl']} (the paper: 0.05) ")
     if spec.family == "inade" and not options.get("vgg") and options.get("lambda_perceptual"):

@@ -174,22 +174,28 @@ class InadeTraining(GanTraining):
         noise, z = self._draws(image.shape[0], instances.shape[1], gen)
 
         # Encoder + generator: fool D, match its deep features, keep q close to the prior.
+        # With --free-half only the first half is encoded (and paired); the rest keeps its
+        # prior draw, the noise a re-roll in the studio uses, and meets D alone.
+        b = image.shape[0]
+        paired = max(1, b // 2) if self.options.free_half else b
         self.d.requires_grad_(False)
         with self._autocast():
-            style = self.E(image, instances)
-            fake = self.G(onehot, instances, remap_noise(noise, style), z)
+            style = self.E(image[:paired], instances[:paired])
+            encoded = remap_noise(noise[:paired], style)
+            noise = torch.cat((encoded, noise[paired:].to(encoded.dtype)))
+            fake = self.G(onehot, instances, noise, z)
             both = self.D(torch.cat((d_labels, d_labels)), torch.cat((fake, image)))
             out_fake, out_real = split_fake_real(both)
             loss_g = hinge_g(out_fake)
-            loss_feat = LAMBDA_FEAT * feature_matching(out_real, out_fake)
-            loss_kld = (
-                self.options.lambda_kl * kl_divergence(InadeTraining._float(style), present) / image.shape[0]
-            )
-            loss_pair = self._pair_l1(fake.float(), image)
+            loss_feat = LAMBDA_FEAT * feature_matching(_first(out_real, paired), _first(out_fake, paired))
+            kl = kl_divergence(InadeTraining._float(style), present[:paired])
+            loss_kld = self.options.lambda_kl * kl / paired
+            fake_p, image_p = fake[:paired], image[:paired]
+            loss_pair = self._pair_l1(fake_p.float(), image_p)
             if self.vgg is not None:
-                loss_vgg = self.lambda_vgg * perceptual_loss(self.vgg, fake.float(), image)
+                loss_vgg = self.lambda_vgg * perceptual_loss(self.vgg, fake_p.float(), image_p)
             elif self.effnet is not None:
-                loss_vgg = self.options.lambda_perceptual * self.effnet(fake, image)
+                loss_vgg = self.options.lambda_perceptual * self.effnet(fake_p, image_p)
             else:
                 loss_vgg = torch.zeros((), device=image.device)
             zero = torch.zeros((), device=image.device)
@@ -266,3 +272,8 @@ class InadeTraining(GanTraining):
             "encoder": self.e.state_dict(),
             "discriminator": self.d.state_dict(),
         }
+
+
+def _first(outputs: list[list[torch.Tensor]], n: int) -> list[list[torch.Tensor]]:
+    """The discriminator's per-scale, per-layer outputs for the first ``n`` samples."""
+    return [[t[:n] for t in scale] for scale in outputs]

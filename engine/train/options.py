@@ -67,6 +67,9 @@ class FitOptions:
     # OASIS and INADE, beyond the papers: hold the generated batch's high-pass power, band by
     # band, on and off the frequency axes, to the real batch's (engine/train/spectrum_loss.py).
     lambda_spectrum: float = 0.0
+    # INADE, beyond the paper: half of each batch keeps its prior noise (adversarial loss
+    # only) instead of the encoder's, as OASIS's --style-encoder does (engine/train/inade_step.py).
+    free_half: bool = False
     upsample: str | None = None  # OASIS generator: nearest (paper) | bilinear
     # segmenter, depth: unet (default) | efficientnet-lite0 (ImageNet start). oasis: the
     # discriminator's encoder — unet (the paper's) | efficientnet-lite0 (a frozen ImageNet
@@ -206,6 +209,12 @@ class FitOptions:
                 "only OASIS with --style-encoder and INADE have an encoder with a KL term",
                 source="--lambda-kl",
                 fix="drop --lambda-kl, or add --style-encoder (OASIS)",
+            )
+        if self.free_half and self.family != "inade":
+            raise InputError(
+                "only INADE training has --free-half (OASIS: --style-encoder)",
+                source="--free-half",
+                fix="drop it",
             )
         if self.style_encoder and self.family != "oasis":
             raise InputError(

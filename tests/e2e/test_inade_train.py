@@ -164,3 +164,16 @@ def test_lambda_kl_is_refused_where_there_is_no_kl(tmp_path: Path) -> None:
     for family in ("oasis", "msca"):
         with pytest.raises(InputError, match="KL term"):
             FitOptions(data="folder:x", out=tmp_path, family=family, lambda_kl=0.01).validate()
+
+
+def test_free_half_trains_exports_and_says_so(tmp_path: Path) -> None:
+    data = _with_instances(make_folder_dataset(tmp_path / "data", count=4))
+    run, weights = tmp_path / "run", tmp_path / "weights"
+    args = _two_step_fit(data, run, "--free-half", "--lambda-pair-l1", "1")
+    args[args.index("--batch") + 1] = "4"
+    assert main(args) == 0
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert all(float(r[k]) > 0 for r in rows for k in ("loss_feat", "loss_kld", "loss_pair_l1"))
+    assert main(["export", "--run", str(run), "--out", str(weights), "--bn-batches", "1"]) == 0
+    assert "the other half keeps its prior draw" in (weights / "CARD.md").read_text()
+    assert main([*args[:2], "oasis", *args[3:], "--out", str(tmp_path / "o")]) == 2  # INADE only
