@@ -86,8 +86,8 @@ def _add_fit(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--lambda-spectrum",
         type=float,
-        help="oasis/inade, beyond the papers: weight of a loss holding the generated batch's fine-detail "
-        "spectrum to the real batch's, band by band, on and off the frequency axes (asks for the "
+        help="oasis/inade/msca, beyond the papers: weight of a loss holding the generated batch's "
+        "fine-detail spectrum to the real batch's, band by band, on and off the frequency axes (asks for the "
         "missing fine texture and against axis stripes; e.g. 1)",
     )
     p.add_argument(

@@ -36,6 +36,7 @@ from engine.train.gan_losses import feature_matching, hinge_d, hinge_g, split_fa
 from engine.train.options import FitOptions
 from engine.train.patches import patch_pairs
 from engine.train.sampling import step_generator
+from engine.train.spectrum_loss import spectrum_loss
 from engine.train.visuals import grid_rows, to_uint8
 
 LAMBDA_FEAT, LAMBDA_REC = 10.0, 10.0
@@ -63,6 +64,7 @@ class MscaTraining(GanTraining):
         "loss_feat",
         "loss_rec",
         "loss_perc",
+        "loss_spectrum",
         "loss_pre",
         "loss_d",
         "stage",
@@ -189,8 +191,9 @@ class MscaTraining(GanTraining):
             loss_perc = torch.zeros((), device=target.device)
             if self.features is not None and self.options.lambda_feature:
                 loss_perc = self.options.lambda_feature * self._perceptual(fake.float(), target)
+        loss_spectrum = spectrum_loss(fake, target, self.options.lambda_spectrum)  # float32 FFTs
         self.opt_g.zero_grad(set_to_none=True)
-        (loss_g + loss_feat + loss_rec + loss_perc).backward()
+        (loss_g + loss_feat + loss_rec + loss_perc + loss_spectrum).backward()
         self.opt_g.step()
         self.d.requires_grad_(True)
 
@@ -208,6 +211,7 @@ class MscaTraining(GanTraining):
             "loss_feat": loss_feat.item(),
             "loss_rec": loss_rec.item(),
             "loss_perc": loss_perc.item(),
+            "loss_spectrum": loss_spectrum.item(),
             "loss_pre": 0.0,
             "loss_d": loss_d.item(),
             "stage": float(stage),

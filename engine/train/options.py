@@ -198,9 +198,9 @@ class FitOptions:
             raise InputError(
                 "only OASIS and INADE training have the stripe loss", source="--lambda-stripe", fix="drop it"
             )
-        if self.lambda_spectrum and self.family not in ("oasis", "inade"):
+        if self.lambda_spectrum and self.family not in ("oasis", "inade", "msca"):
             raise InputError(
-                "only OASIS and INADE training have the spectrum loss",
+                "only OASIS, INADE and MSCA training have the spectrum loss",
                 source="--lambda-spectrum",
                 fix="drop it",
             )

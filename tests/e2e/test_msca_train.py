@@ -45,7 +45,10 @@ def test_msca_fit_resume_export(tmp_path: Path) -> None:
     args += ["--log-every", "1", "--sample-every", "2", "--ckpt-every", "2", "--ema-bn-batches", "1"]
     assert main(args) == 0
     header, *rows = (run / "log.csv").read_text().splitlines()
-    assert header == "step,elapsed_s,images_per_s,loss_g,loss_feat,loss_rec,loss_perc,loss_pre,loss_d,stage"
+    assert (
+        header == "step,elapsed_s,images_per_s,loss_g,loss_feat,loss_rec,loss_perc,loss_spectrum,loss_pre,"
+        "loss_d,stage"
+    )
     assert [float(r.split(",")[-1]) for r in rows] == [1.0, 1.0, 2.0, 2.0]  # the global stage in the 2nd half
     assert all(np.isfinite(float(v)) for v in rows[-1].split(",")[3:])
     assert len(list((run / "samples").glob("*.png"))) == 2
@@ -146,3 +149,16 @@ def test_msca_pretrains_on_a_vgg_file(tmp_path: Path) -> None:
     assert float(rows[0]["loss_pre"]) > 0 and all(float(r["loss_perc"]) > 0 for r in rows[1:])
     assert main(["export", "--run", str(run), "--out", str(weights), "--bn-batches", "1"]) == 0
     assert "VGG-19 from `" in (weights / "CARD.md").read_text()
+
+
+def test_the_spectrum_loss_trains_msca_too(tmp_path: Path) -> None:
+    data = make_folder_dataset(tmp_path / "data", count=4)
+    run, weights = tmp_path / "run", tmp_path / "msca"
+    args = ["fit", "--family", "msca", "--data", f"folder:{data}", "--out", str(run), "--size", "64"]
+    args += ["--batch", "2", "--steps", "2", "--arch", "small", "--workers", "0", "--precision", "fp32"]
+    args += ["--log-every", "1", "--sample-every", "9", "--ema-bn-batches", "1", "--lambda-spectrum", "1"]
+    assert main(args) == 0
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert all(float(r["loss_spectrum"]) > 0 for r in rows)
+    assert main(["export", "--run", str(run), "--out", str(weights), "--bn-batches", "1"]) == 0
+    assert "a spectral loss ×1.0" in (weights / "CARD.md").read_text()

@@ -89,7 +89,7 @@ def test_options(tmp_path: Path) -> None:
         with pytest.raises(InputError, match="lambda-spectrum"):
             FitOptions(data="folder:x", out=tmp_path, lambda_spectrum=bad).validate()
     with pytest.raises(InputError, match="spectrum loss"):
-        FitOptions(data="folder:x", out=tmp_path, family="msca", lambda_spectrum=1.0).validate()
+        FitOptions(data="folder:x", out=tmp_path, family="resail", lambda_spectrum=1.0).validate()
 
 
 def test_an_oasis_step_trains_with_it(tmp_path: Path) -> None:
