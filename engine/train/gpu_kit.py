@@ -67,6 +67,8 @@ RECIPES: dict[str, list[str]] = {
         "1",
         "--pair-pool",
         "4",
+        "--lambda-spectrum",
+        "1",
         "--ema-decay",
         "0.999",
     ],
@@ -75,8 +77,11 @@ RECIPES: dict[str, list[str]] = {
         "0.999",
         "--lambda-perceptual",
         "10",
-        "--upsample",
-        "bilinear",
+        "--lambda-pair-l1",
+        "2",
+        "--lambda-spectrum",
+        "1",
+        "--free-half",
     ],
     # {weights} is the --weights folder: MSCA continues with the U-Net features it was trained on.
     "msca": [
