@@ -21,7 +21,7 @@ import torch
 from engine.fileio import atomic_write_bytes
 from engine.hardware import cpu_model
 from engine.inference.backends.base import Backend, Inputs, max_abs_diff, run_on
-from engine.inference.backends.names import DESCRIPTIONS, TOLERANCES
+from engine.inference.backends.names import BF16_TOLERANCE, DESCRIPTIONS, TOLERANCES
 from engine.paths import user_cache_dir
 
 CACHE_FILE = "backend-choices.json"
@@ -94,7 +94,8 @@ def device_fingerprint(device: torch.device) -> str:
 
 
 def decision_key(digest: str, height: int, width: int, device: str) -> str:
-    return f"{digest}|{height}x{width}|{device}"
+    # The tolerance is part of the key: a choice made under another one is measured again.
+    return f"{digest}|{height}x{width}|{device}|bf16 ≤ {BF16_TOLERANCE:g}"
 
 
 # ---------------------------------------------------------------- the cache
