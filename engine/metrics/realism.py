@@ -32,7 +32,7 @@ import numpy as np
 from engine.errors import TesseraError
 from engine.metrics.colour import ColourReferences
 from engine.metrics.distributions import frechet_distance
-from engine.metrics.stripes import axis_powers, axis_share, power_ratio, share_ratio
+from engine.metrics.stripes import axis_share, power_ratio, share_ratio, spectrum_measures
 
 _SEED = re.compile(r"land_(\d+)$")
 
@@ -106,10 +106,13 @@ class RealismStats:
         instances: np.ndarray | None,
         stem: str | None,
     ) -> None:
-        self.share_real.append(axis_share(real))
-        self.share_fake.append(axis_share(fake))
-        self.powers_real.append(axis_powers(real))
-        self.powers_fake.append(axis_powers(fake))
+        for image, shares, powers in (
+            (real, self.share_real, self.powers_real),
+            (fake, self.share_fake, self.powers_fake),
+        ):
+            share, on_axes, off_axes = spectrum_measures(image)  # one FFT for all three
+            shares.append(share)
+            powers.append((on_axes, off_axes))
         if self.effnet is not None:
             f = self.effnet([real, fake])
             self.feat_real.append(f[0])

@@ -37,40 +37,35 @@ def grey(image: np.ndarray) -> np.ndarray:
     return x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
 
 
-def _highpass_power(image: np.ndarray) -> np.ndarray:
+def spectrum_measures(image: np.ndarray) -> tuple[float, float, float]:
+    """(axis share, power on the axes, power off them) from one FFT: see :func:`axis_share`
+    and :func:`axis_powers`, which read one part each; the eval needs all three."""
     g = grey(image)
     h, w = g.shape
     if min(h, w) < 2 * MIN_FREQUENCY + 1:
         raise ValueError(f"the stripe measure needs at least {2 * MIN_FREQUENCY + 1} pixels a side")
     high = g - cv2.GaussianBlur(g, (0, 0), SIGMA, borderType=cv2.BORDER_REFLECT)
-    return np.abs(np.fft.fft2(high)) ** 2
+    power = np.abs(np.fft.fft2(high)) ** 2
+    ky = np.abs(np.fft.fftfreq(h) * h)
+    kx = np.abs(np.fft.fftfreq(w) * w)
+    on_axes = float(power[ky >= MIN_FREQUENCY, 0].sum() + power[0, kx >= MIN_FREQUENCY].sum())
+    off_axes = float(power[1:, 1:].sum())
+    total = float(power.sum())
+    # Parseval: Σ|FFT|² = N·Σx², so divide by N² for the mean square per pixel.
+    n2 = float(h * w) ** 2
+    return (on_axes / total if total > 0 else 0.0), on_axes / n2, off_axes / n2
 
 
 def axis_powers(image: np.ndarray) -> tuple[float, float]:
     """High-pass power on the two frequency axes (|k| ≥ 3) and off them, per pixel (so images
     of different sizes compare), for grey levels in 0..255."""
-    power = _highpass_power(image)
-    h, w = power.shape
-    ky = np.abs(np.fft.fftfreq(h) * h)
-    kx = np.abs(np.fft.fftfreq(w) * w)
-    on_axes = power[ky >= MIN_FREQUENCY, 0].sum() + power[0, kx >= MIN_FREQUENCY].sum()
-    off_axes = power[1:, 1:].sum()
-    # Parseval: Σ|FFT|² = N·Σx², so divide by N² for the mean square per pixel.
-    n2 = float(h * w) ** 2
-    return float(on_axes) / n2, float(off_axes) / n2
+    _, on_axes, off_axes = spectrum_measures(image)
+    return on_axes, off_axes
 
 
 def axis_share(image: np.ndarray) -> float:
     """The share of the high-pass spectral power on the two frequency axes (|k| ≥ 3)."""
-    power = _highpass_power(image)
-    total = power.sum()
-    if total <= 0:
-        return 0.0
-    h, w = power.shape
-    ky = np.abs(np.fft.fftfreq(h) * h)
-    kx = np.abs(np.fft.fftfreq(w) * w)
-    on_axes = power[ky >= MIN_FREQUENCY, 0].sum() + power[0, kx >= MIN_FREQUENCY].sum()
-    return float(on_axes / total)
+    return spectrum_measures(image)[0]
 
 
 def share_ratio(generated: list[float], real: list[float]) -> float:
